@@ -1,0 +1,1 @@
+//! A Falcon user-management API simulator, faithful to `falcon-api.md` §13.
