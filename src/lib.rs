@@ -3,5 +3,15 @@
 //! `scim` speaks SCIM, `falcon` speaks Falcon, `bridge` maps one onto the other, `store` keeps
 //! what Falcon cannot hold, and `sim` is a faithful Falcon simulator for tests and the demo.
 
+pub mod bridge;
+pub mod check;
+pub mod config;
+pub mod demo;
 pub mod falcon;
+pub mod scim;
+pub mod secret;
+pub mod server;
 pub mod sim;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

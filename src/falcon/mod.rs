@@ -1,3 +1,13 @@
 //! The Falcon user-management API: wire types and a typed client. Nothing here knows SCIM.
 
+pub mod client;
+pub mod error;
+pub mod fql;
 pub mod model;
+pub mod region;
+mod throttle;
+mod token;
+
+pub use client::{ClientConfig, FalconClient};
+pub use error::{FalconError, Failure};
+pub use region::Region;

@@ -47,6 +47,7 @@ where
 
 /// `{meta, errors, resources}`, the body of every Falcon reply.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(serialize = "T: Serialize", deserialize = "T: Deserialize<'de>"))]
 pub struct Envelope<T> {
     #[serde(default)]
     pub meta: Meta,

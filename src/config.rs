@@ -1,0 +1,310 @@
+//! Settings: environment variables first (each also a `--flag`), secrets also from `NAME_FILE`,
+//! an optional TOML file (`BRIDGE_CONFIG`) for what does not fit in a variable, all validated at
+//! start so that a bad value stops the bridge with one line naming the variable.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::bridge::{DeprovisionMode, Policy};
+use crate::falcon::{ClientConfig, Region};
+use crate::secret::Secret;
+
+/// `serve`'s settings as the command line and environment give them (see `main.rs`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Falcon API client id (User management: Read + Write).
+    #[arg(long, env = "FALCON_CLIENT_ID")]
+    pub falcon_client_id: Option<String>,
+    /// Falcon API client secret (or FALCON_CLIENT_SECRET_FILE).
+    #[arg(long, env = "FALCON_CLIENT_SECRET", hide_env_values = true)]
+    pub falcon_client_secret: Option<String>,
+    /// Falcon cloud: us-1, us-2, eu-1, us-gov-1, us-gov-2, us-3.
+    #[arg(long, env = "FALCON_CLOUD", default_value = "us-1")]
+    pub falcon_cloud: String,
+    /// Any http(s) base URL; overrides FALCON_CLOUD (the simulator, a proxy).
+    #[arg(long, env = "FALCON_BASE_URL")]
+    pub falcon_base_url: Option<String>,
+    /// Act inside this child CID (Flight Control).
+    #[arg(long, env = "FALCON_MEMBER_CID")]
+    pub falcon_member_cid: Option<String>,
+    /// Comma-separated bearer tokens the IdPs present (or SCIM_BEARER_TOKENS_FILE).
+    #[arg(long, env = "SCIM_BEARER_TOKENS", hide_env_values = true)]
+    pub scim_bearer_tokens: Option<String>,
+    /// Address and port to listen on.
+    #[arg(long, env = "BRIDGE_LISTEN", default_value = "0.0.0.0:8080")]
+    pub bridge_listen: String,
+    /// The store: a SQLite URL.
+    #[arg(long, env = "BRIDGE_DATABASE_URL", default_value = "sqlite://falcon-scim-bridge.db")]
+    pub bridge_database_url: String,
+    /// Path of the optional TOML configuration file.
+    #[arg(long, env = "BRIDGE_CONFIG")]
+    pub bridge_config: Option<PathBuf>,
+    /// Public base URL of the SCIM endpoint for `Location` headers (default: from the Host header).
+    #[arg(long, env = "BRIDGE_PUBLIC_URL")]
+    pub bridge_public_url: Option<String>,
+    /// Seconds between refreshes of the in-memory directory of Falcon users.
+    #[arg(long, env = "BRIDGE_DIRECTORY_REFRESH_SECS", default_value_t = 300)]
+    pub bridge_directory_refresh_secs: u64,
+    /// What `active:false` does: `delete` (revoke roles, delete the Falcon user) or `revoke-only`.
+    #[arg(long, env = "BRIDGE_DEPROVISION", default_value = "delete")]
+    pub bridge_deprovision: String,
+}
+
+/// The optional TOML file. Unknown keys are an error: a typo must not silently do nothing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Names for the bearer tokens, in the order of SCIM_BEARER_TOKENS (logs and audit).
+    #[serde(default)]
+    pub token_names: Vec<String>,
+    /// Refuse (SCIM 400) a `POST /Groups` whose name maps to no Falcon role, instead of
+    /// accepting it with no roles.
+    #[serde(default)]
+    pub refuse_unmapped_groups: bool,
+    /// Group display name -> the Falcon role ids its members get.
+    #[serde(default)]
+    pub groups: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub falcon: ClientConfig,
+    /// `(name, token)` pairs; names appear in logs, tokens never do.
+    pub bearer_tokens: Vec<(String, Secret)>,
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub public_url: Option<String>,
+    pub directory_refresh: Duration,
+    pub policy: Policy,
+    /// Group display name -> Falcon role ids, from the TOML file.
+    pub group_roles: BTreeMap<String, Vec<String>>,
+    pub refuse_unmapped_groups: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        problem: problem.into(),
+    }
+}
+
+impl Settings {
+    pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let file = match &args.bridge_config {
+            Some(path) => read_file_config(path)?,
+            None => FileConfig::default(),
+        };
+        let client_id = required(args.falcon_client_id.clone(), "FALCON_CLIENT_ID")?;
+        let secret = secret_value(args.falcon_client_secret.clone(), "FALCON_CLIENT_SECRET")?;
+        let region: Region = args
+            .falcon_cloud
+            .parse()
+            .map_err(|e: crate::falcon::region::UnknownRegion| invalid("FALCON_CLOUD", e.to_string()))?;
+        let mut falcon = match &args.falcon_base_url {
+            Some(url) => {
+                let parsed = url::Url::parse(url)
+                    .map_err(|e| invalid("FALCON_BASE_URL", format!("not a URL ({e})")))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(invalid("FALCON_BASE_URL", "must be an http:// or https:// URL"));
+                }
+                // The region still names where the credentials must belong: a proxy in front of
+                // eu-1 with FALCON_CLOUD left at us-1 is a mistake worth stopping.
+                let mut cfg = ClientConfig::new(url.clone(), client_id, Secret::new(secret));
+                cfg.expected_region = Some(region);
+                cfg
+            }
+            None => ClientConfig::for_region(region, client_id, Secret::new(secret)),
+        };
+        if let Some(cid) = &args.falcon_member_cid {
+            let cid = cid.trim().to_ascii_lowercase();
+            let cid = cid.split('-').next().unwrap_or_default().to_owned();
+            if cid.len() != 32 || !cid.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(invalid("FALCON_MEMBER_CID", "must be a 32-character hexadecimal CID"));
+            }
+            falcon.member_cid = Some(cid);
+        }
+
+        let tokens = secret_value(args.scim_bearer_tokens.clone(), "SCIM_BEARER_TOKENS")?;
+        let tokens: Vec<String> = tokens
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if tokens.is_empty() {
+            return Err(invalid("SCIM_BEARER_TOKENS", "no token given"));
+        }
+        let bearer_tokens = tokens
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let name = file
+                    .token_names
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("token-{}", i + 1));
+                (name, Secret::new(t))
+            })
+            .collect();
+
+        let listen = args
+            .bridge_listen
+            .parse()
+            .map_err(|_| invalid("BRIDGE_LISTEN", format!("'{}' is not an address:port", args.bridge_listen)))?;
+        if !args.bridge_database_url.starts_with("sqlite:") {
+            return Err(invalid(
+                "BRIDGE_DATABASE_URL",
+                "only sqlite: URLs are supported, e.g. sqlite:///data/bridge.db",
+            ));
+        }
+        if let Some(url) = &args.bridge_public_url {
+            url::Url::parse(url).map_err(|e| invalid("BRIDGE_PUBLIC_URL", format!("not a URL ({e})")))?;
+        }
+        if args.bridge_directory_refresh_secs == 0 {
+            return Err(invalid("BRIDGE_DIRECTORY_REFRESH_SECS", "must be at least 1"));
+        }
+        let deprovision = match args.bridge_deprovision.as_str() {
+            "delete" => DeprovisionMode::Delete,
+            "revoke-only" => DeprovisionMode::RevokeOnly,
+            other => {
+                return Err(invalid(
+                    "BRIDGE_DEPROVISION",
+                    format!("'{other}' is neither 'delete' nor 'revoke-only'"),
+                ));
+            }
+        };
+        Ok(Settings {
+            falcon,
+            bearer_tokens,
+            listen,
+            database_url: args.bridge_database_url.clone(),
+            public_url: args.bridge_public_url.clone().map(|u| u.trim_end_matches('/').to_owned()),
+            directory_refresh: Duration::from_secs(args.bridge_directory_refresh_secs),
+            policy: Policy {
+                deprovision,
+                allow_user_name_change: false,
+            },
+            group_roles: file.groups,
+            refuse_unmapped_groups: file.refuse_unmapped_groups,
+        })
+    }
+}
+
+fn required(value: Option<String>, var: &'static str) -> Result<String, ConfigError> {
+    value
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| invalid(var, "required but not set"))
+}
+
+/// A secret from its variable, or from the file `NAME_FILE` names (Docker and Kubernetes
+/// secrets are mounted as files).
+fn secret_value(value: Option<String>, var: &'static str) -> Result<String, ConfigError> {
+    if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+        return Ok(v.trim().to_owned());
+    }
+    let file_var = format!("{var}_FILE");
+    match std::env::var_os(&file_var) {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                invalid(var, format!("cannot read {file_var} ({}): {e}", Path::new(&path).display()))
+            })?;
+            let text = text.trim().to_owned();
+            if text.is_empty() {
+                return Err(invalid(var, format!("{file_var} names an empty file")));
+            }
+            Ok(text)
+        }
+        None => Err(invalid(var, format!("required but not set (set {var} or {file_var})"))),
+    }
+}
+
+fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| invalid("BRIDGE_CONFIG", format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| invalid("BRIDGE_CONFIG", format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> ServeArgs {
+        ServeArgs {
+            falcon_client_id: Some("0123456789abcdef0123456789abcdef".into()),
+            falcon_client_secret: Some("s".repeat(40)),
+            falcon_cloud: "us-1".into(),
+            scim_bearer_tokens: Some("a".repeat(40)),
+            bridge_listen: "127.0.0.1:8080".into(),
+            bridge_database_url: "sqlite::memory:".into(),
+            bridge_directory_refresh_secs: 300,
+            bridge_deprovision: "delete".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn good_settings_load() {
+        let s = Settings::from_args(&args()).unwrap();
+        assert_eq!(s.falcon.base_url, "https://api.crowdstrike.com");
+        assert_eq!(s.falcon.expected_region, Some(Region::Us1));
+        assert_eq!(s.bearer_tokens[0].0, "token-1");
+    }
+
+    #[test]
+    fn each_problem_names_its_variable() {
+        let cases: Vec<(ServeArgs, &str)> = vec![
+            (ServeArgs { falcon_client_id: None, ..args() }, "FALCON_CLIENT_ID: required"),
+            (ServeArgs { falcon_cloud: "eu-9".into(), ..args() }, "FALCON_CLOUD: unknown Falcon cloud 'eu-9'"),
+            (ServeArgs { falcon_base_url: Some("ftp://x".into()), ..args() }, "FALCON_BASE_URL"),
+            (ServeArgs { scim_bearer_tokens: Some(" , ".into()), ..args() }, "SCIM_BEARER_TOKENS"),
+            (ServeArgs { bridge_listen: "nowhere".into(), ..args() }, "BRIDGE_LISTEN"),
+            (ServeArgs { bridge_deprovision: "suspend".into(), ..args() }, "BRIDGE_DEPROVISION"),
+            (ServeArgs { falcon_member_cid: Some("xyz".into()), ..args() }, "FALCON_MEMBER_CID"),
+        ];
+        for (a, expected) in cases {
+            let err = Settings::from_args(&a).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err} should start with {expected}");
+            assert!(!err.contains(&"s".repeat(40)), "no secret in {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let s = Settings::from_args(&args()).unwrap();
+        let text = format!("{s:?}");
+        assert!(!text.contains(&"s".repeat(40)) && !text.contains(&"a".repeat(40)));
+    }
+
+    #[test]
+    fn the_toml_file_names_tokens_and_rejects_typos() {
+        let dir = std::env::temp_dir().join(format!("fsb-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(
+            &good,
+            "token_names = [\"okta\"]\n[groups]\n\"SOC Tier 1\" = [\"falcon_analyst\", \"event_viewer\"]\n",
+        )
+        .unwrap();
+        let s = Settings::from_args(&ServeArgs { bridge_config: Some(good), ..args() }).unwrap();
+        assert_eq!(s.bearer_tokens[0].0, "okta");
+        assert_eq!(s.group_roles["SOC Tier 1"], ["falcon_analyst", "event_viewer"]);
+        assert!(!s.refuse_unmapped_groups);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "token_nmes = [\"okta\"]\n").unwrap();
+        let err = Settings::from_args(&ServeArgs { bridge_config: Some(bad), ..args() }).unwrap_err();
+        assert_eq!(err.var, "BRIDGE_CONFIG");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,100 @@
+//! The HTTP application: the SCIM router under its prefix, health endpoints at the root, the
+//! tower layers every request passes (request id, tracing), and graceful shutdown.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::extract::State;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::{IntoResponse, Json};
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::falcon::FalconClient;
+use crate::store::Store;
+
+pub const SCIM_PREFIX: &str = "/scim/v2";
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What `/readyz` looks at. Probes cost no Falcon call: they read the token cache.
+#[derive(Clone)]
+pub struct Readiness {
+    pub store: Store,
+    pub falcon: FalconClient,
+    /// A token older than this (or none) means Falcon access is not proven.
+    pub max_token_age: Duration,
+}
+
+pub fn app(scim: Router, readiness: Readiness) -> Router {
+    Router::new()
+        .nest(SCIM_PREFIX, scim)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz).with_state(Arc::new(readiness)))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                // The path only: query strings can carry filters with e-mail addresses.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(r): State<Arc<Readiness>>) -> impl IntoResponse {
+    let mut problems = Vec::new();
+    if let Err(e) = r.store.ping().await {
+        problems.push(json!({"component": "store", "problem": e.to_string()}));
+    }
+    let token_age = r
+        .falcon
+        .token_obtained_at()
+        .and_then(|t| SystemTime::now().duration_since(t).ok());
+    match token_age {
+        Some(age) if age <= r.max_token_age => {}
+        Some(_) => problems.push(json!({"component": "falcon", "problem": "no Falcon token obtained recently"})),
+        None => problems.push(json!({"component": "falcon", "problem": "no valid Falcon token; see the log for why"})),
+    }
+    if problems.is_empty() {
+        (StatusCode::OK, Json(json!({"status": "ready"})))
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not ready", "problems": problems})),
+        )
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what orchestrators send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}

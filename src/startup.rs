@@ -1,0 +1,161 @@
+//! Wiring: settings in, a bound and running application out. `main` and the integration tests
+//! start the bridge the same way, so what the tests exercise is what ships.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::bridge::Bridge;
+use crate::bridge::groups::{GroupMapping, UnknownMappedRole, check_mapping};
+use crate::config::Settings;
+use crate::falcon::{FalconClient, FalconError};
+use crate::scim::{self, ScimSettings, auth::Credentials};
+use crate::server::{self, Readiness, SCIM_PREFIX};
+use crate::store::{Store, StoreError};
+
+/// Until the first directory load succeeds, retry it this often.
+const INITIAL_RETRY: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot set up the Falcon client: {0}")]
+    Falcon(#[from] FalconError),
+    #[error("the group mapping names roles Falcon does not have: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Mapping(Vec<UnknownMappedRole>),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    app: axum::Router,
+    store: Store,
+    bridge: Arc<Bridge<FalconClient>>,
+    refresh_every: Duration,
+    loaded: bool,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let store = Store::open(&settings.database_url).await?;
+        let falcon = FalconClient::new(settings.falcon.clone())?;
+        let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups);
+        let bridge = Bridge::start(falcon.clone(), store.clone(), settings.policy.clone(), mapping.clone())
+            .await
+            .map_err(|e| match e {
+                crate::bridge::error::BridgeError::Store(s) => StartupError::Store(s),
+                crate::bridge::error::BridgeError::Falcon { source, .. } => StartupError::Falcon(source),
+            })?;
+        match bridge.refresh_roles().await {
+            Ok(catalogue) => {
+                let problems = check_mapping(&mapping, &catalogue);
+                if !problems.is_empty() {
+                    return Err(StartupError::Mapping(problems));
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot check the group mapping against Falcon's roles"),
+        }
+        let loaded = match bridge.refresh_directory().await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot load Falcon's users; serving what the store knows and retrying");
+                false
+            }
+        };
+        let credentials = Credentials::new(
+            settings
+                .bearer_tokens
+                .iter()
+                .map(|(name, token)| (name.clone(), token.expose().to_owned()))
+                .collect(),
+        );
+        let scim_settings = ScimSettings {
+            public_base_url: settings.public_url.clone().map(|u| format!("{u}{SCIM_PREFIX}")),
+            prefix: SCIM_PREFIX.to_owned(),
+            ..ScimSettings::default()
+        };
+        let scim = scim::router(bridge.clone(), Arc::new(credentials), scim_settings);
+        let app = server::app(
+            scim,
+            Readiness {
+                store: store.clone(),
+                falcon,
+                max_token_age: Duration::from_secs(3600),
+            },
+        );
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: settings.listen,
+                source,
+            })?;
+        Ok(Self {
+            listener,
+            app,
+            store,
+            bridge,
+            refresh_every: settings.directory_refresh,
+            loaded,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// `http://ADDR/scim/v2`, for printing and for tests.
+    pub fn scim_base_url(&self) -> String {
+        format!("http://{}{SCIM_PREFIX}", self.local_addr())
+    }
+
+    pub fn bridge(&self) -> Arc<Bridge<FalconClient>> {
+        self.bridge.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then lets requests in flight finish and closes the store.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let refresh = spawn_directory_refresh(self.bridge.clone(), self.refresh_every, self.loaded);
+        let bridge = self.bridge.clone();
+        let remap = tokio::spawn(async move {
+            if let Err(e) = bridge.apply_group_mapping().await {
+                tracing::error!(error = %e, "cannot apply the group mapping to existing groups");
+            }
+        });
+        tracing::info!(addr = %self.local_addr(), "SCIM endpoint listening on {}", self.scim_base_url());
+        let served = axum::serve(self.listener, self.app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        refresh.abort();
+        remap.abort();
+        self.store.close().await;
+        tracing::info!("stopped");
+        served
+    }
+}
+
+/// Reloads Falcon's users every `every`. While Falcon refuses (bad credentials, wrong region,
+/// outage) the bridge still serves what the store knows, retries sooner, and `/readyz` says why.
+fn spawn_directory_refresh(
+    bridge: Arc<Bridge<FalconClient>>,
+    every: Duration,
+    mut loaded: bool,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(if loaded { every } else { INITIAL_RETRY.min(every) }).await;
+            match bridge.refresh_directory().await {
+                Ok(()) => loaded = true,
+                Err(e) => tracing::error!(error = %e, "cannot load Falcon's users"),
+            }
+        }
+    })
+}

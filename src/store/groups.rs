@@ -1,0 +1,303 @@
+//! Rows of `groups` and `memberships`, and each user's applied (granted-by-us) roles.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRow {
+    pub id: String,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    /// Falcon role ids that membership grants.
+    pub roles: Vec<String>,
+    pub created: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+}
+
+fn time(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>, StoreError> {
+    let text: String = row.try_get(col)?;
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("{col} '{text}': {e}")))
+}
+
+fn roles_from(text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("role list '{text}': {e}")))
+}
+
+fn roles_to(roles: &[String]) -> String {
+    serde_json::to_string(roles).unwrap_or_else(|_| "[]".into())
+}
+
+fn group_from(row: &SqliteRow) -> Result<GroupRow, StoreError> {
+    Ok(GroupRow {
+        id: row.try_get("id")?,
+        display_name: row.try_get("display_name")?,
+        external_id: row.try_get("external_id")?,
+        roles: roles_from(&row.try_get::<String, _>("roles")?)?,
+        created: time(row, "created")?,
+        last_modified: time(row, "last_modified")?,
+    })
+}
+
+impl Store {
+    pub async fn all_groups(&self) -> Result<Vec<GroupRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM groups ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(group_from).collect()
+    }
+
+    pub async fn group(&self, id: &str) -> Result<Option<GroupRow>, StoreError> {
+        let row = sqlx::query("SELECT * FROM groups WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(group_from).transpose()
+    }
+
+    /// Inserts or updates the group (not its members).
+    pub async fn save_group(&self, group: &GroupRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO groups (id, display_name, display_name_lc, external_id, roles, created, last_modified)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name,
+                display_name_lc = excluded.display_name_lc, external_id = excluded.external_id,
+                roles = excluded.roles, last_modified = excluded.last_modified",
+        )
+        .bind(&group.id)
+        .bind(&group.display_name)
+        .bind(group.display_name.to_lowercase())
+        .bind(&group.external_id)
+        .bind(roles_to(&group.roles))
+        .bind(group.created.to_rfc3339())
+        .bind(group.last_modified.to_rfc3339())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes the group and its memberships; returns the ids of the users who were members.
+    pub async fn delete_group(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let members: Vec<String> = sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM groups WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(members)
+    }
+
+    pub async fn members(&self, group_id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id")
+                .bind(group_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Applies a membership change in one transaction; returns the users whose membership
+    /// actually changed (added or removed), which are the ones whose roles must be synced.
+    pub async fn change_members(
+        &self,
+        group_id: &str,
+        add: &[String],
+        remove: &[String],
+        remove_all_others: bool,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let before: BTreeSet<String> = sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
+            .bind(group_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+        let add: BTreeSet<String> = add.iter().cloned().collect();
+        let mut after = if remove_all_others {
+            BTreeSet::new()
+        } else {
+            before.clone()
+        };
+        for id in remove {
+            after.remove(id);
+        }
+        after.extend(add.iter().cloned());
+        for id in before.difference(&after) {
+            sqlx::query("DELETE FROM memberships WHERE group_id = ? AND user_id = ?")
+                .bind(group_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for id in after.difference(&before) {
+            sqlx::query("INSERT INTO memberships (group_id, user_id) VALUES (?, ?)")
+                .bind(group_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(before.symmetric_difference(&after).cloned().collect())
+    }
+
+    /// `(group id, display name)` of every group the user belongs to.
+    pub async fn groups_of_user(&self, user_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.id, g.display_name FROM groups g JOIN memberships m ON m.group_id = g.id
+             WHERE m.user_id = ? ORDER BY g.display_name_lc",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
+            .collect()
+    }
+
+    /// Every membership as `(user id, group id, group display name)`, for the start-up load.
+    pub async fn all_memberships(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.user_id, g.id, g.display_name FROM memberships m JOIN groups g ON g.id = m.group_id
+             ORDER BY m.user_id, g.display_name_lc",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("user_id")?, r.try_get("id")?, r.try_get("display_name")?)))
+            .collect()
+    }
+
+    /// The union of the roles of the user's groups: what Falcon should grant.
+    pub async fn desired_roles(&self, user_id: &str) -> Result<BTreeSet<String>, StoreError> {
+        let lists: Vec<String> = sqlx::query_scalar(
+            "SELECT g.roles FROM groups g JOIN memberships m ON m.group_id = g.id WHERE m.user_id = ?",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut roles = BTreeSet::new();
+        for list in lists {
+            roles.extend(roles_from(&list)?);
+        }
+        Ok(roles)
+    }
+
+    /// The managed roles the bridge has granted the user and not revoked since.
+    pub async fn applied_roles(&self, user_id: &str) -> Result<BTreeSet<String>, StoreError> {
+        let text: Option<String> = sqlx::query_scalar("SELECT applied_roles FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match text {
+            Some(t) => roles_from(&t)?.into_iter().collect(),
+            None => BTreeSet::new(),
+        })
+    }
+
+    pub async fn set_applied_roles(&self, user_id: &str, roles: &BTreeSet<String>) -> Result<(), StoreError> {
+        let list: Vec<String> = roles.iter().cloned().collect();
+        sqlx::query("UPDATE users SET applied_roles = ? WHERE id = ?")
+            .bind(roles_to(&list))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::UserRow;
+
+    async fn store_with_users(ids: &[&str]) -> Store {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        for id in ids {
+            let now = Utc::now();
+            store
+                .save_user(&UserRow {
+                    id: (*id).into(),
+                    user_name: format!("{id}@example.com"),
+                    external_id: None,
+                    given_name: None,
+                    family_name: None,
+                    formatted: None,
+                    display_name: None,
+                    emails_json: "[]".into(),
+                    active: true,
+                    falcon_uuid: None,
+                    falcon_cid: None,
+                    created: now,
+                    last_modified: now,
+                })
+                .await
+                .unwrap();
+        }
+        store
+    }
+
+    fn group(id: &str, name: &str, roles: &[&str]) -> GroupRow {
+        let now = Utc::now();
+        GroupRow {
+            id: id.into(),
+            display_name: name.into(),
+            external_id: None,
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            created: now,
+            last_modified: now,
+        }
+    }
+
+    fn ids(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn membership_changes_report_who_changed() {
+        let store = store_with_users(&["a", "b", "c"]).await;
+        store.save_group(&group("g", "Admins", &["falcon_administrator"])).await.unwrap();
+        let changed = store.change_members("g", &ids(&["a", "b"]), &[], false).await.unwrap();
+        assert_eq!(changed, ["a", "b"].map(String::from).into());
+        let changed = store.change_members("g", &ids(&["b"]), &[], false).await.unwrap();
+        assert!(changed.is_empty(), "adding a member twice changes nothing");
+        let changed = store.change_members("g", &ids(&["c"]), &[], true).await.unwrap();
+        assert_eq!(changed, ["a", "b", "c"].map(String::from).into());
+        assert_eq!(store.members("g").await.unwrap(), ids(&["c"]));
+        let changed = store.change_members("g", &[], &ids(&["c", "zz"]), false).await.unwrap();
+        assert_eq!(changed, ["c"].map(String::from).into());
+    }
+
+    #[tokio::test]
+    async fn desired_roles_are_the_union_of_the_groups() {
+        let store = store_with_users(&["a"]).await;
+        store.save_group(&group("g1", "One", &["r1", "r2"])).await.unwrap();
+        store.save_group(&group("g2", "Two", &["r2", "r3"])).await.unwrap();
+        store.change_members("g1", &ids(&["a"]), &[], false).await.unwrap();
+        store.change_members("g2", &ids(&["a"]), &[], false).await.unwrap();
+        assert_eq!(store.desired_roles("a").await.unwrap(), ["r1", "r2", "r3"].map(String::from).into());
+        assert_eq!(store.groups_of_user("a").await.unwrap().len(), 2);
+        let members = store.delete_group("g1").await.unwrap();
+        assert_eq!(members, ids(&["a"]));
+        assert_eq!(store.desired_roles("a").await.unwrap(), ["r2", "r3"].map(String::from).into());
+    }
+
+    #[tokio::test]
+    async fn applied_roles_round_trip_and_survive_user_saves() {
+        let store = store_with_users(&["a"]).await;
+        let roles: BTreeSet<String> = ["x", "y"].map(String::from).into();
+        store.set_applied_roles("a", &roles).await.unwrap();
+        let row = store.user("a").await.unwrap().unwrap();
+        store.save_user(&row).await.unwrap();
+        assert_eq!(store.applied_roles("a").await.unwrap(), roles);
+    }
+}

@@ -1,0 +1,168 @@
+//! Rows of the `users` table.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Store, StoreError};
+
+/// One managed SCIM user as stored. `emails` is kept as the JSON the SCIM layer produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: String,
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub formatted: Option<String>,
+    pub display_name: Option<String>,
+    pub emails_json: String,
+    pub active: bool,
+    pub falcon_uuid: Option<String>,
+    pub falcon_cid: Option<String>,
+    pub created: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+}
+
+fn from_row(row: &SqliteRow) -> Result<UserRow, StoreError> {
+    let time = |col: &str| -> Result<DateTime<Utc>, StoreError> {
+        let text: String = row.try_get(col)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StoreError::Corrupt(format!("{col} '{text}': {e}")))
+    };
+    Ok(UserRow {
+        id: row.try_get("id")?,
+        user_name: row.try_get("user_name")?,
+        external_id: row.try_get("external_id")?,
+        given_name: row.try_get("given_name")?,
+        family_name: row.try_get("family_name")?,
+        formatted: row.try_get("formatted")?,
+        display_name: row.try_get("display_name")?,
+        emails_json: row.try_get("emails")?,
+        active: row.try_get::<i64, _>("active")? != 0,
+        falcon_uuid: row.try_get("falcon_uuid")?,
+        falcon_cid: row.try_get("falcon_cid")?,
+        created: time("created")?,
+        last_modified: time("last_modified")?,
+    })
+}
+
+impl Store {
+    pub async fn all_users(&self) -> Result<Vec<UserRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub async fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Inserts or replaces the row with this id.
+    pub async fn save_user(&self, user: &UserRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO users (id, user_name, user_name_lc, external_id, given_name, family_name,
+                formatted, display_name, emails, active, falcon_uuid, falcon_cid, created, last_modified)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET
+                user_name = excluded.user_name, user_name_lc = excluded.user_name_lc,
+                external_id = excluded.external_id, given_name = excluded.given_name,
+                family_name = excluded.family_name, formatted = excluded.formatted,
+                display_name = excluded.display_name, emails = excluded.emails,
+                active = excluded.active, falcon_uuid = excluded.falcon_uuid,
+                falcon_cid = excluded.falcon_cid, last_modified = excluded.last_modified",
+        )
+        .bind(&user.id)
+        .bind(&user.user_name)
+        .bind(user.user_name.to_lowercase())
+        .bind(&user.external_id)
+        .bind(&user.given_name)
+        .bind(&user.family_name)
+        .bind(&user.formatted)
+        .bind(&user.display_name)
+        .bind(&user.emails_json)
+        .bind(i64::from(user.active))
+        .bind(&user.falcon_uuid)
+        .bind(&user.falcon_cid)
+        .bind(user.created.to_rfc3339())
+        .bind(user.last_modified.to_rfc3339())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_user(&self, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, name: &str) -> UserRow {
+        let now = Utc::now();
+        UserRow {
+            id: id.into(),
+            user_name: name.into(),
+            external_id: Some("ext".into()),
+            given_name: Some("Jane".into()),
+            family_name: None,
+            formatted: None,
+            display_name: None,
+            emails_json: "[]".into(),
+            active: true,
+            falcon_uuid: Some(format!("f-{id}")),
+            falcon_cid: Some("c".into()),
+            created: now,
+            last_modified: now,
+        }
+    }
+
+    #[tokio::test]
+    async fn saves_reads_updates_and_deletes() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let mut user = row("a", "Jane@Example.com");
+        store.save_user(&user).await.unwrap();
+        assert_eq!(store.user("a").await.unwrap().unwrap().user_name, "Jane@Example.com");
+        user.active = false;
+        user.falcon_uuid = None;
+        store.save_user(&user).await.unwrap();
+        let back = store.user("a").await.unwrap().unwrap();
+        assert!(!back.active && back.falcon_uuid.is_none());
+        assert_eq!(store.all_users().await.unwrap().len(), 1);
+        assert!(store.delete_user("a").await.unwrap());
+        assert!(store.user("a").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn user_names_are_unique_case_insensitively() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        store.save_user(&row("a", "jane@example.com")).await.unwrap();
+        assert!(store.save_user(&row("b", "JANE@example.com")).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_file_store_survives_reopening() {
+        let dir = std::env::temp_dir().join(format!("fsb-store-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("bridge.db").display());
+        let store = Store::open(&url).await.unwrap();
+        store.save_user(&row("a", "jane@example.com")).await.unwrap();
+        store.close().await;
+        let again = Store::open(&url).await.unwrap();
+        assert!(again.user("a").await.unwrap().is_some());
+        again.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,106 @@
+//! `falcon-scim-bridge check` against the simulator: its exit status for good credentials, a
+//! wrong secret, a read-only API client, a wrong region and an unknown mapped role.
+
+mod common;
+
+use std::process::Command;
+
+use common::spawn_sim;
+use falcon_scim_bridge::sim::{ApiClientSpec, Scopes, SimConfig};
+
+fn check(base_url: &str, spec: &ApiClientSpec, extra: &[(&str, &str)]) -> (bool, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));
+    cmd.arg("check")
+        .env_clear()
+        .env("FALCON_BASE_URL", base_url)
+        .env("FALCON_CLIENT_ID", &spec.client_id)
+        .env("FALCON_CLIENT_SECRET", &spec.client_secret)
+        .env("SCIM_BEARER_TOKENS", "a-long-enough-token-for-the-check-subcommand")
+        .env("BRIDGE_DATABASE_URL", "sqlite::memory:")
+        .env("RUST_LOG", "error");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("the binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains(&spec.client_secret), "the secret is never printed");
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn good_credentials_pass() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let (ok, text) = check(&sim.base_url, &sim.sim.default_client(), &[]);
+    assert!(ok, "{text}");
+    assert!(text.contains("[ok  ] write scope"), "{text}");
+    assert!(text.contains("verdict: all checks passed"), "{text}");
+    assert_eq!(sim.sim.users().len(), 0, "check creates nothing");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_fails() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let mut spec = sim.sim.default_client();
+    spec.client_secret = "x".repeat(40);
+    let (ok, text) = check(&sim.base_url, &spec, &[]);
+    assert!(!ok);
+    assert!(text.contains("[FAIL] Falcon token") && text.contains("FALCON_CLIENT_SECRET"), "{text}");
+}
+
+#[tokio::test]
+async fn a_read_only_client_fails_on_write_scope() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let default = sim.sim.default_client();
+    let reader = ApiClientSpec {
+        client_id: "0123456789abcdef0123456789abcd01".into(),
+        client_secret: "r".repeat(40),
+        scopes: Scopes { read: true, write: false },
+        ..default
+    };
+    sim.sim.add_client(reader.clone());
+    let (ok, text) = check(&sim.base_url, &reader, &[]);
+    assert!(!ok);
+    assert!(text.contains("[ok  ] read scope"), "{text}");
+    assert!(text.contains("[FAIL] write scope") && text.contains("Write scope"), "{text}");
+}
+
+#[tokio::test]
+async fn a_wrong_region_fails_in_plain_words() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let default = sim.sim.default_client();
+    let eu = ApiClientSpec {
+        client_id: "0123456789abcdef0123456789abcd02".into(),
+        client_secret: "e".repeat(40),
+        region: "eu-1".into(),
+        ..default
+    };
+    sim.sim.add_client(eu.clone());
+    // FALCON_CLOUD names the expected region even when FALCON_BASE_URL points elsewhere.
+    let (ok, text) = check(&sim.base_url, &eu, &[("FALCON_CLOUD", "us-2")]);
+    assert!(!ok);
+    assert!(text.contains("these credentials belong to eu-1; set FALCON_CLOUD=eu-1"), "{text}");
+}
+
+#[tokio::test]
+async fn an_unknown_mapped_role_fails_with_suggestions() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let dir = std::env::temp_dir().join(format!("fsb-check-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bridge.toml");
+    std::fs::write(&file, "[groups]\n\"Falcon Admins\" = [\"falcon_admin\"]\n").unwrap();
+    let (ok, text) = check(
+        &sim.base_url,
+        &sim.sim.default_client(),
+        &[("BRIDGE_CONFIG", file.to_str().unwrap())],
+    );
+    assert!(!ok);
+    assert!(
+        text.contains("group 'Falcon Admins' maps to Falcon role 'falcon_admin', which does not exist; closest existing role ids: falcon_administrator"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
