@@ -242,10 +242,12 @@ impl FalconClient {
 
     /// retrieveUsersGETV1 in batches of at most 5000 ids. Unknown ids are simply absent.
     pub async fn retrieve_users(&self, ids: &[String]) -> Result<Vec<User>, FalconError> {
-        let batches: Vec<Vec<User>> = stream::iter(ids.chunks(MAX_IDS_PER_LOOKUP))
+        // Owned chunks: a stream over borrowed ones makes the future not `Send` (rust#100013).
+        let chunks: Vec<Vec<String>> = ids.chunks(MAX_IDS_PER_LOOKUP).map(<[String]>::to_vec).collect();
+        let batches: Vec<Vec<User>> = stream::iter(chunks)
             .map(|chunk| async move {
                 let call = Call::new("retrieveUsersGETV1", Method::POST, routes::RETRIEVE_USERS)
-                    .json(IdsRequest { ids: chunk.to_vec() });
+                    .json(IdsRequest { ids: chunk });
                 Ok::<_, FalconError>(self.execute::<User>(call).await?.envelope.into_resources())
             })
             .buffered(BULK_PARALLELISM)

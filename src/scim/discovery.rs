@@ -1,0 +1,194 @@
+//! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` (RFC 7643 §5–7).
+//!
+//! They describe what the bridge really does: PATCH yes, bulk, password change and ETags no,
+//! filtering and sorting with a page limit, bearer-token authentication; and only the attributes
+//! the bridge keeps. Entra reads `/Schemas` when provisioning is saved, so it is a ListResponse
+//! with no nulls.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::ScimState;
+use super::backend::{GroupBackend, UserBackend};
+use super::error::ScimError;
+use super::group::GROUP_SCHEMA;
+use super::request::{base_url, list_response, scim_json};
+use super::user::USER_SCHEMA;
+
+const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+
+type St<B> = State<Arc<ScimState<B>>>;
+
+pub(crate) fn routes<B: UserBackend + GroupBackend>() -> Router<Arc<ScimState<B>>> {
+    Router::new()
+        .route("/ServiceProviderConfig", get(service_provider_config::<B>))
+        .route("/ResourceTypes", get(resource_types::<B>))
+        .route("/ResourceTypes/{name}", get(resource_type::<B>))
+        .route("/Schemas", get(schemas::<B>))
+        .route("/Schemas/{id}", get(schema::<B>))
+}
+
+async fn service_provider_config<B: Send + Sync>(State(st): St<B>, headers: HeaderMap) -> Response {
+    let base = base_url(&st.settings, &headers);
+    let body = json!({
+        "schemas": [SPC_SCHEMA],
+        "documentationUri": "https://github.com/falcon-scim-bridge/falcon-scim-bridge#readme",
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": st.settings.max_results},
+        "changePassword": {"supported": false},
+        "sort": {"supported": true},
+        "etag": {"supported": false},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with a bearer token configured in SCIM_BEARER_TOKENS",
+            "primary": true,
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{base}/ServiceProviderConfig"),
+        },
+    });
+    scim_json(StatusCode::OK, &body)
+}
+
+fn resource_type_list(base: &str) -> Vec<Value> {
+    [("User", "/Users", USER_SCHEMA, "A Falcon console user"), ("Group", "/Groups", GROUP_SCHEMA, "A set of Falcon roles")]
+        .into_iter()
+        .map(|(name, endpoint, schema, description)| {
+            json!({
+                "schemas": [RESOURCE_TYPE_SCHEMA],
+                "id": name,
+                "name": name,
+                "endpoint": endpoint,
+                "description": description,
+                "schema": schema,
+                "schemaExtensions": [],
+                "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/{name}")},
+            })
+        })
+        .collect()
+}
+
+async fn resource_types<B: Send + Sync>(State(st): St<B>, headers: HeaderMap) -> Response {
+    let list = resource_type_list(&base_url(&st.settings, &headers));
+    list_response(list.len(), 1, list)
+}
+
+async fn resource_type<B: Send + Sync>(
+    State(st): St<B>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, ScimError> {
+    resource_type_list(&base_url(&st.settings, &headers))
+        .into_iter()
+        .find(|r| r["id"].as_str().is_some_and(|id| id.eq_ignore_ascii_case(&name)))
+        .map(|r| scim_json(StatusCode::OK, &r))
+        .ok_or_else(|| ScimError::not_found("ResourceType", &name))
+}
+
+fn attr(name: &str, kind: &str, description: &str) -> Value {
+    json!({
+        "name": name,
+        "type": kind,
+        "multiValued": false,
+        "description": description,
+        "required": false,
+        "caseExact": false,
+        "mutability": "readWrite",
+        "returned": "default",
+        "uniqueness": "none",
+    })
+}
+
+fn with(mut attribute: Value, changes: Value) -> Value {
+    if let (Value::Object(a), Value::Object(c)) = (&mut attribute, changes) {
+        a.extend(c);
+    }
+    attribute
+}
+
+fn user_schema() -> Value {
+    json!({
+        "id": USER_SCHEMA,
+        "name": "User",
+        "description": "A Falcon user; userName is the Falcon login e-mail address",
+        "attributes": [
+            with(attr("userName", "string", "The Falcon login e-mail address; cannot change once provisioned"),
+                json!({"required": true, "uniqueness": "server"})),
+            with(attr("name", "complex", "The user's name; givenName and familyName are Falcon's first and last name"),
+                json!({"subAttributes": [
+                    attr("givenName", "string", "Falcon first name"),
+                    attr("familyName", "string", "Falcon last name"),
+                    attr("formatted", "string", "The full name, kept by the bridge"),
+                ]})),
+            attr("displayName", "string", "Kept by the bridge; Falcon has no such field"),
+            with(attr("emails", "complex", "E-mail addresses, kept by the bridge"),
+                json!({"multiValued": true, "subAttributes": [
+                    attr("value", "string", "The address"),
+                    with(attr("type", "string", "work, home or other"), json!({"canonicalValues": ["work", "home", "other"]})),
+                    attr("primary", "boolean", "The primary address"),
+                ]})),
+            attr("active", "boolean", "false revokes the user's roles and deletes the Falcon user; true re-creates it"),
+            with(attr("externalId", "string", "The IdP's id for the user"), json!({"caseExact": true})),
+            with(attr("groups", "complex", "The groups the user belongs to"),
+                json!({"multiValued": true, "mutability": "readOnly", "subAttributes": [
+                    with(attr("value", "string", "The group's id"), json!({"mutability": "readOnly", "caseExact": true})),
+                    with(attr("display", "string", "The group's displayName"), json!({"mutability": "readOnly"})),
+                ]})),
+        ],
+    })
+}
+
+fn group_schema() -> Value {
+    json!({
+        "id": GROUP_SCHEMA,
+        "name": "Group",
+        "description": "A set of Falcon roles; members hold the roles mapped to the group's displayName",
+        "attributes": [
+            with(attr("displayName", "string", "Matched against the [groups] role mapping"),
+                json!({"required": true, "uniqueness": "server"})),
+            with(attr("externalId", "string", "The IdP's id for the group"), json!({"caseExact": true})),
+            with(attr("members", "complex", "The users in the group"),
+                json!({"multiValued": true, "subAttributes": [
+                    with(attr("value", "string", "The member's User id"), json!({"mutability": "immutable", "caseExact": true})),
+                    with(attr("display", "string", "The member's userName"), json!({"mutability": "readOnly"})),
+                    with(attr("type", "string", "Always User"), json!({"mutability": "immutable", "canonicalValues": ["User"]})),
+                ]})),
+        ],
+    })
+}
+
+fn schema_list(base: &str) -> Vec<Value> {
+    [user_schema(), group_schema()]
+        .into_iter()
+        .map(|mut s| {
+            let id = s["id"].as_str().unwrap_or_default().to_owned();
+            s["schemas"] = json!([SCHEMA_SCHEMA]);
+            s["meta"] = json!({"resourceType": "Schema", "location": format!("{base}/Schemas/{id}")});
+            s
+        })
+        .collect()
+}
+
+async fn schemas<B: Send + Sync>(State(st): St<B>, headers: HeaderMap) -> Response {
+    let list = schema_list(&base_url(&st.settings, &headers));
+    list_response(list.len(), 1, list)
+}
+
+async fn schema<B: Send + Sync>(State(st): St<B>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ScimError> {
+    schema_list(&base_url(&st.settings, &headers))
+        .into_iter()
+        .find(|s| s["id"] == id.as_str())
+        .map(|s| scim_json(StatusCode::OK, &s))
+        .ok_or_else(|| ScimError::not_found("Schema", &id))
+}

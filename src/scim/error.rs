@@ -1,0 +1,168 @@
+//! The one place a failure becomes a SCIM error response (RFC 7644 §3.12).
+//!
+//! Everything below the HTTP layer returns a [`ScimError`]; its `IntoResponse` writes the SCIM
+//! error body (`status` as a string, as the RFC's examples and Okta's validator expect), the
+//! `application/scim+json` content type and, for 429 and 503, a `Retry-After` header.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {}: {detail}", scim_type.unwrap_or("-"))]
+pub struct ScimError {
+    pub status: StatusCode,
+    /// RFC 7644 Table 9 `scimType`, when one applies.
+    pub scim_type: Option<&'static str>,
+    pub detail: String,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl ScimError {
+    fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            scim_type,
+            detail: detail.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn not_found(resource: &str, id: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, None, format!("{resource} {id} not found"))
+    }
+
+    pub fn invalid_value(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("invalidValue"), detail)
+    }
+
+    pub fn invalid_filter(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("invalidFilter"), detail)
+    }
+
+    pub fn invalid_path(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("invalidPath"), detail)
+    }
+
+    pub fn invalid_syntax(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("invalidSyntax"), detail)
+    }
+
+    pub fn no_target(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("noTarget"), detail)
+    }
+
+    pub fn uniqueness(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, Some("uniqueness"), detail)
+    }
+
+    pub fn mutability(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("mutability"), detail)
+    }
+
+    pub fn too_many(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("tooMany"), detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, None, detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, None, detail)
+    }
+
+    pub fn payload_too_large(limit_bytes: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+            format!("the request body is larger than {limit_bytes} bytes"),
+        )
+    }
+
+    pub fn method_not_allowed(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, None, detail)
+    }
+
+    pub fn not_implemented(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_IMPLEMENTED, None, detail)
+    }
+
+    pub fn rate_limited(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, None, detail)
+        }
+    }
+
+    pub fn unavailable(detail: impl Into<String>, retry_after_secs: Option<u64>) -> Self {
+        Self {
+            retry_after_secs,
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, None, detail)
+        }
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, None, detail)
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = json!({
+            "schemas": [ERROR_SCHEMA],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(scim_type) = self.scim_type {
+            body["scimType"] = json!(scim_type);
+        }
+        body
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::warn!(status = %self.status, detail = %self.detail, "SCIM request failed");
+        } else {
+            tracing::debug!(status = %self.status, detail = %self.detail, "SCIM request refused");
+        }
+        let mut response = (self.status, self.body().to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
+        if let Some(secs) = self.retry_after_secs {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"falcon-scim-bridge\""),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_has_string_status_and_scim_type() {
+        let body = ScimError::uniqueness("taken").body();
+        assert_eq!(body["status"], "409");
+        assert_eq!(body["scimType"], "uniqueness");
+        assert_eq!(body["schemas"][0], ERROR_SCHEMA);
+        assert!(ScimError::not_found("User", "x").body().get("scimType").is_none());
+    }
+
+    #[test]
+    fn retry_after_reaches_the_header() {
+        let response = ScimError::rate_limited("slow down", 7).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], SCIM_CONTENT_TYPE);
+    }
+}

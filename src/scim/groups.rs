@@ -1,0 +1,122 @@
+//! `/Groups`: list and filter, create, read, replace, patch, delete.
+//!
+//! Members are shown unless the client excludes them; a PATCH answers 204 unless the client
+//! asks for attributes back (RFC 7644 §3.5.2).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::ScimState;
+use super::backend::{GroupBackend, GroupListRequest, UserBackend};
+use super::error::ScimError;
+use super::group::{GroupResource, GroupWrite};
+use super::patch::{group_changes, parse_patch};
+use super::query::{GroupFilter, ListParams, Projection};
+use super::request::{Ctx, ScimBody, base_url, created, list_response, scim_json};
+
+type St<B> = State<Arc<ScimState<B>>>;
+
+pub(crate) fn routes<B: UserBackend + GroupBackend>() -> Router<Arc<ScimState<B>>> {
+    Router::new()
+        .route("/Groups", get(list::<B>).post(create::<B>))
+        .route(
+            "/Groups/{id}",
+            get(read::<B>).put(replace::<B>).patch(patch::<B>).delete(delete::<B>),
+        )
+}
+
+fn render(group: &GroupResource, base: &str, projection: &Projection) -> serde_json::Value {
+    let mut json = group.to_json(base, projection.includes("members"));
+    projection.apply(&mut json);
+    json
+}
+
+async fn list<B: GroupBackend>(State(st): St<B>, headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Response, ScimError> {
+    let params = ListParams::parse(query.as_deref(), st.settings.max_results)?;
+    if params.sort_by.is_some() {
+        tracing::debug!("sortBy on /Groups ignored: groups are listed by creation");
+    }
+    let request = GroupListRequest {
+        filter: params.filter.as_deref().map(GroupFilter::parse).transpose()?,
+        start_index: params.start_index,
+        count: params.count,
+        include_members: params.projection.includes("members"),
+    };
+    let page = st.backend.list_groups(&request).await?;
+    let base = base_url(&st.settings, &headers);
+    let resources = page
+        .items
+        .iter()
+        .map(|g| render(g, &base, &params.projection))
+        .collect();
+    Ok(list_response(page.total, params.start_index, resources))
+}
+
+async fn create<B: GroupBackend>(
+    State(st): St<B>,
+    headers: HeaderMap,
+    Ctx(ctx): Ctx,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimError> {
+    let group = GroupWrite::parse(&body)?;
+    let created_group = st.backend.create_group(group, &ctx).await?;
+    Ok(created(&created_group.to_json(&base_url(&st.settings, &headers), true)))
+}
+
+async fn read<B: GroupBackend>(
+    State(st): St<B>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ScimError> {
+    let projection = Projection::from_query(query.as_deref());
+    let group = st.backend.get_group(&id, projection.includes("members")).await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &render(&group, &base_url(&st.settings, &headers), &projection),
+    ))
+}
+
+async fn replace<B: GroupBackend>(
+    State(st): St<B>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Ctx(ctx): Ctx,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimError> {
+    let group = GroupWrite::parse(&body)?;
+    let replaced = st.backend.replace_group(&id, group, &ctx).await?;
+    Ok(scim_json(StatusCode::OK, &replaced.to_json(&base_url(&st.settings, &headers), true)))
+}
+
+async fn patch<B: GroupBackend>(
+    State(st): St<B>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Ctx(ctx): Ctx,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimError> {
+    let ops = parse_patch(&body, st.settings.max_patch_operations)?;
+    let changes = group_changes(ops)?;
+    st.backend.patch_group(&id, changes, &ctx).await?;
+    let projection = Projection::from_query(query.as_deref());
+    if projection.is_identity() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let group = st.backend.get_group(&id, projection.includes("members")).await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &render(&group, &base_url(&st.settings, &headers), &projection),
+    ))
+}
+
+async fn delete<B: GroupBackend>(State(st): St<B>, Path(id): Path<String>, Ctx(ctx): Ctx) -> Result<Response, ScimError> {
+    st.backend.delete_group(&id, &ctx).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,91 @@
+//! The SCIM 2.0 service provider (RFC 7643/7644): routes, request decoding, responses.
+//!
+//! This module speaks SCIM and nothing else. Handlers decode and validate what the IdP sent,
+//! call a [`backend::UserBackend`] / [`backend::GroupBackend`], and render what comes back;
+//! every failure leaves through [`error::ScimError`]. Where a request goes:
+//! `users.rs` (`/Users`), `groups.rs` (`/Groups`), `discovery.rs` (`/ServiceProviderConfig`,
+//! `/ResourceTypes`, `/Schemas`), all behind `auth.rs`.
+
+pub mod auth;
+pub mod backend;
+mod discovery;
+pub mod error;
+pub mod group;
+mod groups;
+pub mod patch;
+pub mod query;
+mod request;
+pub mod user;
+mod users;
+
+use std::sync::Arc;
+
+use axum::{Extension, Router};
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::response::IntoResponse;
+
+use auth::Credentials;
+use backend::{GroupBackend, UserBackend};
+use error::ScimError;
+
+/// Limits and addresses of the SCIM endpoint.
+#[derive(Debug, Clone)]
+pub struct ScimSettings {
+    /// Largest page a list returns, whatever `count` asks (advertised in the SPC).
+    pub max_results: usize,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Most operations one PATCH may carry.
+    pub max_patch_operations: usize,
+    /// `https://bridge.example.com/scim/v2`, for `meta.location`; derived from `Host` if unset.
+    pub public_base_url: Option<String>,
+    /// Where the router is mounted (for locations derived from `Host`).
+    pub prefix: String,
+}
+
+impl Default for ScimSettings {
+    fn default() -> Self {
+        Self {
+            max_results: 1000,
+            max_body_bytes: 1024 * 1024,
+            // Entra sends one operation per changed member; 10,000 covers its largest batches.
+            max_patch_operations: 10_000,
+            public_base_url: None,
+            prefix: "/scim/v2".to_owned(),
+        }
+    }
+}
+
+/// Shared by every handler.
+pub(crate) struct ScimState<B> {
+    pub backend: Arc<B>,
+    pub settings: ScimSettings,
+}
+
+/// The SCIM routes, to be nested under `settings.prefix`.
+pub fn router<B>(backend: Arc<B>, credentials: Arc<Credentials>, settings: ScimSettings) -> Router
+where
+    B: UserBackend + GroupBackend,
+{
+    let max_body = settings.max_body_bytes;
+    let state = Arc::new(ScimState { backend, settings });
+    Router::new()
+        .merge(users::routes::<B>())
+        .merge(groups::routes::<B>())
+        .merge(discovery::routes::<B>())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(Extension(request::BodyLimit(max_body)))
+        .layer(middleware::from_fn_with_state(credentials, auth::require_bearer))
+}
+
+async fn not_found(uri: axum::http::Uri) -> impl IntoResponse {
+    ScimError::not_found("resource", uri.path())
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> impl IntoResponse {
+    ScimError::method_not_allowed(format!("{method} is not supported on {}", uri.path()))
+}

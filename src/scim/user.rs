@@ -1,0 +1,337 @@
+//! The User resource the bridge supports, and its lenient reading of what IdPs send.
+//!
+//! Okta and Entra send more than Falcon can hold (`password`, `locale`, `roles`, enterprise
+//! extension, `null`s for empty attributes, booleans as `"False"`). Reading keeps what the
+//! bridge maps or stores and ignores the rest, so no IdP request fails for carrying extra data.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+
+use super::error::ScimError;
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Name {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub formatted: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub value: String,
+    /// SCIM `type` (`work`, `home`, ...).
+    pub kind: Option<String>,
+    pub primary: bool,
+}
+
+/// A group the user belongs to, as shown in the read-only `groups` attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRef {
+    pub value: String,
+    pub display: Option<String>,
+}
+
+/// What a client may set on a User (POST, PUT, and the result of a PATCH).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserWrite {
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub name: Name,
+    pub display_name: Option<String>,
+    pub emails: Vec<Email>,
+    pub active: bool,
+}
+
+/// A User as the bridge serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserResource {
+    pub id: String,
+    pub write: UserWrite,
+    pub groups: Vec<GroupRef>,
+    pub created: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+}
+
+/// Case-insensitive member lookup: SCIM attribute names are case-insensitive (RFC 7643 §2.1).
+pub(crate) fn get_ci<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    obj.get(name).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+/// A string attribute; `null` and `""` mean absent.
+fn optional_string(obj: &Map<String, Value>, name: &str, path: &str) -> Result<Option<String>, ScimError> {
+    match get_ci(obj, name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(ScimError::invalid_value(format!(
+            "{path} must be a string, not {}",
+            kind_of(other)
+        ))),
+    }
+}
+
+pub(crate) fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A SCIM boolean; Entra sends `"True"`/`"False"` as strings, in any case.
+pub(crate) fn parse_bool(value: &Value, path: &str) -> Result<bool, ScimError> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        other => Err(ScimError::invalid_value(format!(
+            "{path} must be true or false, not {other}"
+        ))),
+    }
+}
+
+impl UserWrite {
+    /// Reads a User body. `userName` is required and must be the Falcon login e-mail address.
+    pub fn parse(body: &Value) -> Result<Self, ScimError> {
+        let obj = body
+            .as_object()
+            .ok_or_else(|| ScimError::invalid_syntax("the body must be a JSON object (a SCIM User)"))?;
+        let user_name = optional_string(obj, "userName", "userName")?
+            .map(|s| s.trim().to_owned())
+            .ok_or_else(|| ScimError::invalid_value("userName is required"))?;
+        validate_login(&user_name)?;
+        let name = match get_ci(obj, "name") {
+            None | Some(Value::Null) => Name::default(),
+            Some(Value::Object(n)) => Name {
+                given_name: optional_string(n, "givenName", "name.givenName")?,
+                family_name: optional_string(n, "familyName", "name.familyName")?,
+                formatted: optional_string(n, "formatted", "name.formatted")?,
+            },
+            Some(other) => {
+                return Err(ScimError::invalid_value(format!(
+                    "name must be an object, not {}",
+                    kind_of(other)
+                )));
+            }
+        };
+        let active = match get_ci(obj, "active") {
+            None | Some(Value::Null) => true,
+            Some(v) => parse_bool(v, "active")?,
+        };
+        Ok(Self {
+            user_name,
+            external_id: optional_string(obj, "externalId", "externalId")?,
+            name,
+            display_name: optional_string(obj, "displayName", "displayName")?,
+            emails: parse_emails(get_ci(obj, "emails"))?,
+            active,
+        })
+    }
+}
+
+/// Falcon logins are e-mail addresses; refusing anything else here gives the IdP a clear
+/// message instead of Falcon's.
+fn validate_login(user_name: &str) -> Result<(), ScimError> {
+    let valid = user_name.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+    }) && !user_name.chars().any(char::is_whitespace)
+        && user_name.len() <= 254;
+    if valid {
+        Ok(())
+    } else {
+        Err(ScimError::invalid_value(format!(
+            "userName '{user_name}' is not an e-mail address; Falcon logins are e-mail addresses"
+        )))
+    }
+}
+
+fn parse_emails(value: Option<&Value>) -> Result<Vec<Email>, ScimError> {
+    let list = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list.as_slice(),
+        Some(one @ Value::Object(_)) => std::slice::from_ref(one),
+        Some(other) => {
+            return Err(ScimError::invalid_value(format!(
+                "emails must be a list, not {}",
+                kind_of(other)
+            )));
+        }
+    };
+    let mut emails: Vec<Email> = Vec::with_capacity(list.len());
+    for item in list {
+        let Value::Object(e) = item else {
+            return Err(ScimError::invalid_value("each entry of emails must be an object"));
+        };
+        let Some(value) = optional_string(e, "value", "emails.value")? else {
+            // An entry without an address carries nothing (Entra can send one after a remove).
+            continue;
+        };
+        let primary = match get_ci(e, "primary") {
+            None | Some(Value::Null) => false,
+            Some(v) => parse_bool(v, "emails.primary")?,
+        };
+        let email = Email {
+            value,
+            kind: optional_string(e, "type", "emails.type")?,
+            primary,
+        };
+        // Okta must never see two entries with the same value and type.
+        if !emails.iter().any(|x| x.value == email.value && x.kind == email.kind) {
+            emails.push(email);
+        }
+    }
+    if emails.iter().filter(|e| e.primary).count() > 1 {
+        return Err(ScimError::invalid_value("at most one of emails may be primary"));
+    }
+    Ok(emails)
+}
+
+impl UserResource {
+    /// The SCIM JSON form: no nulls, multi-valued attributes always lists.
+    pub fn to_json(&self, base_url: &str) -> Value {
+        let w = &self.write;
+        let mut obj = Map::new();
+        obj.insert("schemas".into(), json!([USER_SCHEMA]));
+        obj.insert("id".into(), json!(self.id));
+        if let Some(ext) = &w.external_id {
+            obj.insert("externalId".into(), json!(ext));
+        }
+        obj.insert("userName".into(), json!(w.user_name));
+        let mut name = Map::new();
+        for (key, value) in [
+            ("givenName", &w.name.given_name),
+            ("familyName", &w.name.family_name),
+            ("formatted", &w.name.formatted),
+        ] {
+            if let Some(v) = value {
+                name.insert(key.into(), json!(v));
+            }
+        }
+        if !name.is_empty() {
+            obj.insert("name".into(), Value::Object(name));
+        }
+        if let Some(display) = &w.display_name {
+            obj.insert("displayName".into(), json!(display));
+        }
+        let emails: Vec<Value> = w
+            .emails
+            .iter()
+            .map(|e| {
+                let mut email = json!({"value": e.value, "primary": e.primary});
+                if let Some(kind) = &e.kind {
+                    email["type"] = json!(kind);
+                }
+                email
+            })
+            .collect();
+        obj.insert("emails".into(), Value::Array(emails));
+        obj.insert("active".into(), json!(w.active));
+        let groups: Vec<Value> = self
+            .groups
+            .iter()
+            .map(|g| {
+                let mut group = json!({
+                    "value": g.value,
+                    "$ref": format!("{base_url}/Groups/{}", g.value),
+                    "type": "direct",
+                });
+                if let Some(display) = &g.display {
+                    group["display"] = json!(display);
+                }
+                group
+            })
+            .collect();
+        obj.insert("groups".into(), Value::Array(groups));
+        obj.insert(
+            "meta".into(),
+            json!({
+                "resourceType": "User",
+                "created": self.created.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "lastModified": self.last_modified.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "location": format!("{base_url}/Users/{}", self.id),
+                "version": self.version(),
+            }),
+        );
+        Value::Object(obj)
+    }
+
+    /// A weak ETag derived from the last modification.
+    pub fn version(&self) -> String {
+        format!("W/\"{}\"", self.last_modified.timestamp_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_okta_create_ignoring_what_falcon_cannot_hold() {
+        let body = json!({"schemas":[USER_SCHEMA],"userName":"test.user@okta.local",
+            "name":{"givenName":"Test","familyName":"User"},
+            "emails":[{"primary":true,"value":"test.user@okta.local","type":"work"}],
+            "displayName":"Test User","locale":"en-US","externalId":"00ujl29u0le5T6Aj10h7",
+            "groups":[],"password":"1mz050nq","active":true});
+        let user = UserWrite::parse(&body).unwrap();
+        assert_eq!(user.user_name, "test.user@okta.local");
+        assert_eq!(user.name.given_name.as_deref(), Some("Test"));
+        assert_eq!(user.external_id.as_deref(), Some("00ujl29u0le5T6Aj10h7"));
+        assert!(user.active);
+        assert_eq!(user.emails.len(), 1);
+    }
+
+    #[test]
+    fn reads_entra_nulls_and_string_booleans() {
+        let body = json!({"USERNAME":"alice@contoso.com","active":"False","title":null,
+            "addresses":null,"name":{"formatted":"Alice Doe","givenName":"Alice","familyName":null}});
+        let user = UserWrite::parse(&body).unwrap();
+        assert!(!user.active);
+        assert_eq!(user.name.family_name, None);
+        assert_eq!(user.user_name, "alice@contoso.com");
+    }
+
+    #[test]
+    fn refusals_name_the_attribute() {
+        let cases = [
+            (json!({}), "userName is required"),
+            (json!({"userName": "not-an-email"}), "not an e-mail"),
+            (json!({"userName": "a@b.c", "active": "yes"}), "active"),
+            (json!({"userName": "a@b.c", "name": "x"}), "name must be an object"),
+            (json!({"userName": "a@b.c", "emails": 3}), "emails"),
+            (json!({"userName": 7}), "userName must be a string"),
+            (json!([]), "JSON object"),
+        ];
+        for (body, needle) in cases {
+            let err = UserWrite::parse(&body).unwrap_err();
+            assert!(err.detail.contains(needle), "{body}: {}", err.detail);
+            assert_eq!(err.status, 400);
+        }
+    }
+
+    #[test]
+    fn renders_without_nulls() {
+        let now = Utc::now();
+        let user = UserResource {
+            id: "abc".into(),
+            write: UserWrite::parse(&json!({"userName":"a@b.co"})).unwrap(),
+            groups: vec![GroupRef { value: "g".into(), display: None }],
+            created: now,
+            last_modified: now,
+        };
+        let json = user.to_json("http://h/scim/v2");
+        assert!(json.get("name").is_none());
+        assert!(json.get("externalId").is_none());
+        assert_eq!(json["emails"], json!([]));
+        assert_eq!(json["groups"][0]["value"], "g");
+        assert_eq!(json["meta"]["location"], "http://h/scim/v2/Users/abc");
+    }
+}

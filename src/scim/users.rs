@@ -1,0 +1,117 @@
+//! `/Users`: list and filter, create, read, replace, patch, delete.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::ScimState;
+use super::backend::{GroupBackend, ListRequest, UserBackend, UserEdit};
+use super::error::ScimError;
+use super::patch::{apply_user_patch, parse_patch};
+use super::query::{ListParams, Projection, SortSpec, UserFilter};
+use super::request::{Ctx, ScimBody, base_url, created, list_response, scim_json};
+use super::user::{UserResource, UserWrite};
+
+type St<B> = State<Arc<ScimState<B>>>;
+
+pub(crate) fn routes<B: UserBackend + GroupBackend>() -> Router<Arc<ScimState<B>>> {
+    Router::new()
+        .route("/Users", get(list::<B>).post(create::<B>))
+        .route(
+            "/Users/{id}",
+            get(read::<B>).put(replace::<B>).patch(patch::<B>).delete(delete::<B>),
+        )
+}
+
+fn render(user: &UserResource, base: &str, projection: &Projection) -> serde_json::Value {
+    let mut json = user.to_json(base);
+    projection.apply(&mut json);
+    json
+}
+
+async fn list<B: UserBackend>(State(st): St<B>, headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Response, ScimError> {
+    let params = ListParams::parse(query.as_deref(), st.settings.max_results)?;
+    let request = ListRequest {
+        filter: params.filter.as_deref().map(UserFilter::parse).transpose()?,
+        sort: params
+            .sort_by
+            .as_deref()
+            .map(|by| SortSpec::parse(by, params.sort_order.as_deref()))
+            .transpose()?,
+        start_index: params.start_index,
+        count: params.count,
+    };
+    let page = st.backend.list_users(&request).await?;
+    let base = base_url(&st.settings, &headers);
+    let resources = page
+        .items
+        .iter()
+        .map(|u| render(u, &base, &params.projection))
+        .collect();
+    Ok(list_response(page.total, params.start_index, resources))
+}
+
+async fn create<B: UserBackend>(
+    State(st): St<B>,
+    headers: HeaderMap,
+    Ctx(ctx): Ctx,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimError> {
+    let user = UserWrite::parse(&body)?;
+    let created_user = st.backend.create_user(user, &ctx).await?;
+    Ok(created(&created_user.to_json(&base_url(&st.settings, &headers))))
+}
+
+async fn read<B: UserBackend>(
+    State(st): St<B>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ScimError> {
+    let user = st.backend.get_user(&id).await?;
+    let projection = Projection::from_query(query.as_deref());
+    Ok(scim_json(
+        StatusCode::OK,
+        &render(&user, &base_url(&st.settings, &headers), &projection),
+    ))
+}
+
+async fn replace<B: UserBackend>(
+    State(st): St<B>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Ctx(ctx): Ctx,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimError> {
+    let wanted = UserWrite::parse(&body)?;
+    let edit: UserEdit = Box::new(move |_current| Ok(wanted));
+    let user = st.backend.update_user(&id, edit, &ctx).await?;
+    Ok(scim_json(StatusCode::OK, &user.to_json(&base_url(&st.settings, &headers))))
+}
+
+async fn patch<B: UserBackend>(
+    State(st): St<B>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Ctx(ctx): Ctx,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimError> {
+    let ops = parse_patch(&body, st.settings.max_patch_operations)?;
+    let edit: UserEdit = Box::new(move |current| apply_user_patch(current, &ops));
+    let user = st.backend.update_user(&id, edit, &ctx).await?;
+    let projection = Projection::from_query(query.as_deref());
+    Ok(scim_json(
+        StatusCode::OK,
+        &render(&user, &base_url(&st.settings, &headers), &projection),
+    ))
+}
+
+async fn delete<B: UserBackend>(State(st): St<B>, Path(id): Path<String>, Ctx(ctx): Ctx) -> Result<Response, ScimError> {
+    st.backend.delete_user(&id, &ctx).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
