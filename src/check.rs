@@ -66,12 +66,16 @@ impl Report {
 /// Runs every check against Falcon.
 pub async fn run(settings: &Settings) -> Report {
     let mut report = Report::default();
-    report.push(Verdict::Ok, "configuration", format!(
-        "Falcon API at {}, {} SCIM bearer token(s), store {}",
-        settings.falcon.base_url,
-        settings.bearer_tokens.len(),
-        settings.database_url
-    ));
+    report.push(
+        Verdict::Ok,
+        "configuration",
+        format!(
+            "Falcon API at {}, {} SCIM bearer token(s), store {}",
+            settings.falcon.base_url,
+            settings.bearer_tokens.len(),
+            settings.database_url
+        ),
+    );
     let client = match FalconClient::new(settings.falcon.clone()) {
         Ok(c) => c,
         Err(e) => {
@@ -94,7 +98,11 @@ pub async fn run(settings: &Settings) -> Report {
         }
     }
     match client.query_user_ids(None).await {
-        Ok(ids) => report.push(Verdict::Ok, "read scope", format!("{} Falcon users visible", ids.len())),
+        Ok(ids) => report.push(
+            Verdict::Ok,
+            "read scope",
+            format!("{} Falcon users visible", ids.len()),
+        ),
         Err(e) => report.push(Verdict::Fail, "read scope", e.to_string()),
     }
     let probe = CreateUserRequest {
@@ -104,19 +112,30 @@ pub async fn run(settings: &Settings) -> Report {
         ..Default::default()
     };
     match client.create_user(&probe, true).await {
-        Ok(_) => report.push(Verdict::Ok, "write scope", "createUserV1 with validate_only accepted (nothing created)"),
+        Ok(_) => report.push(
+            Verdict::Ok,
+            "write scope",
+            "createUserV1 with validate_only accepted (nothing created)",
+        ),
         // Falcon judged the request itself (e.g. the probe's domain): the scope let it through.
         Err(FalconError::Rejected(f)) if f.status == 400 => report.push(
             Verdict::Ok,
             "write scope",
-            format!("createUserV1 with validate_only reached validation ({})", f.message),
+            format!(
+                "createUserV1 with validate_only reached validation ({})",
+                f.message
+            ),
         ),
         Err(e) => report.push(Verdict::Fail, "write scope", e.to_string()),
     }
     let catalogue: Vec<Role> = match client.role_catalogue().await {
         Ok(roles) => {
             let ids: Vec<&str> = roles.iter().map(|r| r.id.as_str()).collect();
-            report.push(Verdict::Ok, "role catalogue", format!("{} roles: {}", roles.len(), ids.join(", ")));
+            report.push(
+                Verdict::Ok,
+                "role catalogue",
+                format!("{} roles: {}", roles.len(), ids.join(", ")),
+            );
             roles
         }
         Err(e) => {
@@ -131,7 +150,11 @@ pub async fn run(settings: &Settings) -> Report {
     }
     for (group, roles) in &settings.group_roles {
         if roles.iter().all(|r| catalogue.iter().any(|c| &c.id == r)) {
-            report.push(Verdict::Ok, "group mapping", format!("'{group}' -> {}", roles.join(", ")));
+            report.push(
+                Verdict::Ok,
+                "group mapping",
+                format!("'{group}' -> {}", roles.join(", ")),
+            );
         }
     }
     if settings.group_roles.is_empty() {

@@ -38,7 +38,11 @@ pub struct ServeArgs {
     #[arg(long, env = "BRIDGE_LISTEN", default_value = "0.0.0.0:8080")]
     pub bridge_listen: String,
     /// The store: a SQLite URL.
-    #[arg(long, env = "BRIDGE_DATABASE_URL", default_value = "sqlite://falcon-scim-bridge.db")]
+    #[arg(
+        long,
+        env = "BRIDGE_DATABASE_URL",
+        default_value = "sqlite://falcon-scim-bridge.db"
+    )]
     pub bridge_database_url: String,
     /// Path of the optional TOML configuration file.
     #[arg(long, env = "BRIDGE_CONFIG")]
@@ -107,16 +111,21 @@ impl Settings {
         };
         let client_id = required(args.falcon_client_id.clone(), "FALCON_CLIENT_ID")?;
         let secret = secret_value(args.falcon_client_secret.clone(), "FALCON_CLIENT_SECRET")?;
-        let region: Region = args
-            .falcon_cloud
-            .parse()
-            .map_err(|e: crate::falcon::region::UnknownRegion| invalid("FALCON_CLOUD", e.to_string()))?;
+        let region: Region =
+            args.falcon_cloud
+                .parse()
+                .map_err(|e: crate::falcon::region::UnknownRegion| {
+                    invalid("FALCON_CLOUD", e.to_string())
+                })?;
         let mut falcon = match &args.falcon_base_url {
             Some(url) => {
                 let parsed = url::Url::parse(url)
                     .map_err(|e| invalid("FALCON_BASE_URL", format!("not a URL ({e})")))?;
                 if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(invalid("FALCON_BASE_URL", "must be an http:// or https:// URL"));
+                    return Err(invalid(
+                        "FALCON_BASE_URL",
+                        "must be an http:// or https:// URL",
+                    ));
                 }
                 // The region still names where the credentials must belong: a proxy in front of
                 // eu-1 with FALCON_CLOUD left at us-1 is a mistake worth stopping.
@@ -130,7 +139,10 @@ impl Settings {
             let cid = cid.trim().to_ascii_lowercase();
             let cid = cid.split('-').next().unwrap_or_default().to_owned();
             if cid.len() != 32 || !cid.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(invalid("FALCON_MEMBER_CID", "must be a 32-character hexadecimal CID"));
+                return Err(invalid(
+                    "FALCON_MEMBER_CID",
+                    "must be a 32-character hexadecimal CID",
+                ));
             }
             falcon.member_cid = Some(cid);
         }
@@ -158,10 +170,12 @@ impl Settings {
             })
             .collect();
 
-        let listen = args
-            .bridge_listen
-            .parse()
-            .map_err(|_| invalid("BRIDGE_LISTEN", format!("'{}' is not an address:port", args.bridge_listen)))?;
+        let listen = args.bridge_listen.parse().map_err(|_| {
+            invalid(
+                "BRIDGE_LISTEN",
+                format!("'{}' is not an address:port", args.bridge_listen),
+            )
+        })?;
         if !args.bridge_database_url.starts_with("sqlite:") {
             return Err(invalid(
                 "BRIDGE_DATABASE_URL",
@@ -169,10 +183,14 @@ impl Settings {
             ));
         }
         if let Some(url) = &args.bridge_public_url {
-            url::Url::parse(url).map_err(|e| invalid("BRIDGE_PUBLIC_URL", format!("not a URL ({e})")))?;
+            url::Url::parse(url)
+                .map_err(|e| invalid("BRIDGE_PUBLIC_URL", format!("not a URL ({e})")))?;
         }
         if args.bridge_directory_refresh_secs == 0 {
-            return Err(invalid("BRIDGE_DIRECTORY_REFRESH_SECS", "must be at least 1"));
+            return Err(invalid(
+                "BRIDGE_DIRECTORY_REFRESH_SECS",
+                "must be at least 1",
+            ));
         }
         let deprovision = match args.bridge_deprovision.as_str() {
             "delete" => DeprovisionMode::Delete,
@@ -189,7 +207,10 @@ impl Settings {
             bearer_tokens,
             listen,
             database_url: args.bridge_database_url.clone(),
-            public_url: args.bridge_public_url.clone().map(|u| u.trim_end_matches('/').to_owned()),
+            public_url: args
+                .bridge_public_url
+                .clone()
+                .map(|u| u.trim_end_matches('/').to_owned()),
             directory_refresh: Duration::from_secs(args.bridge_directory_refresh_secs),
             policy: Policy {
                 deprovision,
@@ -218,7 +239,13 @@ fn secret_value(value: Option<String>, var: &'static str) -> Result<String, Conf
     match std::env::var_os(&file_var) {
         Some(path) => {
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                invalid(var, format!("cannot read {file_var} ({}): {e}", Path::new(&path).display()))
+                invalid(
+                    var,
+                    format!(
+                        "cannot read {file_var} ({}): {e}",
+                        Path::new(&path).display()
+                    ),
+                )
             })?;
             let text = text.trim().to_owned();
             if text.is_empty() {
@@ -226,13 +253,20 @@ fn secret_value(value: Option<String>, var: &'static str) -> Result<String, Conf
             }
             Ok(text)
         }
-        None => Err(invalid(var, format!("required but not set (set {var} or {file_var})"))),
+        None => Err(invalid(
+            var,
+            format!("required but not set (set {var} or {file_var})"),
+        )),
     }
 }
 
 fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| invalid("BRIDGE_CONFIG", format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        invalid(
+            "BRIDGE_CONFIG",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
     toml::from_str(&text).map_err(|e| invalid("BRIDGE_CONFIG", format!("{}: {e}", path.display())))
 }
 
@@ -265,17 +299,62 @@ mod tests {
     #[test]
     fn each_problem_names_its_variable() {
         let cases: Vec<(ServeArgs, &str)> = vec![
-            (ServeArgs { falcon_client_id: None, ..args() }, "FALCON_CLIENT_ID: required"),
-            (ServeArgs { falcon_cloud: "eu-9".into(), ..args() }, "FALCON_CLOUD: unknown Falcon cloud 'eu-9'"),
-            (ServeArgs { falcon_base_url: Some("ftp://x".into()), ..args() }, "FALCON_BASE_URL"),
-            (ServeArgs { scim_bearer_tokens: Some(" , ".into()), ..args() }, "SCIM_BEARER_TOKENS"),
-            (ServeArgs { bridge_listen: "nowhere".into(), ..args() }, "BRIDGE_LISTEN"),
-            (ServeArgs { bridge_deprovision: "suspend".into(), ..args() }, "BRIDGE_DEPROVISION"),
-            (ServeArgs { falcon_member_cid: Some("xyz".into()), ..args() }, "FALCON_MEMBER_CID"),
+            (
+                ServeArgs {
+                    falcon_client_id: None,
+                    ..args()
+                },
+                "FALCON_CLIENT_ID: required",
+            ),
+            (
+                ServeArgs {
+                    falcon_cloud: "eu-9".into(),
+                    ..args()
+                },
+                "FALCON_CLOUD: unknown Falcon cloud 'eu-9'",
+            ),
+            (
+                ServeArgs {
+                    falcon_base_url: Some("ftp://x".into()),
+                    ..args()
+                },
+                "FALCON_BASE_URL",
+            ),
+            (
+                ServeArgs {
+                    scim_bearer_tokens: Some(" , ".into()),
+                    ..args()
+                },
+                "SCIM_BEARER_TOKENS",
+            ),
+            (
+                ServeArgs {
+                    bridge_listen: "nowhere".into(),
+                    ..args()
+                },
+                "BRIDGE_LISTEN",
+            ),
+            (
+                ServeArgs {
+                    bridge_deprovision: "suspend".into(),
+                    ..args()
+                },
+                "BRIDGE_DEPROVISION",
+            ),
+            (
+                ServeArgs {
+                    falcon_member_cid: Some("xyz".into()),
+                    ..args()
+                },
+                "FALCON_MEMBER_CID",
+            ),
         ];
         for (a, expected) in cases {
             let err = Settings::from_args(&a).unwrap_err().to_string();
-            assert!(err.starts_with(expected), "{err} should start with {expected}");
+            assert!(
+                err.starts_with(expected),
+                "{err} should start with {expected}"
+            );
             assert!(!err.contains(&"s".repeat(40)), "no secret in {err}");
         }
     }
@@ -297,13 +376,24 @@ mod tests {
             "token_names = [\"okta\"]\n[groups]\n\"SOC Tier 1\" = [\"falcon_analyst\", \"event_viewer\"]\n",
         )
         .unwrap();
-        let s = Settings::from_args(&ServeArgs { bridge_config: Some(good), ..args() }).unwrap();
+        let s = Settings::from_args(&ServeArgs {
+            bridge_config: Some(good),
+            ..args()
+        })
+        .unwrap();
         assert_eq!(s.bearer_tokens[0].0, "okta");
-        assert_eq!(s.group_roles["SOC Tier 1"], ["falcon_analyst", "event_viewer"]);
+        assert_eq!(
+            s.group_roles["SOC Tier 1"],
+            ["falcon_analyst", "event_viewer"]
+        );
         assert!(!s.refuse_unmapped_groups);
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "token_nmes = [\"okta\"]\n").unwrap();
-        let err = Settings::from_args(&ServeArgs { bridge_config: Some(bad), ..args() }).unwrap_err();
+        let err = Settings::from_args(&ServeArgs {
+            bridge_config: Some(bad),
+            ..args()
+        })
+        .unwrap_err();
         assert_eq!(err.var, "BRIDGE_CONFIG");
         let _ = std::fs::remove_dir_all(dir);
     }

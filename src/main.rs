@@ -132,7 +132,11 @@ async fn healthcheck(listen: &str) -> anyhow::Result<()> {
         .timeout(Duration::from_secs(3))
         .build();
     let ok = match client {
-        Ok(c) => c.get(&url).send().await.is_ok_and(|r| r.status().is_success()),
+        Ok(c) => c
+            .get(&url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success()),
         Err(_) => false,
     };
     anyhow::ensure!(ok, "unhealthy: {url} did not answer 200");

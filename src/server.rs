@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
-use axum::Router;
 use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -63,8 +63,11 @@ async fn readyz(State(r): State<Arc<Readiness>>) -> impl IntoResponse {
         .and_then(|t| SystemTime::now().duration_since(t).ok());
     match token_age {
         Some(age) if age <= r.max_token_age => {}
-        Some(_) => problems.push(json!({"component": "falcon", "problem": "no Falcon token obtained recently"})),
-        None => problems.push(json!({"component": "falcon", "problem": "no valid Falcon token; see the log for why"})),
+        Some(_) => problems
+            .push(json!({"component": "falcon", "problem": "no Falcon token obtained recently"})),
+        None => problems.push(
+            json!({"component": "falcon", "problem": "no valid Falcon token; see the log for why"}),
+        ),
     }
     if problems.is_empty() {
         (StatusCode::OK, Json(json!({"status": "ready"})))

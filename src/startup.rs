@@ -27,7 +27,10 @@ pub enum StartupError {
     #[error("the group mapping names roles Falcon does not have: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Mapping(Vec<UnknownMappedRole>),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 pub struct Application {
@@ -44,12 +47,19 @@ impl Application {
         let store = Store::open(&settings.database_url).await?;
         let falcon = FalconClient::new(settings.falcon.clone())?;
         let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups);
-        let bridge = Bridge::start(falcon.clone(), store.clone(), settings.policy.clone(), mapping.clone())
-            .await
-            .map_err(|e| match e {
-                crate::bridge::error::BridgeError::Store(s) => StartupError::Store(s),
-                crate::bridge::error::BridgeError::Falcon { source, .. } => StartupError::Falcon(source),
-            })?;
+        let bridge = Bridge::start(
+            falcon.clone(),
+            store.clone(),
+            settings.policy.clone(),
+            mapping.clone(),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::bridge::error::BridgeError::Store(s) => StartupError::Store(s),
+            crate::bridge::error::BridgeError::Falcon { source, .. } => {
+                StartupError::Falcon(source)
+            }
+        })?;
         match bridge.refresh_roles().await {
             Ok(catalogue) => {
                 let problems = check_mapping(&mapping, &catalogue);
@@ -57,7 +67,9 @@ impl Application {
                     return Err(StartupError::Mapping(problems));
                 }
             }
-            Err(e) => tracing::error!(error = %e, "cannot check the group mapping against Falcon's roles"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot check the group mapping against Falcon's roles")
+            }
         }
         let loaded = match bridge.refresh_directory().await {
             Ok(()) => true,
@@ -74,7 +86,10 @@ impl Application {
                 .collect(),
         );
         let scim_settings = ScimSettings {
-            public_base_url: settings.public_url.clone().map(|u| format!("{u}{SCIM_PREFIX}")),
+            public_base_url: settings
+                .public_url
+                .clone()
+                .map(|u| format!("{u}{SCIM_PREFIX}")),
             prefix: SCIM_PREFIX.to_owned(),
             ..ScimSettings::default()
         };
@@ -87,12 +102,13 @@ impl Application {
                 max_token_age: Duration::from_secs(3600),
             },
         );
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .map_err(|source| StartupError::Bind {
-                addr: settings.listen,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.listen,
+                    source,
+                })?;
         Ok(Self {
             listener,
             app,
@@ -151,7 +167,12 @@ fn spawn_directory_refresh(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            tokio::time::sleep(if loaded { every } else { INITIAL_RETRY.min(every) }).await;
+            tokio::time::sleep(if loaded {
+                every
+            } else {
+                INITIAL_RETRY.min(every)
+            })
+            .await;
             match bridge.refresh_directory().await {
                 Ok(()) => loaded = true,
                 Err(e) => tracing::error!(error = %e, "cannot load Falcon's users"),

@@ -3,38 +3,44 @@
 
 mod common;
 
-use std::process::Command;
+use tokio::process::Command;
 
 use common::spawn_sim;
 use falcon_scim_bridge::sim::{ApiClientSpec, Scopes, SimConfig};
 
-fn check(base_url: &str, spec: &ApiClientSpec, extra: &[(&str, &str)]) -> (bool, String) {
+async fn check(base_url: &str, spec: &ApiClientSpec, extra: &[(&str, &str)]) -> (bool, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));
     cmd.arg("check")
         .env_clear()
         .env("FALCON_BASE_URL", base_url)
         .env("FALCON_CLIENT_ID", &spec.client_id)
         .env("FALCON_CLIENT_SECRET", &spec.client_secret)
-        .env("SCIM_BEARER_TOKENS", "a-long-enough-token-for-the-check-subcommand")
+        .env(
+            "SCIM_BEARER_TOKENS",
+            "a-long-enough-token-for-the-check-subcommand",
+        )
         .env("BRIDGE_DATABASE_URL", "sqlite::memory:")
         .env("RUST_LOG", "error");
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("the binary runs");
+    let out = cmd.output().await.expect("the binary runs");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!text.contains(&spec.client_secret), "the secret is never printed");
+    assert!(
+        !text.contains(&spec.client_secret),
+        "the secret is never printed"
+    );
     (out.status.success(), text)
 }
 
 #[tokio::test]
 async fn good_credentials_pass() {
     let sim = spawn_sim(SimConfig::default()).await;
-    let (ok, text) = check(&sim.base_url, &sim.sim.default_client(), &[]);
+    let (ok, text) = check(&sim.base_url, &sim.sim.default_client(), &[]).await;
     assert!(ok, "{text}");
     assert!(text.contains("[ok  ] write scope"), "{text}");
     assert!(text.contains("verdict: all checks passed"), "{text}");
@@ -46,9 +52,12 @@ async fn a_wrong_secret_fails() {
     let sim = spawn_sim(SimConfig::default()).await;
     let mut spec = sim.sim.default_client();
     spec.client_secret = "x".repeat(40);
-    let (ok, text) = check(&sim.base_url, &spec, &[]);
+    let (ok, text) = check(&sim.base_url, &spec, &[]).await;
     assert!(!ok);
-    assert!(text.contains("[FAIL] Falcon token") && text.contains("FALCON_CLIENT_SECRET"), "{text}");
+    assert!(
+        text.contains("[FAIL] Falcon token") && text.contains("FALCON_CLIENT_SECRET"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -58,14 +67,20 @@ async fn a_read_only_client_fails_on_write_scope() {
     let reader = ApiClientSpec {
         client_id: "0123456789abcdef0123456789abcd01".into(),
         client_secret: "r".repeat(40),
-        scopes: Scopes { read: true, write: false },
+        scopes: Scopes {
+            read: true,
+            write: false,
+        },
         ..default
     };
     sim.sim.add_client(reader.clone());
-    let (ok, text) = check(&sim.base_url, &reader, &[]);
+    let (ok, text) = check(&sim.base_url, &reader, &[]).await;
     assert!(!ok);
     assert!(text.contains("[ok  ] read scope"), "{text}");
-    assert!(text.contains("[FAIL] write scope") && text.contains("Write scope"), "{text}");
+    assert!(
+        text.contains("[FAIL] write scope") && text.contains("Write scope"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -80,9 +95,12 @@ async fn a_wrong_region_fails_in_plain_words() {
     };
     sim.sim.add_client(eu.clone());
     // FALCON_CLOUD names the expected region even when FALCON_BASE_URL points elsewhere.
-    let (ok, text) = check(&sim.base_url, &eu, &[("FALCON_CLOUD", "us-2")]);
+    let (ok, text) = check(&sim.base_url, &eu, &[("FALCON_CLOUD", "us-2")]).await;
     assert!(!ok);
-    assert!(text.contains("these credentials belong to eu-1; set FALCON_CLOUD=eu-1"), "{text}");
+    assert!(
+        text.contains("these credentials belong to eu-1; set FALCON_CLOUD=eu-1"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -96,7 +114,8 @@ async fn an_unknown_mapped_role_fails_with_suggestions() {
         &sim.base_url,
         &sim.sim.default_client(),
         &[("BRIDGE_CONFIG", file.to_str().unwrap())],
-    );
+    )
+    .await;
     assert!(!ok);
     assert!(
         text.contains("group 'Falcon Admins' maps to Falcon role 'falcon_admin', which does not exist; closest existing role ids: falcon_administrator"),

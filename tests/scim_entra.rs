@@ -25,9 +25,13 @@ fn patch(ops: Value) -> Value {
 
 async fn create(app: &TestApp, user_name: &str) -> String {
     let filter = format!("userName eq \"{user_name}\"");
-    let found = app.expect(app.get("/Users").query(&[("filter", filter.as_str())]), 200).await;
+    let found = app
+        .expect(app.get("/Users").query(&[("filter", filter.as_str())]), 200)
+        .await;
     assert_eq!(found["totalResults"], 0);
-    let created = app.expect(app.post("/Users", &entra_user(user_name)), 201).await;
+    let created = app
+        .expect(app.post("/Users", &entra_user(user_name)), 201)
+        .await;
     created["id"].as_str().unwrap().to_owned()
 }
 
@@ -53,7 +57,14 @@ async fn create_with_nulls_and_default_dialect_patches() {
     assert_eq!(body["name"]["familyName"], "Doe-Smith");
     assert_eq!(body["emails"][0]["value"], "alice.new@contoso.com");
     assert_eq!(body["emails"].as_array().unwrap().len(), 1);
-    assert_eq!(app.sim.sim.user_by_uid("alice@contoso.com").unwrap().last_name, "Doe-Smith");
+    assert_eq!(
+        app.sim
+            .sim
+            .user_by_uid("alice@contoso.com")
+            .unwrap()
+            .last_name,
+        "Doe-Smith"
+    );
 
     // Falcon cannot change a login: a userName change is refused in words an admin can act on.
     let err = app
@@ -87,8 +98,16 @@ async fn work_email_replace_upserts_without_dropping_others() {
         .await;
     let emails = patched["emails"].as_array().unwrap();
     assert_eq!(emails.len(), 2, "{emails:?}");
-    assert!(emails.iter().any(|e| e["type"] == "home" && e["value"] == "bob@home.example"));
-    assert!(emails.iter().any(|e| e["type"] == "work" && e["value"] == "bob@contoso.com"));
+    assert!(
+        emails
+            .iter()
+            .any(|e| e["type"] == "home" && e["value"] == "bob@home.example")
+    );
+    assert!(
+        emails
+            .iter()
+            .any(|e| e["type"] == "work" && e["value"] == "bob@contoso.com")
+    );
 }
 
 #[tokio::test]
@@ -110,9 +129,15 @@ async fn flag_dialect_pathless_dotted_keys_apply() {
     let body = app.expect(req, 200).await;
     assert_eq!(body["displayName"], "Bjfe");
     assert_eq!(body["name"]["givenName"], "Kkom");
-    assert!(body.get("name.givenName").is_none(), "no literal dotted attribute");
+    assert!(
+        body.get("name.givenName").is_none(),
+        "no literal dotted attribute"
+    );
     let falcon = app.sim.sim.user_by_uid("kkom@contoso.com").unwrap();
-    assert_eq!((falcon.first_name.as_str(), falcon.last_name.as_str()), ("Kkom", "Unua"));
+    assert_eq!(
+        (falcon.first_name.as_str(), falcon.last_name.as_str()),
+        ("Kkom", "Unua")
+    );
 }
 
 #[tokio::test]
@@ -121,7 +146,10 @@ async fn disable_with_string_false_enable_with_string_true() {
     let id = create(&app, "carol@contoso.com").await;
     let body = app
         .expect(
-            app.patch(&format!("/Users/{id}"), &patch(json!([{"op":"Replace","path":"active","value":"False"}]))),
+            app.patch(
+                &format!("/Users/{id}"),
+                &patch(json!([{"op":"Replace","path":"active","value":"False"}])),
+            ),
             200,
         )
         .await;
@@ -129,7 +157,10 @@ async fn disable_with_string_false_enable_with_string_true() {
     assert!(app.sim.sim.user_by_uid("carol@contoso.com").is_none());
     let body = app
         .expect(
-            app.patch(&format!("/Users/{id}"), &patch(json!([{"op":"Replace","path":"active","value":"True"}]))),
+            app.patch(
+                &format!("/Users/{id}"),
+                &patch(json!([{"op":"Replace","path":"active","value":"True"}])),
+            ),
             200,
         )
         .await;
@@ -182,7 +213,9 @@ async fn bad_input_gets_scim_errors() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["status"], "400");
 
-    let err = app.expect(app.post("/Users", &json!({"not":"a scim resource"})), 400).await;
+    let err = app
+        .expect(app.post("/Users", &json!({"not":"a scim resource"})), 400)
+        .await;
     assert!(err["detail"].as_str().unwrap().contains("userName"));
     let err = app
         .expect(app.get("/Users").query(&[("filter", "userName eq")]), 400)
@@ -212,24 +245,62 @@ async fn falcon_errors_are_translated() {
     )
     .await;
     // A domain Falcon does not allow: a 400 that says so.
-    let err = app.expect(app.post("/Users", &entra_user("eve@evil.example")), 400).await;
-    assert!(err["detail"].as_str().unwrap().contains("evil.example"), "{err}");
-
-    // Throttling beyond the bridge's wait bound: 429 with Retry-After.
-    app.sim.sim.inject_fault(routes::USERS, Some("POST"), Fault::RateLimit { retry_after_secs: 30 }, 100);
-    let resp = app.post("/Users", &entra_user("slow@contoso.com")).send().await.unwrap();
-    assert_eq!(resp.status(), 429);
-    assert!(resp.headers().get("retry-after").is_some());
-    app.sim.sim.clear_faults();
+    let err = app
+        .expect(app.post("/Users", &entra_user("eve@evil.example")), 400)
+        .await;
+    assert!(
+        err["detail"].as_str().unwrap().contains("evil.example"),
+        "{err}"
+    );
 
     // Falcon unreachable: 503, and nothing recorded, so the IdP's retry starts clean.
-    app.sim.sim.inject_fault(routes::USERS, Some("POST"), Fault::Drop, 1);
-    let resp = app.post("/Users", &entra_user("dropped@contoso.com")).send().await.unwrap();
+    app.sim
+        .sim
+        .inject_fault(routes::USERS, Some("POST"), Fault::Drop, 1);
+    let resp = app
+        .post("/Users", &entra_user("dropped@contoso.com"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 503);
     let found = app
-        .expect(app.get("/Users").query(&[("filter", "userName eq \"dropped@contoso.com\"")]), 200)
+        .expect(
+            app.get("/Users")
+                .query(&[("filter", "userName eq \"dropped@contoso.com\"")]),
+            200,
+        )
         .await;
     assert_eq!(found["totalResults"], 0);
     tokio::time::sleep(Duration::from_millis(10)).await;
-    app.expect(app.post("/Users", &entra_user("dropped@contoso.com")), 201).await;
+    app.expect(app.post("/Users", &entra_user("dropped@contoso.com")), 201)
+        .await;
+
+    // Throttling beyond the bridge's wait bound: 429 with Retry-After. (Last: the bridge then
+    // honours Falcon's retry-after for every call, as it must.)
+    app.sim.sim.inject_fault(
+        routes::USERS,
+        Some("POST"),
+        Fault::RateLimit {
+            retry_after_secs: 30,
+        },
+        100,
+    );
+    let resp = app
+        .post("/Users", &entra_user("slow@contoso.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().get("retry-after").is_some());
+    let found = app
+        .expect(
+            app.get("/Users")
+                .query(&[("filter", "userName eq \"slow@contoso.com\"")]),
+            200,
+        )
+        .await;
+    assert_eq!(
+        found["totalResults"], 0,
+        "nothing recorded for a refused create"
+    );
 }

@@ -14,11 +14,22 @@ const SOC: &str = "SOC Tier 1";
 const RESPONDERS: &str = "Responders";
 
 async fn app() -> TestApp {
-    spawn_app_custom(SimConfig::default(), |_| {}, |s| {
-        s.group_roles.insert(ADMINS.into(), vec!["falcon_administrator".into()]);
-        s.group_roles.insert(SOC.into(), vec!["falcon_analyst".into(), "event_viewer".into()]);
-        s.group_roles.insert(RESPONDERS.into(), vec!["remote_responder_one".into(), "event_viewer".into()]);
-    })
+    spawn_app_custom(
+        SimConfig::default(),
+        |_| {},
+        |s| {
+            s.group_roles
+                .insert(ADMINS.into(), vec!["falcon_administrator".into()]);
+            s.group_roles.insert(
+                SOC.into(),
+                vec!["falcon_analyst".into(), "event_viewer".into()],
+            );
+            s.group_roles.insert(
+                RESPONDERS.into(),
+                vec!["remote_responder_one".into(), "event_viewer".into()],
+            );
+        },
+    )
     .await
 }
 
@@ -53,7 +64,11 @@ async fn okta_group_push_lifecycle() {
     let (bob, bob_uuid) = user(&app, "bob@okta.local").await;
 
     let found = app
-        .expect(app.get("/Groups").query(&[("filter", format!("displayName eq \"{SOC}\""))]), 200)
+        .expect(
+            app.get("/Groups")
+                .query(&[("filter", format!("displayName eq \"{SOC}\""))]),
+            200,
+        )
         .await;
     assert_eq!(found["totalResults"], 0);
     let gid = group(&app, SOC, &[]).await;
@@ -63,26 +78,47 @@ async fn okta_group_push_lifecycle() {
         {"op":"replace","value":{"id":gid,"displayName":SOC}},
         {"op":"add","path":"members","value":[{"value":alice,"display":"alice@okta.local"},{"value":bob}]}
     ]));
-    let resp = app.patch(&format!("/Groups/{gid}"), &ops).send().await.unwrap();
-    assert!(resp.status() == 204 || resp.status() == 200, "{}", resp.status());
-    assert_eq!(grants(&app, &alice_uuid), ["event_viewer", "falcon_analyst"]);
+    let resp = app
+        .patch(&format!("/Groups/{gid}"), &ops)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.status() == 204 || resp.status() == 200,
+        "{}",
+        resp.status()
+    );
+    assert_eq!(
+        grants(&app, &alice_uuid),
+        ["event_viewer", "falcon_analyst"]
+    );
     assert_eq!(grants(&app, &bob_uuid), ["event_viewer", "falcon_analyst"]);
 
     // A path-less rename must not touch the members.
     let ops = patch(json!([{"op":"replace","value":{"id":gid,"displayName":SOC}}]));
-    app.patch(&format!("/Groups/{gid}"), &ops).send().await.unwrap();
+    app.patch(&format!("/Groups/{gid}"), &ops)
+        .send()
+        .await
+        .unwrap();
     let g = app.expect(app.get(&format!("/Groups/{gid}")), 200).await;
     assert_eq!(g["members"].as_array().unwrap().len(), 2);
 
     let ops = patch(json!([{"op":"remove","path":format!("members[value eq \"{bob}\"]")}]));
-    app.patch(&format!("/Groups/{gid}"), &ops).send().await.unwrap();
+    app.patch(&format!("/Groups/{gid}"), &ops)
+        .send()
+        .await
+        .unwrap();
     assert!(grants(&app, &bob_uuid).is_empty());
-    assert_eq!(grants(&app, &alice_uuid), ["event_viewer", "falcon_analyst"]);
+    assert_eq!(
+        grants(&app, &alice_uuid),
+        ["event_viewer", "falcon_analyst"]
+    );
 
     // AIW: PUT with the complete member list; the bridge diffs it.
     let put = json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":gid,"displayName":SOC,
         "members":[{"value":bob}]});
-    app.expect(app.put(&format!("/Groups/{gid}"), &put), 200).await;
+    app.expect(app.put(&format!("/Groups/{gid}"), &put), 200)
+        .await;
     assert!(grants(&app, &alice_uuid).is_empty());
     assert_eq!(grants(&app, &bob_uuid), ["event_viewer", "falcon_analyst"]);
 
@@ -93,7 +129,10 @@ async fn okta_group_push_lifecycle() {
 
     let resp = app.delete(&format!("/Groups/{gid}")).send().await.unwrap();
     assert_eq!(resp.status(), 204);
-    assert!(grants(&app, &bob_uuid).is_empty(), "members lose the group's roles");
+    assert!(
+        grants(&app, &bob_uuid).is_empty(),
+        "members lose the group's roles"
+    );
     app.expect(app.get(&format!("/Groups/{gid}")), 404).await;
 }
 
@@ -121,32 +160,56 @@ async fn entra_group_provisioning() {
 
     let add = patch(json!([{"op":"Add","path":"members","value":[
         {"$ref":null,"value":u1},{"$ref":null,"value":u2},{"$ref":null,"value":u3}]}]));
-    let resp = app.patch(&format!("/Groups/{gid}"), &add).send().await.unwrap();
+    let resp = app
+        .patch(&format!("/Groups/{gid}"), &add)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 204);
     for uuid in [&uuid1, &uuid2, &uuid3] {
         assert_eq!(grants(&app, uuid), ["falcon_administrator"]);
     }
 
     // Entra's default Remove carries a value list: only the listed members go.
-    let remove = patch(json!([{"op":"Remove","path":"members","value":[{"$ref":null,"value":u1}]}]));
-    assert_eq!(app.patch(&format!("/Groups/{gid}"), &remove).send().await.unwrap().status(), 204);
+    let remove =
+        patch(json!([{"op":"Remove","path":"members","value":[{"$ref":null,"value":u1}]}]));
+    assert_eq!(
+        app.patch(&format!("/Groups/{gid}"), &remove)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
     assert!(grants(&app, &uuid1).is_empty());
     assert_eq!(grants(&app, &uuid2), ["falcon_administrator"]);
 
     // With the aadOptscim062020 flag: a filter path.
     let remove = patch(json!([{"op":"remove","path":format!("members[value eq \"{u2}\"]")}]));
-    app.patch(&format!("/Groups/{gid}"), &remove).send().await.unwrap();
+    app.patch(&format!("/Groups/{gid}"), &remove)
+        .send()
+        .await
+        .unwrap();
     assert!(grants(&app, &uuid2).is_empty());
     assert_eq!(grants(&app, &uuid3), ["falcon_administrator"]);
 
     // Excluding members, and asking for the group back in the PATCH answer.
     let g = app
-        .expect(app.get(&format!("/Groups/{gid}?excludedAttributes=members")), 200)
+        .expect(
+            app.get(&format!("/Groups/{gid}?excludedAttributes=members")),
+            200,
+        )
         .await;
     assert!(g.get("members").is_none());
     let rename = patch(json!([{"op":"Replace","path":"displayName","value":"Falcon Admins"}]));
     let g = app
-        .expect(app.patch(&format!("/Groups/{gid}?excludedAttributes=members"), &rename), 200)
+        .expect(
+            app.patch(
+                &format!("/Groups/{gid}?excludedAttributes=members"),
+                &rename,
+            ),
+            200,
+        )
         .await;
     assert_eq!(g["displayName"], ADMINS);
 }
@@ -157,11 +220,21 @@ async fn a_role_shared_by_two_groups_stays_while_either_grants_it() {
     let (uid, uuid) = user(&app, "shared@example.com").await;
     let soc = group(&app, SOC, &[&uid]).await;
     let resp = group(&app, RESPONDERS, &[&uid]).await;
-    assert_eq!(grants(&app, &uuid), ["event_viewer", "falcon_analyst", "remote_responder_one"]);
+    assert_eq!(
+        grants(&app, &uuid),
+        ["event_viewer", "falcon_analyst", "remote_responder_one"]
+    );
     app.delete(&format!("/Groups/{soc}")).send().await.unwrap();
-    assert_eq!(grants(&app, &uuid), ["event_viewer", "remote_responder_one"], "event_viewer still granted by Responders");
+    assert_eq!(
+        grants(&app, &uuid),
+        ["event_viewer", "remote_responder_one"],
+        "event_viewer still granted by Responders"
+    );
     let ops = patch(json!([{"op":"replace","path":"members","value":[]}]));
-    app.patch(&format!("/Groups/{resp}"), &ops).send().await.unwrap();
+    app.patch(&format!("/Groups/{resp}"), &ops)
+        .send()
+        .await
+        .unwrap();
     assert!(grants(&app, &uuid).is_empty());
 }
 
@@ -182,14 +255,20 @@ async fn reactivation_regrants_the_groups_roles() {
     let (uid, uuid) = user(&app, "back@example.com").await;
     group(&app, SOC, &[&uid]).await;
     let off = patch(json!([{"op":"replace","value":{"active":false}}]));
-    app.expect(app.patch(&format!("/Users/{uid}"), &off), 200).await;
+    app.expect(app.patch(&format!("/Users/{uid}"), &off), 200)
+        .await;
     assert!(app.sim.sim.user_by_uid("back@example.com").is_none());
     assert!(grants(&app, &uuid).is_empty());
 
     app.sim.sim.reset_counts();
     let on = patch(json!([{"op":"replace","value":{"active":true}}]));
-    let body = app.expect(app.patch(&format!("/Users/{uid}"), &on), 200).await;
-    assert_eq!(body["groups"][0]["display"], SOC, "memberships survive deprovisioning");
+    let body = app
+        .expect(app.patch(&format!("/Users/{uid}"), &on), 200)
+        .await;
+    assert_eq!(
+        body["groups"][0]["display"], SOC,
+        "memberships survive deprovisioning"
+    );
     let new_uuid = app.sim.sim.user_by_uid("back@example.com").unwrap().uuid;
     assert_eq!(grants(&app, &new_uuid), ["event_viewer", "falcon_analyst"]);
     assert_eq!(app.sim.sim.write_calls(), 2, "one create and one grant");
@@ -200,12 +279,14 @@ async fn adding_an_inactive_user_grants_nothing_until_reactivated() {
     let app = app().await;
     let (uid, _) = user(&app, "sleeper@example.com").await;
     let off = patch(json!([{"op":"replace","path":"active","value":false}]));
-    app.expect(app.patch(&format!("/Users/{uid}"), &off), 200).await;
+    app.expect(app.patch(&format!("/Users/{uid}"), &off), 200)
+        .await;
     app.sim.sim.reset_counts();
     group(&app, ADMINS, &[&uid]).await;
     assert_eq!(app.sim.sim.write_calls(), 0);
     let on = patch(json!([{"op":"replace","path":"active","value":true}]));
-    app.expect(app.patch(&format!("/Users/{uid}"), &on), 200).await;
+    app.expect(app.patch(&format!("/Users/{uid}"), &on), 200)
+        .await;
     let uuid = app.sim.sim.user_by_uid("sleeper@example.com").unwrap().uuid;
     assert_eq!(grants(&app, &uuid), ["falcon_administrator"]);
 }
@@ -225,11 +306,19 @@ async fn group_names_map_by_config_by_role_name_or_not_at_all() {
 
 #[tokio::test]
 async fn unmapped_groups_can_be_refused() {
-    let app = spawn_app_custom(SimConfig::default(), |_| {}, |s| s.refuse_unmapped_groups = true).await;
+    let app = spawn_app_custom(
+        SimConfig::default(),
+        |_| {},
+        |s| s.refuse_unmapped_groups = true,
+    )
+    .await;
     let body = json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Marketing"});
     let err = app.expect(app.post("/Groups", &body), 400).await;
     let detail = err["detail"].as_str().unwrap();
-    assert!(detail.contains("Marketing") && detail.contains("[groups]"), "{detail}");
+    assert!(
+        detail.contains("Marketing") && detail.contains("[groups]"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
@@ -237,8 +326,14 @@ async fn unknown_member_ids_do_not_fail_the_request() {
     let app = app().await;
     let (uid, uuid) = user(&app, "known@example.com").await;
     let gid = group(&app, ADMINS, &[]).await;
-    let add = patch(json!([{"op":"add","path":"members","value":[{"value":"fake-member-id"},{"value":uid}]}]));
-    let resp = app.patch(&format!("/Groups/{gid}"), &add).send().await.unwrap();
+    let add = patch(
+        json!([{"op":"add","path":"members","value":[{"value":"fake-member-id"},{"value":uid}]}]),
+    );
+    let resp = app
+        .patch(&format!("/Groups/{gid}"), &add)
+        .send()
+        .await
+        .unwrap();
     assert!(resp.status().is_success());
     assert_eq!(grants(&app, &uuid), ["falcon_administrator"]);
     let g = app.expect(app.get(&format!("/Groups/{gid}")), 200).await;
@@ -269,7 +364,9 @@ async fn parallel_membership_patches_on_overlapping_users_converge() {
             patch(json!([{"op":"remove","path":"members","value":values}]))
         };
         let req = app.patch(&format!("/Groups/{gid}"), &body);
-        tasks.push(tokio::spawn(async move { req.send().await.unwrap().status() }));
+        tasks.push(tokio::spawn(
+            async move { req.send().await.unwrap().status() },
+        ));
     }
     for t in tasks {
         assert!(t.await.unwrap().is_success());
@@ -298,7 +395,10 @@ async fn one_new_member_costs_one_falcon_call() {
     let gid = group(&app, SOC, &[]).await;
     app.sim.sim.reset_counts();
     let add = patch(json!([{"op":"add","path":"members","value":[{"value":uid}]}]));
-    app.patch(&format!("/Groups/{gid}"), &add).send().await.unwrap();
+    app.patch(&format!("/Groups/{gid}"), &add)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(app.sim.sim.total_calls(), 1);
     assert_eq!(app.sim.sim.call_count(routes::USER_ROLE_ACTIONS), 1);
 }

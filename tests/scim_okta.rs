@@ -20,8 +20,11 @@ fn okta_user(user_name: &str, given: &str, family: &str) -> Value {
 async fn lookup(app: &TestApp, user_name: &str) -> Value {
     let filter = format!("userName eq \"{user_name}\"");
     app.expect(
-        app.get("/Users")
-            .query(&[("filter", filter.as_str()), ("startIndex", "1"), ("count", "100")]),
+        app.get("/Users").query(&[
+            ("filter", filter.as_str()),
+            ("startIndex", "1"),
+            ("count", "100"),
+        ]),
         200,
     )
     .await
@@ -30,8 +33,13 @@ async fn lookup(app: &TestApp, user_name: &str) -> Value {
 #[tokio::test]
 async fn connection_test_lists_users_even_when_empty() {
     let app = spawn_app().await;
-    let body = app.expect(app.get("/Users?count=2&startIndex=1"), 200).await;
-    assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:ListResponse");
+    let body = app
+        .expect(app.get("/Users?count=2&startIndex=1"), 200)
+        .await;
+    assert_eq!(
+        body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+    );
     assert_eq!(body["totalResults"], 0);
     assert_eq!(body["startIndex"], 1);
     assert!(body["itemsPerPage"].is_number());
@@ -57,12 +65,25 @@ async fn create_then_get_then_put_update() {
     assert_eq!(created["name"]["givenName"], "Test");
     assert_eq!(created["active"], true);
     assert_eq!(created["externalId"], "00ujl29u0le5T6Aj10h7");
-    assert!(created.get("password").is_none(), "password is never echoed");
+    assert!(
+        created.get("password").is_none(),
+        "password is never echoed"
+    );
     assert!(created["meta"]["created"].is_string() && created["meta"]["lastModified"].is_string());
 
-    let falcon = app.sim.sim.user_by_uid("test.user@okta.local").expect("created in Falcon");
-    assert_eq!((falcon.first_name.as_str(), falcon.last_name.as_str()), ("Test", "User"));
-    assert_eq!(lookup(&app, "TEST.USER@okta.local").await["totalResults"], 1);
+    let falcon = app
+        .sim
+        .sim
+        .user_by_uid("test.user@okta.local")
+        .expect("created in Falcon");
+    assert_eq!(
+        (falcon.first_name.as_str(), falcon.last_name.as_str()),
+        ("Test", "User")
+    );
+    assert_eq!(
+        lookup(&app, "TEST.USER@okta.local").await["totalResults"],
+        1
+    );
 
     // Okta's profile update: GET, then PUT the whole object back with the change.
     let mut current = app.expect(app.get(&format!("/Users/{id}")), 200).await;
@@ -70,14 +91,26 @@ async fn create_then_get_then_put_update() {
     current["name"]["middleName"] = json!("Excited");
     current["emails"][0]["display"] = json!("test.user@okta.local");
     app.sim.sim.reset_counts();
-    let updated = app.expect(app.put(&format!("/Users/{id}"), &current), 200).await;
+    let updated = app
+        .expect(app.put(&format!("/Users/{id}"), &current), 200)
+        .await;
     assert_eq!(updated["name"]["givenName"], "Another");
-    assert_eq!(app.sim.sim.user_by_uid("test.user@okta.local").unwrap().first_name, "Another");
+    assert_eq!(
+        app.sim
+            .sim
+            .user_by_uid("test.user@okta.local")
+            .unwrap()
+            .first_name,
+        "Another"
+    );
     assert_eq!(app.sim.sim.write_calls(), 1, "a rename is one Falcon call");
 
     // The same POST again is a real duplicate.
     let dup = app
-        .expect(app.post("/Users", &okta_user("test.user@okta.local", "Test", "User")), 409)
+        .expect(
+            app.post("/Users", &okta_user("test.user@okta.local", "Test", "User")),
+            409,
+        )
         .await;
     assert_eq!(dup["scimType"], "uniqueness");
     assert_eq!(dup["status"], "409");
@@ -87,18 +120,31 @@ async fn create_then_get_then_put_update() {
 async fn pathless_deactivate_then_reactivate_keeps_the_scim_id() {
     let app = spawn_app().await;
     let created = app
-        .expect(app.post("/Users", &okta_user("leaver@okta.local", "Lea", "Ver")), 201)
+        .expect(
+            app.post("/Users", &okta_user("leaver@okta.local", "Lea", "Ver")),
+            201,
+        )
         .await;
     let id = created["id"].as_str().unwrap().to_owned();
     let first_uuid = app.sim.sim.user_by_uid("leaver@okta.local").unwrap().uuid;
-    app.sim.sim.grant_roles(&first_uuid, &["falcon_analyst", "event_viewer"]);
+    app.sim
+        .sim
+        .grant_roles(&first_uuid, &["falcon_analyst", "event_viewer"]);
 
     let deactivate = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations":[{"op":"replace","value":{"active":false}}]});
-    let body = app.expect(app.patch(&format!("/Users/{id}"), &deactivate), 200).await;
+    let body = app
+        .expect(app.patch(&format!("/Users/{id}"), &deactivate), 200)
+        .await;
     assert_eq!(body["active"], false);
-    assert!(app.sim.sim.user_by_uid("leaver@okta.local").is_none(), "deleted in Falcon");
-    assert!(app.sim.sim.grants_of(&first_uuid).is_empty(), "roles revoked");
+    assert!(
+        app.sim.sim.user_by_uid("leaver@okta.local").is_none(),
+        "deleted in Falcon"
+    );
+    assert!(
+        app.sim.sim.grants_of(&first_uuid).is_empty(),
+        "roles revoked"
+    );
 
     // Still readable, listed and found by filter, inactive.
     let got = app.expect(app.get(&format!("/Users/{id}")), 200).await;
@@ -108,27 +154,42 @@ async fn pathless_deactivate_then_reactivate_keeps_the_scim_id() {
 
     let reactivate = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations":[{"op":"replace","value":{"active":true}}]});
-    let body = app.expect(app.patch(&format!("/Users/{id}"), &reactivate), 200).await;
+    let body = app
+        .expect(app.patch(&format!("/Users/{id}"), &reactivate), 200)
+        .await;
     assert_eq!(body["active"], true);
     assert_eq!(body["id"], id.as_str());
-    let again = app.sim.sim.user_by_uid("leaver@okta.local").expect("re-created in Falcon");
-    assert_ne!(again.uuid, first_uuid, "Falcon gives a re-created user a new uuid");
+    let again = app
+        .sim
+        .sim
+        .user_by_uid("leaver@okta.local")
+        .expect("re-created in Falcon");
+    assert_ne!(
+        again.uuid, first_uuid,
+        "Falcon gives a re-created user a new uuid"
+    );
 }
 
 #[tokio::test]
 async fn aiw_put_with_active_false_deactivates() {
     let app = spawn_app().await;
     let created = app
-        .expect(app.post("/Users", &okta_user("aiw@okta.local", "A", "Iw")), 201)
+        .expect(
+            app.post("/Users", &okta_user("aiw@okta.local", "A", "Iw")),
+            201,
+        )
         .await;
     let id = created["id"].as_str().unwrap();
     let mut body = created.clone();
     body["active"] = json!(false);
-    let put = app.expect(app.put(&format!("/Users/{id}"), &body), 200).await;
+    let put = app
+        .expect(app.put(&format!("/Users/{id}"), &body), 200)
+        .await;
     assert_eq!(put["active"], false);
     assert!(app.sim.sim.user_by_uid("aiw@okta.local").is_none());
     body["active"] = json!(true);
-    app.expect(app.put(&format!("/Users/{id}"), &body), 200).await;
+    app.expect(app.put(&format!("/Users/{id}"), &body), 200)
+        .await;
     assert!(app.sim.sim.user_by_uid("aiw@okta.local").is_some());
 }
 
@@ -144,11 +205,33 @@ async fn an_existing_falcon_user_is_found_and_adopted_not_duplicated() {
 
     app.sim.sim.reset_counts();
     let created = app
-        .expect(app.post("/Users", &okta_user("pre.existing@okta.local", "Pre", "Existing")), 201)
+        .expect(
+            app.post(
+                "/Users",
+                &okta_user("pre.existing@okta.local", "Pre", "Existing"),
+            ),
+            201,
+        )
         .await;
-    assert_eq!(created["id"], listed_id.as_str(), "the id the IdP saw stays the id");
-    assert_eq!(app.sim.sim.call_count(routes::USERS), 0, "no create in Falcon");
-    assert_eq!(app.sim.sim.users().iter().filter(|u| u.uid == "pre.existing@okta.local").count(), 1);
+    assert_eq!(
+        created["id"],
+        listed_id.as_str(),
+        "the id the IdP saw stays the id"
+    );
+    assert_eq!(
+        app.sim.sim.call_count(routes::USERS),
+        0,
+        "no create in Falcon"
+    );
+    assert_eq!(
+        app.sim
+            .sim
+            .users()
+            .iter()
+            .filter(|u| u.uid == "pre.existing@okta.local")
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -161,7 +244,10 @@ async fn import_pages_are_stable_and_complete() {
     let mut start = 1;
     loop {
         let page = app
-            .expect(app.get(&format!("/Users?startIndex={start}&count=100")), 200)
+            .expect(
+                app.get(&format!("/Users?startIndex={start}&count=100")),
+                200,
+            )
             .await;
         let total = page["totalResults"].as_u64().unwrap();
         let items = page["Resources"].as_array().cloned().unwrap_or_default();
@@ -177,8 +263,12 @@ async fn import_pages_are_stable_and_complete() {
     let unique: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!(unique.len(), 250, "no user on two pages");
     // The same page twice is the same page.
-    let a = app.expect(app.get("/Users?startIndex=101&count=100"), 200).await;
-    let b = app.expect(app.get("/Users?startIndex=101&count=100"), 200).await;
+    let a = app
+        .expect(app.get("/Users?startIndex=101&count=100"), 200)
+        .await;
+    let b = app
+        .expect(app.get("/Users?startIndex=101&count=100"), 200)
+        .await;
     assert_eq!(a["Resources"], b["Resources"]);
 }
 
@@ -188,7 +278,10 @@ async fn runscope_error_checks() {
     for id in ["010101001010101011001010101011", "00919288221112222"] {
         let body = app.expect(app.get(&format!("/Users/{id}")), 404).await;
         assert_eq!(body["status"], "404");
-        assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+        assert_eq!(
+            body["schemas"][0],
+            "urn:ietf:params:scim:api:messages:2.0:Error"
+        );
         assert!(!body["detail"].as_str().unwrap_or_default().is_empty());
     }
     let resp = app
@@ -219,7 +312,10 @@ async fn runscope_error_checks() {
 async fn password_push_is_accepted_and_ignored() {
     let app = spawn_app().await;
     let created = app
-        .expect(app.post("/Users", &okta_user("pw@okta.local", "P", "W")), 201)
+        .expect(
+            app.post("/Users", &okta_user("pw@okta.local", "P", "W")),
+            201,
+        )
         .await;
     let id = created["id"].as_str().unwrap();
     app.sim.sim.reset_counts();

@@ -99,9 +99,7 @@ impl Directory {
             self.remove(&id);
         }
         for user in users {
-            let managed_same_name = self
-                .by_user_name(&user.uid)
-                .is_some_and(|e| e.managed);
+            let managed_same_name = self.by_user_name(&user.uid).is_some_and(|e| e.managed);
             if linked.contains(&user.uuid) || managed_same_name {
                 continue;
             }
@@ -147,6 +145,11 @@ impl Directory {
 fn page(matches: Vec<&UserResource>, skip: usize, count: usize) -> Page<UserResource> {
     Page {
         total: matches.len(),
-        items: matches.into_iter().skip(skip).take(count).cloned().collect(),
+        items: matches
+            .into_iter()
+            .skip(skip)
+            .take(count)
+            .cloned()
+            .collect(),
     }
 }

@@ -70,7 +70,9 @@ fn falcon_to_scim(action: &str, err: FalconError) -> ScimError {
                 Some(RETRY_LATER_SECS),
             )
         }
-        FalconError::Authentication(_) | FalconError::MissingScope(_) | FalconError::WrongRegion { .. } => {
+        FalconError::Authentication(_)
+        | FalconError::MissingScope(_)
+        | FalconError::WrongRegion { .. } => {
             tracing::error!(error = %err, "the bridge's Falcon API client is misconfigured");
             ScimError::unavailable(
                 format!("the bridge cannot {action}: {err}"),

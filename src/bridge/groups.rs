@@ -84,13 +84,22 @@ pub fn check_mapping(mapping: &GroupMapping, catalogue: &[Role]) -> Vec<UnknownM
         .map(|(group, role)| {
             let mut scored: Vec<(f64, &str)> = catalogue
                 .iter()
-                .map(|r| (strsim::jaro_winkler(&r.id.to_lowercase(), &role.to_lowercase()), r.id.as_str()))
+                .map(|r| {
+                    (
+                        strsim::jaro_winkler(&r.id.to_lowercase(), &role.to_lowercase()),
+                        r.id.as_str(),
+                    )
+                })
                 .collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0));
             UnknownMappedRole {
                 group: group.to_owned(),
                 role: role.to_owned(),
-                closest: scored.into_iter().take(3).map(|(_, id)| id.to_owned()).collect(),
+                closest: scored
+                    .into_iter()
+                    .take(3)
+                    .map(|(_, id)| id.to_owned())
+                    .collect(),
             }
         })
         .collect();
@@ -117,7 +126,9 @@ impl GroupIndex {
     }
 
     pub fn by_name(&self, name: &str) -> Option<&GroupState> {
-        self.by_name.get(&name.to_lowercase()).and_then(|id| self.by_id.get(id))
+        self.by_name
+            .get(&name.to_lowercase())
+            .and_then(|id| self.by_id.get(id))
     }
 
     pub fn len(&self) -> usize {
@@ -164,7 +175,10 @@ impl<T: Target> Bridge<T> {
         let mut members: HashMap<String, BTreeSet<String>> = HashMap::new();
         let mut user_groups: HashMap<String, Vec<GroupRef>> = HashMap::new();
         for (user, group, display) in memberships {
-            members.entry(group.clone()).or_default().insert(user.clone());
+            members
+                .entry(group.clone())
+                .or_default()
+                .insert(user.clone());
             user_groups.entry(user).or_default().push(GroupRef {
                 value: group,
                 display: Some(display),
@@ -232,7 +246,9 @@ impl<T: Target> Bridge<T> {
                 .iter()
                 .map(|id| MemberRef {
                     value: id.clone(),
-                    display: directory.get(id).map(|e| e.resource.write.user_name.clone()),
+                    display: directory
+                        .get(id)
+                        .map(|e| e.resource.write.user_name.clone()),
                 })
                 .collect()
         } else {
@@ -303,7 +319,11 @@ impl<T: Target> Bridge<T> {
     }
 
     /// Applies `changes` to the group `id` and syncs every user they touch.
-    async fn change_group(&self, id: &str, changes: Vec<GroupChange>) -> Result<GroupState, ScimError> {
+    async fn change_group(
+        &self,
+        id: &str,
+        changes: Vec<GroupChange>,
+    ) -> Result<GroupState, ScimError> {
         let _lock = self.locks.lock(&group_key(id)).await;
         let mut state = self
             .read_groups()
@@ -322,8 +342,14 @@ impl<T: Target> Bridge<T> {
                     if name == state.row.display_name {
                         continue;
                     }
-                    if self.read_groups().by_name(&name).is_some_and(|g| g.row.id != id) {
-                        return Err(ScimError::uniqueness(format!("a group named '{name}' already exists")));
+                    if self
+                        .read_groups()
+                        .by_name(&name)
+                        .is_some_and(|g| g.row.id != id)
+                    {
+                        return Err(ScimError::uniqueness(format!(
+                            "a group named '{name}' already exists"
+                        )));
                     }
                     let roles = self.roles_for(&name)?;
                     roles_changed |= roles != state.row.roles;
@@ -337,26 +363,52 @@ impl<T: Target> Bridge<T> {
                 }
                 GroupChange::AddMembers(ids) => {
                     let known = self.known_members(&ids).await.map_err(ScimError::from)?;
-                    touched.extend(self.store.change_members(id, &known, &[], false).await.map_err(BridgeError::from)?);
+                    touched.extend(
+                        self.store
+                            .change_members(id, &known, &[], false)
+                            .await
+                            .map_err(BridgeError::from)?,
+                    );
                     touched.extend(known);
                 }
                 GroupChange::RemoveMembers(ids) => {
-                    touched.extend(self.store.change_members(id, &[], &ids, false).await.map_err(BridgeError::from)?);
-                    touched.extend(ids.into_iter().filter(|i| self.read_directory().get(i).is_some()));
+                    touched.extend(
+                        self.store
+                            .change_members(id, &[], &ids, false)
+                            .await
+                            .map_err(BridgeError::from)?,
+                    );
+                    touched.extend(
+                        ids.into_iter()
+                            .filter(|i| self.read_directory().get(i).is_some()),
+                    );
                 }
                 GroupChange::RemoveAllMembers => {
-                    touched.extend(self.store.change_members(id, &[], &[], true).await.map_err(BridgeError::from)?);
+                    touched.extend(
+                        self.store
+                            .change_members(id, &[], &[], true)
+                            .await
+                            .map_err(BridgeError::from)?,
+                    );
                 }
                 GroupChange::ReplaceMembers(ids) => {
                     let known = self.known_members(&ids).await.map_err(ScimError::from)?;
-                    touched.extend(self.store.change_members(id, &known, &[], true).await.map_err(BridgeError::from)?);
+                    touched.extend(
+                        self.store
+                            .change_members(id, &known, &[], true)
+                            .await
+                            .map_err(BridgeError::from)?,
+                    );
                     touched.extend(known);
                 }
             }
         }
         if row_changed {
             state.row.last_modified = Utc::now();
-            self.store.save_group(&state.row).await.map_err(BridgeError::from)?;
+            self.store
+                .save_group(&state.row)
+                .await
+                .map_err(BridgeError::from)?;
         }
         state.members = self
             .store
@@ -386,21 +438,27 @@ impl<T: Target> Bridge<T> {
 impl<T: Target> GroupBackend for Bridge<T> {
     async fn get_group(&self, id: &str, include_members: bool) -> Result<GroupResource, ScimError> {
         let groups = self.read_groups();
-        let state = groups.get(id).ok_or_else(|| ScimError::not_found("Group", id))?;
+        let state = groups
+            .get(id)
+            .ok_or_else(|| ScimError::not_found("Group", id))?;
         Ok(self.resource_of(state, include_members))
     }
 
     async fn list_groups(&self, req: &GroupListRequest) -> Result<Page<GroupResource>, ScimError> {
         let groups = self.read_groups();
         let skip = req.start_index.saturating_sub(1);
-        let candidates: Vec<&GroupState> = match req.filter.as_ref().and_then(|f| f.display_name_eq()) {
-            Some(name) => groups.by_name(name).into_iter().collect(),
-            None => groups.iter().collect(),
-        };
+        let candidates: Vec<&GroupState> =
+            match req.filter.as_ref().and_then(|f| f.display_name_eq()) {
+                Some(name) => groups.by_name(name).into_iter().collect(),
+                None => groups.iter().collect(),
+            };
         // Filters on members need them; everything else is decided without building lists.
         let mut matching = Vec::new();
         for state in candidates {
-            let resource = self.resource_of(state, req.include_members || req.filter.as_ref().is_some_and(|f| f.needs_members()));
+            let resource = self.resource_of(
+                state,
+                req.include_members || req.filter.as_ref().is_some_and(|f| f.needs_members()),
+            );
             if req.filter.as_ref().is_none_or(|f| f.matches(&resource)) {
                 matching.push((state, resource));
             }
@@ -421,7 +479,11 @@ impl<T: Target> GroupBackend for Bridge<T> {
         Ok(Page { total, items })
     }
 
-    async fn create_group(&self, group: GroupWrite, _ctx: &RequestContext) -> Result<GroupResource, ScimError> {
+    async fn create_group(
+        &self,
+        group: GroupWrite,
+        _ctx: &RequestContext,
+    ) -> Result<GroupResource, ScimError> {
         let _name_lock = self.locks.lock(&group_name_key(&group.display_name)).await;
         if let Some(existing) = self.read_groups().by_name(&group.display_name) {
             return Err(ScimError::uniqueness(format!(
@@ -439,7 +501,10 @@ impl<T: Target> GroupBackend for Bridge<T> {
             created: now,
             last_modified: now,
         };
-        self.store.save_group(&row).await.map_err(BridgeError::from)?;
+        self.store
+            .save_group(&row)
+            .await
+            .map_err(BridgeError::from)?;
         let id = row.id.clone();
         self.write_groups().upsert(GroupState {
             row,
@@ -447,14 +512,23 @@ impl<T: Target> GroupBackend for Bridge<T> {
         });
         tracing::info!(group = %group.display_name, id = %id, "group created");
         let state = if group.members.is_empty() {
-            self.read_groups().get(&id).cloned().ok_or_else(|| ScimError::not_found("Group", &id))?
+            self.read_groups()
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| ScimError::not_found("Group", &id))?
         } else {
-            self.change_group(&id, vec![GroupChange::AddMembers(group.members)]).await?
+            self.change_group(&id, vec![GroupChange::AddMembers(group.members)])
+                .await?
         };
         Ok(self.resource_of(&state, true))
     }
 
-    async fn replace_group(&self, id: &str, group: GroupWrite, _ctx: &RequestContext) -> Result<GroupResource, ScimError> {
+    async fn replace_group(
+        &self,
+        id: &str,
+        group: GroupWrite,
+        _ctx: &RequestContext,
+    ) -> Result<GroupResource, ScimError> {
         let changes = vec![
             GroupChange::Rename(group.display_name),
             GroupChange::SetExternalId(group.external_id),
@@ -464,7 +538,12 @@ impl<T: Target> GroupBackend for Bridge<T> {
         Ok(self.resource_of(&state, true))
     }
 
-    async fn patch_group(&self, id: &str, changes: Vec<GroupChange>, _ctx: &RequestContext) -> Result<(), ScimError> {
+    async fn patch_group(
+        &self,
+        id: &str,
+        changes: Vec<GroupChange>,
+        _ctx: &RequestContext,
+    ) -> Result<(), ScimError> {
         self.change_group(id, changes).await.map(|_| ())
     }
 
@@ -503,19 +582,37 @@ mod tests {
     #[test]
     fn names_resolve_by_config_then_role_name_then_id() {
         let mut groups = BTreeMap::new();
-        groups.insert("SOC Tier 1".to_owned(), vec!["falcon_analyst".to_owned(), "event_viewer".to_owned()]);
+        groups.insert(
+            "SOC Tier 1".to_owned(),
+            vec!["falcon_analyst".to_owned(), "event_viewer".to_owned()],
+        );
         let mapping = GroupMapping::new(&groups, false);
-        let catalogue = [role("falcon_analyst", "Falcon Analyst"), role("help_desk", "Help Desk")];
-        assert_eq!(mapping.resolve("soc tier 1", &catalogue).unwrap(), ["falcon_analyst", "event_viewer"]);
-        assert_eq!(mapping.resolve("FALCON ANALYST", &catalogue).unwrap(), ["falcon_analyst"]);
-        assert_eq!(mapping.resolve("help_desk", &catalogue).unwrap(), ["help_desk"]);
+        let catalogue = [
+            role("falcon_analyst", "Falcon Analyst"),
+            role("help_desk", "Help Desk"),
+        ];
+        assert_eq!(
+            mapping.resolve("soc tier 1", &catalogue).unwrap(),
+            ["falcon_analyst", "event_viewer"]
+        );
+        assert_eq!(
+            mapping.resolve("FALCON ANALYST", &catalogue).unwrap(),
+            ["falcon_analyst"]
+        );
+        assert_eq!(
+            mapping.resolve("help_desk", &catalogue).unwrap(),
+            ["help_desk"]
+        );
         assert!(mapping.resolve("Marketing", &catalogue).is_none());
     }
 
     #[test]
     fn unknown_mapped_roles_come_with_the_closest_ids() {
         let mut groups = BTreeMap::new();
-        groups.insert("Admins".to_owned(), vec!["falcon_admin".to_owned(), "help_desk".to_owned()]);
+        groups.insert(
+            "Admins".to_owned(),
+            vec!["falcon_admin".to_owned(), "help_desk".to_owned()],
+        );
         let mapping = GroupMapping::new(&groups, false);
         let catalogue = [
             role("falcon_administrator", "Falcon Administrator"),
@@ -525,7 +622,12 @@ mod tests {
         let problems = check_mapping(&mapping, &catalogue);
         assert_eq!(problems.len(), 1);
         let text = problems[0].to_string();
-        assert!(text.starts_with("group 'Admins' maps to Falcon role 'falcon_admin', which does not exist"), "{text}");
+        assert!(
+            text.starts_with(
+                "group 'Admins' maps to Falcon role 'falcon_admin', which does not exist"
+            ),
+            "{text}"
+        );
         assert_eq!(problems[0].closest[0], "falcon_administrator");
     }
 }

@@ -45,6 +45,10 @@ mod tests {
         let same = tokio::time::timeout(Duration::from_millis(50), locks.lock("a")).await;
         assert!(same.is_err(), "the same key waits");
         drop(held);
-        assert!(tokio::time::timeout(Duration::from_millis(50), locks.lock("a")).await.is_ok());
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), locks.lock("a"))
+                .await
+                .is_ok()
+        );
     }
 }

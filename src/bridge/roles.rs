@@ -19,7 +19,10 @@ const SYNC_PARALLELISM: usize = 8;
 
 impl<T: Target> Bridge<T> {
     /// Syncs each of `user_ids` under its own lock.
-    pub(super) async fn sync_users(&self, user_ids: impl IntoIterator<Item = String>) -> Result<(), BridgeError> {
+    pub(super) async fn sync_users(
+        &self,
+        user_ids: impl IntoIterator<Item = String>,
+    ) -> Result<(), BridgeError> {
         stream::iter(user_ids)
             .map(|id| async move {
                 let _lock = self.locks.lock(&super::users::id_key(&id)).await;
@@ -61,7 +64,9 @@ impl<T: Target> Bridge<T> {
             self.target
                 .revoke_roles(&link.uuid, &link.cid, &revoke)
                 .await
-                .map_err(|e| BridgeError::falcon(format!("revoke roles {revoke:?} from {name}"), e))?;
+                .map_err(|e| {
+                    BridgeError::falcon(format!("revoke roles {revoke:?} from {name}"), e)
+                })?;
             for role in &revoke {
                 applied.remove(role);
             }
@@ -73,7 +78,9 @@ impl<T: Target> Bridge<T> {
 
     /// After a deprovisioning revoked everything: nothing is applied any more.
     pub(super) async fn forget_applied_roles(&self, user_id: &str) -> Result<(), BridgeError> {
-        self.store.set_applied_roles(user_id, &BTreeSet::new()).await?;
+        self.store
+            .set_applied_roles(user_id, &BTreeSet::new())
+            .await?;
         Ok(())
     }
 }

@@ -17,7 +17,10 @@ pub trait Target: Send + Sync + 'static {
     /// Every user of the tenant (the directory's initial load and refresh).
     fn list_users(&self) -> impl Future<Output = Result<Vec<TargetUser>, TargetError>> + Send;
     /// The user whose login is `login`, compared case-insensitively.
-    fn find_user(&self, login: &str) -> impl Future<Output = Result<Option<TargetUser>, TargetError>> + Send;
+    fn find_user(
+        &self,
+        login: &str,
+    ) -> impl Future<Output = Result<Option<TargetUser>, TargetError>> + Send;
     fn create_user(
         &self,
         login: &str,
@@ -32,7 +35,10 @@ pub trait Target: Send + Sync + 'static {
     ) -> impl Future<Output = Result<TargetUser, TargetError>> + Send;
     fn delete_user(&self, uuid: &str) -> impl Future<Output = Result<(), TargetError>> + Send;
     /// Role ids granted directly to the user (temporary grants included).
-    fn user_roles(&self, uuid: &str) -> impl Future<Output = Result<Vec<String>, TargetError>> + Send;
+    fn user_roles(
+        &self,
+        uuid: &str,
+    ) -> impl Future<Output = Result<Vec<String>, TargetError>> + Send;
     fn grant_roles(
         &self,
         uuid: &str,
@@ -58,7 +64,12 @@ impl Target for FalconClient {
         self.find_user_by_uid(login).await
     }
 
-    async fn create_user(&self, login: &str, first_name: &str, last_name: &str) -> Result<TargetUser, TargetError> {
+    async fn create_user(
+        &self,
+        login: &str,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<TargetUser, TargetError> {
         let request = CreateUserRequest {
             uid: login.to_owned(),
             first_name: first_name.to_owned(),
@@ -73,7 +84,12 @@ impl Target for FalconClient {
         })
     }
 
-    async fn rename_user(&self, uuid: &str, first_name: &str, last_name: &str) -> Result<TargetUser, TargetError> {
+    async fn rename_user(
+        &self,
+        uuid: &str,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<TargetUser, TargetError> {
         self.update_user(uuid, first_name, last_name).await
     }
 
@@ -82,17 +98,32 @@ impl Target for FalconClient {
     }
 
     async fn user_roles(&self, uuid: &str) -> Result<Vec<String>, TargetError> {
-        let mut roles: Vec<String> = self.user_grants(uuid).await?.into_iter().map(|g| g.role_id).collect();
+        let mut roles: Vec<String> = self
+            .user_grants(uuid)
+            .await?
+            .into_iter()
+            .map(|g| g.role_id)
+            .collect();
         roles.sort();
         roles.dedup();
         Ok(roles)
     }
 
-    async fn grant_roles(&self, uuid: &str, cid: &str, roles: &[String]) -> Result<(), TargetError> {
+    async fn grant_roles(
+        &self,
+        uuid: &str,
+        cid: &str,
+        roles: &[String],
+    ) -> Result<(), TargetError> {
         FalconClient::grant_roles(self, uuid, cid, roles).await
     }
 
-    async fn revoke_roles(&self, uuid: &str, cid: &str, roles: &[String]) -> Result<(), TargetError> {
+    async fn revoke_roles(
+        &self,
+        uuid: &str,
+        cid: &str,
+        roles: &[String],
+    ) -> Result<(), TargetError> {
         FalconClient::revoke_roles(self, uuid, cid, roles).await
     }
 

@@ -35,7 +35,11 @@ impl<T: Target> UserBackend for Bridge<T> {
         Ok(self.read_directory().query(req))
     }
 
-    async fn create_user(&self, user: UserWrite, _ctx: &RequestContext) -> Result<UserResource, ScimError> {
+    async fn create_user(
+        &self,
+        user: UserWrite,
+        _ctx: &RequestContext,
+    ) -> Result<UserResource, ScimError> {
         let _name_lock = self.locks.lock(&name_key(&user.user_name)).await;
         let existing = self.read_directory().by_user_name(&user.user_name).cloned();
         match existing {
@@ -51,7 +55,12 @@ impl<T: Target> UserBackend for Bridge<T> {
         }
     }
 
-    async fn update_user(&self, id: &str, edit: UserEdit, _ctx: &RequestContext) -> Result<UserResource, ScimError> {
+    async fn update_user(
+        &self,
+        id: &str,
+        edit: UserEdit,
+        _ctx: &RequestContext,
+    ) -> Result<UserResource, ScimError> {
         let _id_lock = self.locks.lock(&id_key(id)).await;
         let entry = self
             .read_directory()
@@ -59,7 +68,10 @@ impl<T: Target> UserBackend for Bridge<T> {
             .cloned()
             .ok_or_else(|| ScimError::not_found("User", id))?;
         let wanted = edit(&entry.resource)?;
-        if !wanted.user_name.eq_ignore_ascii_case(&entry.resource.write.user_name) {
+        if !wanted
+            .user_name
+            .eq_ignore_ascii_case(&entry.resource.write.user_name)
+        {
             return Err(ScimError::mutability(format!(
                 "userName cannot change from '{}' to '{}': it is the Falcon login e-mail, which Falcon \
                  cannot change. Deprovision this user and provision a new one instead",
@@ -87,7 +99,10 @@ impl<T: Target> UserBackend for Bridge<T> {
                 .await?;
         }
         if entry.managed {
-            self.store.delete_user(id).await.map_err(BridgeError::from)?;
+            self.store
+                .delete_user(id)
+                .await
+                .map_err(BridgeError::from)?;
         }
         self.write_directory().remove(id);
         tracing::info!(user = %entry.resource.write.user_name, id, "user deleted");
@@ -133,12 +148,18 @@ impl<T: Target> Bridge<T> {
     }
 
     /// Makes Falcon match `wanted` for the user `entry`, then records it.
-    async fn apply_change(&self, entry: Entry, wanted: UserWrite) -> Result<UserResource, BridgeError> {
+    async fn apply_change(
+        &self,
+        entry: Entry,
+        wanted: UserWrite,
+    ) -> Result<UserResource, BridgeError> {
         let current = &entry.resource;
         let mut link = entry.link.clone();
         match (&link, wanted.active) {
             (Some(l), false) => {
-                link = self.deprovision(current, l, self.policy.deprovision).await?;
+                link = self
+                    .deprovision(current, l, self.policy.deprovision)
+                    .await?;
             }
             (None, true) => {
                 link = Some(self.create_in_falcon(&wanted).await?);
@@ -150,7 +171,9 @@ impl<T: Target> Bridge<T> {
                     self.target
                         .rename_user(&l.uuid, &first, &last)
                         .await
-                        .map_err(|e| BridgeError::falcon(format!("rename {}", wanted.user_name), e))?;
+                        .map_err(|e| {
+                            BridgeError::falcon(format!("rename {}", wanted.user_name), e)
+                        })?;
                 }
             }
             (None, false) => {}
@@ -180,7 +203,11 @@ impl<T: Target> Bridge<T> {
     async fn create_in_falcon(&self, user: &UserWrite) -> Result<FalconLink, BridgeError> {
         let (first, last) = mapping::falcon_names(user);
         let action = || format!("create Falcon user {}", user.user_name);
-        match self.target.create_user(&user.user_name, &first, &last).await {
+        match self
+            .target
+            .create_user(&user.user_name, &first, &last)
+            .await
+        {
             Ok(created) => Ok(FalconLink {
                 uuid: created.uuid,
                 cid: created.cid,
@@ -192,9 +219,14 @@ impl<T: Target> Bridge<T> {
                     .await
                     .map_err(|e| BridgeError::falcon(action(), e))?;
                 let Some(existing) = existing else {
-                    return Err(BridgeError::falcon(action(), FalconError::Rejected(failure)));
+                    return Err(BridgeError::falcon(
+                        action(),
+                        FalconError::Rejected(failure),
+                    ));
                 };
-                if (existing.first_name.as_str(), existing.last_name.as_str()) != (first.as_str(), last.as_str()) {
+                if (existing.first_name.as_str(), existing.last_name.as_str())
+                    != (first.as_str(), last.as_str())
+                {
                     self.target
                         .rename_user(&existing.uuid, &first, &last)
                         .await
@@ -242,7 +274,11 @@ impl<T: Target> Bridge<T> {
     }
 
     /// Persists a managed user and shows it in the directory.
-    pub(super) async fn record(&self, resource: UserResource, link: Option<FalconLink>) -> Result<(), BridgeError> {
+    pub(super) async fn record(
+        &self,
+        resource: UserResource,
+        link: Option<FalconLink>,
+    ) -> Result<(), BridgeError> {
         self.store
             .save_user(&mapping::row_from(&resource, link.as_ref()))
             .await?;

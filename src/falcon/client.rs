@@ -19,8 +19,8 @@ use tokio::sync::Semaphore;
 use super::error::{Failure, FalconError};
 use super::model::{
     self, CreateUserRequest, Envelope, Grant, IdsRequest, MAX_IDS_PER_LOOKUP, MAX_PAGE_LIMIT,
-    MAX_ROLES_PER_ACTION, Role, RoleAction, RoleActionKind, TokenResponse, UpdateUserRequest,
-    User, headers, routes,
+    MAX_ROLES_PER_ACTION, Role, RoleAction, RoleActionKind, TokenResponse, UpdateUserRequest, User,
+    headers, routes,
 };
 use super::region::Region;
 use super::throttle::{self, RateBudget};
@@ -228,7 +228,9 @@ impl FalconClient {
             let step = ids.len() as u64;
             let offsets: Vec<u64> = (1..).map(|i| i * step).take_while(|o| *o < total).collect();
             let rest: Vec<Vec<String>> = stream::iter(offsets)
-                .map(|offset| async move { Ok::<_, FalconError>(page(offset).await?.envelope.into_resources()) })
+                .map(|offset| async move {
+                    Ok::<_, FalconError>(page(offset).await?.envelope.into_resources())
+                })
                 .buffered(BULK_PARALLELISM)
                 .try_collect()
                 .await?;
@@ -243,7 +245,10 @@ impl FalconClient {
     /// retrieveUsersGETV1 in batches of at most 5000 ids. Unknown ids are simply absent.
     pub async fn retrieve_users(&self, ids: &[String]) -> Result<Vec<User>, FalconError> {
         // Owned chunks: a stream over borrowed ones makes the future not `Send` (rust#100013).
-        let chunks: Vec<Vec<String>> = ids.chunks(MAX_IDS_PER_LOOKUP).map(<[String]>::to_vec).collect();
+        let chunks: Vec<Vec<String>> = ids
+            .chunks(MAX_IDS_PER_LOOKUP)
+            .map(<[String]>::to_vec)
+            .collect();
         let batches: Vec<Vec<User>> = stream::iter(chunks)
             .map(|chunk| async move {
                 let call = Call::new("retrieveUsersGETV1", Method::POST, routes::RETRIEVE_USERS)
@@ -299,14 +304,22 @@ impl FalconClient {
     }
 
     /// updateUserV1. Falcon wants both names on every rename, so both are required here.
-    pub async fn update_user(&self, uuid: &str, first_name: &str, last_name: &str) -> Result<User, FalconError> {
+    pub async fn update_user(
+        &self,
+        uuid: &str,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<User, FalconError> {
         let call = Call::new("updateUserV1", Method::PATCH, routes::USERS)
             .query("user_uuid", uuid)
             .json(UpdateUserRequest {
                 first_name: Some(first_name.to_owned()),
                 last_name: Some(last_name.to_owned()),
             });
-        let reply = self.execute::<User>(call).await.map_err(|e| with_user(e, uuid))?;
+        let reply = self
+            .execute::<User>(call)
+            .await
+            .map_err(|e| with_user(e, uuid))?;
         reply
             .envelope
             .into_resources()
@@ -332,13 +345,25 @@ impl FalconClient {
     // ----- roles and grants --------------------------------------------------------------
 
     /// Grants `role_ids` to the user: one call per 100 roles (each call is atomic in Falcon).
-    pub async fn grant_roles(&self, uuid: &str, cid: &str, role_ids: &[String]) -> Result<(), FalconError> {
-        self.role_action(RoleActionKind::Grant, uuid, cid, role_ids).await
+    pub async fn grant_roles(
+        &self,
+        uuid: &str,
+        cid: &str,
+        role_ids: &[String],
+    ) -> Result<(), FalconError> {
+        self.role_action(RoleActionKind::Grant, uuid, cid, role_ids)
+            .await
     }
 
     /// Revokes `role_ids` from the user: one call per 100 roles.
-    pub async fn revoke_roles(&self, uuid: &str, cid: &str, role_ids: &[String]) -> Result<(), FalconError> {
-        self.role_action(RoleActionKind::Revoke, uuid, cid, role_ids).await
+    pub async fn revoke_roles(
+        &self,
+        uuid: &str,
+        cid: &str,
+        role_ids: &[String],
+    ) -> Result<(), FalconError> {
+        self.role_action(RoleActionKind::Revoke, uuid, cid, role_ids)
+            .await
     }
 
     async fn role_action(
@@ -349,13 +374,14 @@ impl FalconClient {
         role_ids: &[String],
     ) -> Result<(), FalconError> {
         for chunk in role_ids.chunks(MAX_ROLES_PER_ACTION) {
-            let call = Call::new("userRolesActionV1", Method::POST, routes::USER_ROLE_ACTIONS).json(RoleAction {
-                action,
-                cid: cid.to_owned(),
-                uuid: uuid.to_owned(),
-                role_ids: chunk.to_vec(),
-                expires_at: None,
-            });
+            let call = Call::new("userRolesActionV1", Method::POST, routes::USER_ROLE_ACTIONS)
+                .json(RoleAction {
+                    action,
+                    cid: cid.to_owned(),
+                    uuid: uuid.to_owned(),
+                    role_ids: chunk.to_vec(),
+                    expires_at: None,
+                });
             self.execute::<serde_json::Value>(call)
                 .await
                 .map_err(|e| with_user(e, uuid))?;
@@ -369,11 +395,15 @@ impl FalconClient {
         let mut grants = Vec::new();
         let mut offset = 0u64;
         loop {
-            let call = Call::new("CombinedUserRolesV2", Method::GET, routes::COMBINED_USER_ROLES)
-                .query("user_uuid", uuid)
-                .query("direct_only", "true")
-                .query("offset", offset.to_string())
-                .query("limit", MAX_PAGE_LIMIT.to_string());
+            let call = Call::new(
+                "CombinedUserRolesV2",
+                Method::GET,
+                routes::COMBINED_USER_ROLES,
+            )
+            .query("user_uuid", uuid)
+            .query("direct_only", "true")
+            .query("offset", offset.to_string())
+            .query("limit", MAX_PAGE_LIMIT.to_string());
             let reply = self
                 .execute::<Grant>(call)
                 .await
@@ -392,15 +422,22 @@ impl FalconClient {
     /// Ids of the roles the caller's CID can grant (queriesRolesV1).
     pub async fn role_ids(&self) -> Result<Vec<String>, FalconError> {
         let call = Call::new("queriesRolesV1", Method::GET, routes::QUERY_ROLES);
-        Ok(self.execute::<String>(call).await?.envelope.into_resources())
+        Ok(self
+            .execute::<String>(call)
+            .await?
+            .envelope
+            .into_resources())
     }
 
     /// Role details (entitiesRolesGETV2, 5000 ids a call). Unknown ids are absent.
     pub async fn roles(&self, ids: &[String]) -> Result<Vec<Role>, FalconError> {
         let mut roles = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(MAX_IDS_PER_LOOKUP) {
-            let call = Call::new("entitiesRolesGETV2", Method::POST, routes::RETRIEVE_ROLES)
-                .json(IdsRequest { ids: chunk.to_vec() });
+            let call = Call::new("entitiesRolesGETV2", Method::POST, routes::RETRIEVE_ROLES).json(
+                IdsRequest {
+                    ids: chunk.to_vec(),
+                },
+            );
             match self.execute::<Role>(call).await {
                 Ok(reply) => roles.extend(reply.envelope.into_resources()),
                 // Falcon documents 404 for ids it does not know.
@@ -435,16 +472,20 @@ impl FalconClient {
         let mut call = Call::new("oauth2AccessToken", Method::POST, routes::TOKEN);
         call.body = Body::Form(form);
         let (reply, headers) = self.send::<TokenResponse>(&call, None).await?;
-        if let (Some(expected), Some(actual)) = (cfg.expected_region, header(&headers, headers::REGION)) {
-            if !actual.eq_ignore_ascii_case(expected.as_str()) {
-                return Err(FalconError::WrongRegion {
-                    configured: expected.to_string(),
-                    actual: actual.to_ascii_lowercase(),
-                });
-            }
+        if let (Some(expected), Some(actual)) =
+            (cfg.expected_region, header(&headers, headers::REGION))
+            && !actual.eq_ignore_ascii_case(expected.as_str())
+        {
+            return Err(FalconError::WrongRegion {
+                configured: expected.to_string(),
+                actual: actual.to_ascii_lowercase(),
+            });
         }
         let token: TokenResponse = reply;
-        tracing::info!(expires_in = token.expires_in, "obtained a Falcon access token");
+        tracing::info!(
+            expires_in = token.expires_in,
+            "obtained a Falcon access token"
+        );
         Ok(AccessToken::new(
             Secret::new(token.access_token),
             Duration::from_secs(token.expires_in),
@@ -458,7 +499,10 @@ impl FalconClient {
         let token = self.token().await?;
         let reply = match self.send::<Envelope<T>>(&call, Some(&token)).await {
             Err(FalconError::Authentication(f)) if f.status == 401 => {
-                tracing::info!(operation = call.operation, "Falcon refused the access token; refreshing once");
+                tracing::info!(
+                    operation = call.operation,
+                    "Falcon refused the access token; refreshing once"
+                );
                 self.inner.tokens.invalidate(&token);
                 let token = self.token().await?;
                 self.send::<Envelope<T>>(&call, Some(&token)).await
@@ -479,7 +523,8 @@ impl FalconClient {
         let mut failures = 0u32;
         loop {
             let wait = inner.budget.delay();
-            if Instant::now() + wait > throttle_deadline {
+            // Only a throttle wait can exceed the bound; slow retries of other failures cannot.
+            if !wait.is_zero() && Instant::now() + wait > throttle_deadline {
                 return Err(FalconError::RateLimited {
                     retry_after: wait,
                     trace_id: None,
@@ -487,10 +532,14 @@ impl FalconClient {
             }
             tokio::time::sleep(wait).await;
 
-            let permit = inner.permits.acquire().await.map_err(|_| FalconError::Unreachable {
-                operation: call.operation,
-                detail: "client is shutting down".into(),
-            })?;
+            let permit = inner
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| FalconError::Unreachable {
+                    operation: call.operation,
+                    detail: "client is shutting down".into(),
+                })?;
             let started = Instant::now();
             let result = self.request(call, token).send().await;
             let result = match result {
@@ -533,10 +582,18 @@ impl FalconClient {
             );
 
             if status == StatusCode::TOO_MANY_REQUESTS {
-                let wait = throttle::retry_after(header(&headers, headers::RATE_RETRY_AFTER), SystemTime::now());
+                let wait = throttle::retry_after(
+                    header(&headers, headers::RATE_RETRY_AFTER),
+                    SystemTime::now(),
+                );
                 inner.budget.block_until(Instant::now() + wait);
-                tracing::warn!(operation = call.operation, wait_ms = wait.as_millis() as u64, "Falcon rate limit reached; waiting");
-                if Instant::now() + wait > throttle_deadline {
+                tracing::warn!(
+                    operation = call.operation,
+                    wait_ms = wait.as_millis() as u64,
+                    "Falcon rate limit reached; waiting"
+                );
+                // Only a throttle wait can exceed the bound; slow retries of other failures cannot.
+                if !wait.is_zero() && Instant::now() + wait > throttle_deadline {
                     return Err(FalconError::RateLimited {
                         retry_after: wait,
                         trace_id,
@@ -544,9 +601,17 @@ impl FalconClient {
                 }
                 continue;
             }
-            if status.is_server_error() && call.retry == Retry::Idempotent && failures < inner.cfg.max_retries {
+            if status.is_server_error()
+                && call.retry == Retry::Idempotent
+                && failures < inner.cfg.max_retries
+            {
                 failures += 1;
-                tracing::warn!(operation = call.operation, status = status.as_u16(), attempt = failures, "Falcon server error; retrying");
+                tracing::warn!(
+                    operation = call.operation,
+                    status = status.as_u16(),
+                    attempt = failures,
+                    "Falcon server error; retrying"
+                );
                 tokio::time::sleep(self.backoff(failures)).await;
                 continue;
             }
@@ -600,7 +665,9 @@ impl FalconClient {
 
     fn backoff(&self, attempt: u32) -> Duration {
         let base = self.inner.cfg.retry_base_delay;
-        let exp = base.saturating_mul(1u32 << attempt.min(6)).min(Duration::from_secs(10));
+        let exp = base
+            .saturating_mul(1u32 << attempt.min(6))
+            .min(Duration::from_secs(10));
         let jitter = rand::rng().random_range(0.5..1.0);
         exp.mul_f64(jitter)
     }
@@ -621,7 +688,10 @@ impl<T> HasEnvelopeErrors for Envelope<T> {
     }
 
     fn into_out(self, status: StatusCode) -> Reply<T> {
-        Reply { envelope: self, status }
+        Reply {
+            envelope: self,
+            status,
+        }
     }
 }
 
@@ -675,7 +745,10 @@ fn classify(call: &Call, failure: Failure) -> FalconError {
 /// Fills in the uuid of the user a call was about when Falcon's message named none.
 fn with_user(err: FalconError, uuid: &str) -> FalconError {
     match err {
-        FalconError::UnknownUser { uuid: found, failure } if found.is_empty() => FalconError::UnknownUser {
+        FalconError::UnknownUser {
+            uuid: found,
+            failure,
+        } if found.is_empty() => FalconError::UnknownUser {
             uuid: uuid.to_owned(),
             failure,
         },
@@ -737,7 +810,10 @@ mod tests {
     #[test]
     fn classifies_falcon_refusals() {
         let call = Call::new("userRolesActionV1", Method::POST, routes::USER_ROLE_ACTIONS);
-        match classify(&call, failure(400, "invalid roleID='Falcon_Analyst' specified")) {
+        match classify(
+            &call,
+            failure(400, "invalid roleID='Falcon_Analyst' specified"),
+        ) {
             FalconError::InvalidRole { role_id, .. } => assert_eq!(role_id, "Falcon_Analyst"),
             other => panic!("{other:?}"),
         }
@@ -749,8 +825,14 @@ mod tests {
             classify(&call, failure(403, "access denied, authorization failed")),
             FalconError::MissingScope(_)
         ));
-        assert!(matches!(classify(&call, failure(503, "x")), FalconError::Server(_)));
-        assert!(matches!(classify(&call, failure(400, "domain not allowed")), FalconError::Rejected(_)));
+        assert!(matches!(
+            classify(&call, failure(503, "x")),
+            FalconError::Server(_)
+        ));
+        assert!(matches!(
+            classify(&call, failure(400, "domain not allowed")),
+            FalconError::Rejected(_)
+        ));
         let token_call = Call::new("oauth2AccessToken", Method::POST, routes::TOKEN);
         assert!(matches!(
             classify(&token_call, failure(403, "Failed to issue access token")),
@@ -760,7 +842,12 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_stays_bounded() {
-        let client = FalconClient::new(ClientConfig::new("http://127.0.0.1:9", "id", Secret::new("s"))).unwrap();
+        let client = FalconClient::new(ClientConfig::new(
+            "http://127.0.0.1:9",
+            "id",
+            Secret::new("s"),
+        ))
+        .unwrap();
         let first = client.backoff(1);
         assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(500));
         assert!(client.backoff(30) <= Duration::from_secs(10));

@@ -22,7 +22,11 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} answered HTTP {}: {}", self.operation, self.status, self.message)?;
+        write!(
+            f,
+            "{} answered HTTP {}: {}",
+            self.operation, self.status, self.message
+        )?;
         if let Some(trace) = &self.trace_id {
             write!(f, " (trace id {trace})")?;
         }
@@ -33,11 +37,15 @@ impl fmt::Display for Failure {
 #[derive(Debug, thiserror::Error)]
 pub enum FalconError {
     /// The token endpoint refused the API client (wrong id or secret, IP allow-list).
-    #[error("Falcon refused the API credentials: {0}; check FALCON_CLIENT_ID and FALCON_CLIENT_SECRET")]
+    #[error(
+        "Falcon refused the API credentials: {0}; check FALCON_CLIENT_ID and FALCON_CLIENT_SECRET"
+    )]
     Authentication(Failure),
 
     /// The credentials are valid, but for another cloud than the one configured.
-    #[error("these credentials belong to {actual}; set FALCON_CLOUD={actual} (configured: {configured})")]
+    #[error(
+        "these credentials belong to {actual}; set FALCON_CLOUD={actual} (configured: {configured})"
+    )]
     WrongRegion { configured: String, actual: String },
 
     /// The API client lacks the User management scope the call needs (HTTP 403).
@@ -121,7 +129,9 @@ impl FalconError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            FalconError::Server(_) | FalconError::RateLimited { .. } | FalconError::Unreachable { .. }
+            FalconError::Server(_)
+                | FalconError::RateLimited { .. }
+                | FalconError::Unreachable { .. }
         )
     }
 }
@@ -146,13 +156,19 @@ mod tests {
             configured: "us-1".into(),
             actual: "eu-1".into(),
         };
-        assert!(e.to_string().contains("these credentials belong to eu-1; set FALCON_CLOUD=eu-1"));
+        assert!(
+            e.to_string()
+                .contains("these credentials belong to eu-1; set FALCON_CLOUD=eu-1")
+        );
     }
 
     #[test]
     fn missing_scope_names_the_scope() {
         let e = FalconError::MissingScope(failure("createUserV1", 403));
-        assert!(e.to_string().contains("'User management' Write scope"), "{e}");
+        assert!(
+            e.to_string().contains("'User management' Write scope"),
+            "{e}"
+        );
         assert_eq!(e.status(), Some(403));
         assert_eq!(e.trace_id(), Some("t-1"));
     }

@@ -9,5 +9,5 @@ mod throttle;
 mod token;
 
 pub use client::{ClientConfig, FalconClient};
-pub use error::{FalconError, Failure};
+pub use error::{Failure, FalconError};
 pub use region::Region;

@@ -51,7 +51,11 @@ where
 pub struct Envelope<T> {
     #[serde(default)]
     pub meta: Meta,
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub errors: Option<Vec<ApiError>>,
     #[serde(default = "Option::default", skip_serializing_if = "Option::is_none")]
     #[serde(deserialize_with = "null_as_default")]
@@ -137,7 +141,11 @@ pub struct User {
     pub last_name: String,
     #[serde(default, deserialize_with = "null_as_default")]
     pub status: String,
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub factors: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,

@@ -74,7 +74,10 @@ pub fn retry_after(header: Option<&str>, now: SystemTime) -> Duration {
         return MIN_WAIT;
     };
     let at = if value > 1e12 { value / 1000.0 } else { value };
-    let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+    let now = now
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64();
     if at > now {
         Duration::from_secs_f64(at - now).max(MIN_WAIT)
     } else {
@@ -90,7 +93,10 @@ mod tests {
     fn retry_after_reads_seconds_and_milliseconds() {
         let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(retry_after(Some("1700000005"), now), Duration::from_secs(5));
-        assert_eq!(retry_after(Some("1700000007000"), now), Duration::from_secs(7));
+        assert_eq!(
+            retry_after(Some("1700000007000"), now),
+            Duration::from_secs(7)
+        );
         assert_eq!(retry_after(Some("1699999999"), now), Duration::from_secs(1));
         assert_eq!(retry_after(Some("soon"), now), Duration::from_secs(1));
         assert_eq!(retry_after(None, now), Duration::from_secs(1));

@@ -23,7 +23,9 @@ pub struct Credentials {
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.tokens.iter().map(|(n, _)| n.as_str()).collect();
-        f.debug_struct("Credentials").field("names", &names).finish()
+        f.debug_struct("Credentials")
+            .field("names", &names)
+            .finish()
     }
 }
 
@@ -66,16 +68,23 @@ fn bearer(request: &Request) -> Option<&[u8]> {
     (!token.is_empty()).then_some(token)
 }
 
-pub async fn require_bearer(State(credentials): State<Arc<Credentials>>, mut request: Request, next: Next) -> Response {
+pub async fn require_bearer(
+    State(credentials): State<Arc<Credentials>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let Some(token) = bearer(&request) else {
         tracing::info!("SCIM request without a bearer token refused");
-        return ScimError::unauthorized("an Authorization: Bearer token is required").into_response();
+        return ScimError::unauthorized("an Authorization: Bearer token is required")
+            .into_response();
     };
     let Some(name) = credentials.authenticate(token) else {
         tracing::warn!("SCIM request with an unknown bearer token refused");
         return ScimError::unauthorized("the bearer token is not valid").into_response();
     };
-    let caller = Caller { name: name.to_owned() };
+    let caller = Caller {
+        name: name.to_owned(),
+    };
     tracing::Span::current().record("credential", caller.name.as_str());
     request.extensions_mut().insert(caller);
     next.run(request).await
@@ -87,10 +96,16 @@ mod tests {
 
     #[test]
     fn finds_the_matching_name_only() {
-        let creds = Credentials::new(vec![("okta".into(), "a".repeat(40)), ("entra".into(), "b".repeat(40))]);
+        let creds = Credentials::new(vec![
+            ("okta".into(), "a".repeat(40)),
+            ("entra".into(), "b".repeat(40)),
+        ]);
         assert_eq!(creds.authenticate("b".repeat(40).as_bytes()), Some("entra"));
         assert_eq!(creds.authenticate("b".repeat(39).as_bytes()), None);
         assert_eq!(creds.authenticate(b""), None);
-        assert!(!format!("{creds:?}").contains("aaaa"), "Debug never shows a token");
+        assert!(
+            !format!("{creds:?}").contains("aaaa"),
+            "Debug never shows a token"
+        );
     }
 }

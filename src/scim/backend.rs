@@ -65,7 +65,10 @@ pub type UserEdit = Box<dyn FnOnce(&UserResource) -> Result<UserWrite, ScimError
 
 pub trait UserBackend: Send + Sync + 'static {
     fn get_user(&self, id: &str) -> impl Future<Output = Result<UserResource, ScimError>> + Send;
-    fn list_users(&self, req: &ListRequest) -> impl Future<Output = Result<Page<UserResource>, ScimError>> + Send;
+    fn list_users(
+        &self,
+        req: &ListRequest,
+    ) -> impl Future<Output = Result<Page<UserResource>, ScimError>> + Send;
     fn create_user(
         &self,
         user: UserWrite,
@@ -77,7 +80,11 @@ pub trait UserBackend: Send + Sync + 'static {
         edit: UserEdit,
         ctx: &RequestContext,
     ) -> impl Future<Output = Result<UserResource, ScimError>> + Send;
-    fn delete_user(&self, id: &str, ctx: &RequestContext) -> impl Future<Output = Result<(), ScimError>> + Send;
+    fn delete_user(
+        &self,
+        id: &str,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = Result<(), ScimError>> + Send;
 }
 
 pub trait GroupBackend: Send + Sync + 'static {
@@ -107,5 +114,9 @@ pub trait GroupBackend: Send + Sync + 'static {
         changes: Vec<GroupChange>,
         ctx: &RequestContext,
     ) -> impl Future<Output = Result<(), ScimError>> + Send;
-    fn delete_group(&self, id: &str, ctx: &RequestContext) -> impl Future<Output = Result<(), ScimError>> + Send;
+    fn delete_group(
+        &self,
+        id: &str,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = Result<(), ScimError>> + Send;
 }

@@ -91,7 +91,11 @@ async fn resource_type<B: Send + Sync>(
 ) -> Result<Response, ScimError> {
     resource_type_list(&base_url(&st.settings, &headers))
         .into_iter()
-        .find(|r| r["id"].as_str().is_some_and(|id| id.eq_ignore_ascii_case(&name)))
+        .find(|r| {
+            r["id"]
+                .as_str()
+                .is_some_and(|id| id.eq_ignore_ascii_case(&name))
+        })
         .map(|r| scim_json(StatusCode::OK, &r))
         .ok_or_else(|| ScimError::not_found("ResourceType", &name))
 }
@@ -174,7 +178,8 @@ fn schema_list(base: &str) -> Vec<Value> {
         .map(|mut s| {
             let id = s["id"].as_str().unwrap_or_default().to_owned();
             s["schemas"] = json!([SCHEMA_SCHEMA]);
-            s["meta"] = json!({"resourceType": "Schema", "location": format!("{base}/Schemas/{id}")});
+            s["meta"] =
+                json!({"resourceType": "Schema", "location": format!("{base}/Schemas/{id}")});
             s
         })
         .collect()
@@ -185,7 +190,11 @@ async fn schemas<B: Send + Sync>(State(st): St<B>, headers: HeaderMap) -> Respon
     list_response(list.len(), 1, list)
 }
 
-async fn schema<B: Send + Sync>(State(st): St<B>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ScimError> {
+async fn schema<B: Send + Sync>(
+    State(st): St<B>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ScimError> {
     schema_list(&base_url(&st.settings, &headers))
         .into_iter()
         .find(|s| s["id"] == id.as_str())

@@ -32,7 +32,11 @@ impl ScimError {
     }
 
     pub fn not_found(resource: &str, id: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, None, format!("{resource} {id} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            None,
+            format!("{resource} {id} not found"),
+        )
     }
 
     pub fn invalid_value(detail: impl Into<String>) -> Self {
@@ -131,7 +135,10 @@ impl IntoResponse for ScimError {
         }
         let mut response = (self.status, self.body().to_string()).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(SCIM_CONTENT_TYPE),
+        );
         if let Some(secs) = self.retry_after_secs {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -155,7 +162,12 @@ mod tests {
         assert_eq!(body["status"], "409");
         assert_eq!(body["scimType"], "uniqueness");
         assert_eq!(body["schemas"][0], ERROR_SCHEMA);
-        assert!(ScimError::not_found("User", "x").body().get("scimType").is_none());
+        assert!(
+            ScimError::not_found("User", "x")
+                .body()
+                .get("scimType")
+                .is_none()
+        );
     }
 
     #[test]

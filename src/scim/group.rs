@@ -79,7 +79,11 @@ pub fn member_ids(value: &Value) -> Result<Vec<String>, ScimError> {
         Value::Array(list) => list.as_slice(),
         // A single member object where a list belongs: be lenient.
         Value::Object(_) => std::slice::from_ref(value),
-        _ => return Err(ScimError::invalid_value("members must be a list of {\"value\": id}")),
+        _ => {
+            return Err(ScimError::invalid_value(
+                "members must be a list of {\"value\": id}",
+            ));
+        }
     };
     list.iter()
         .map(|m| {
@@ -89,7 +93,9 @@ pub fn member_ids(value: &Value) -> Result<Vec<String>, ScimError> {
                 .map(|(_, v)| v);
             match value {
                 Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
-                _ => Err(ScimError::invalid_value("each member needs a string \"value\" (the user's id)")),
+                _ => Err(ScimError::invalid_value(
+                    "each member needs a string \"value\" (the user's id)",
+                )),
             }
         })
         .collect()
@@ -151,15 +157,26 @@ mod tests {
         let g = GroupWrite::parse(&entra).unwrap();
         assert_eq!(g.external_id.as_deref(), Some("8aa1a0c0"));
         let with_members = json!({"displayName":"X","members":[{"value":"u1","$ref":null},{"value":"u2","display":"b"}]});
-        assert_eq!(GroupWrite::parse(&with_members).unwrap().members, ["u1", "u2"]);
+        assert_eq!(
+            GroupWrite::parse(&with_members).unwrap().members,
+            ["u1", "u2"]
+        );
     }
 
     #[test]
     fn rejects_what_cannot_be_a_group() {
-        for body in [json!({}), json!({"displayName": ""}), json!({"displayName": 3}), json!([1])] {
+        for body in [
+            json!({}),
+            json!({"displayName": ""}),
+            json!({"displayName": 3}),
+            json!([1]),
+        ] {
             assert!(GroupWrite::parse(&body).is_err(), "{body}");
         }
-        assert!(GroupWrite::parse(&json!({"displayName":"x","members":[{"display":"no value"}]})).is_err());
+        assert!(
+            GroupWrite::parse(&json!({"displayName":"x","members":[{"display":"no value"}]}))
+                .is_err()
+        );
     }
 
     #[test]

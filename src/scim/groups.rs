@@ -26,7 +26,10 @@ pub(crate) fn routes<B: UserBackend + GroupBackend>() -> Router<Arc<ScimState<B>
         .route("/Groups", get(list::<B>).post(create::<B>))
         .route(
             "/Groups/{id}",
-            get(read::<B>).put(replace::<B>).patch(patch::<B>).delete(delete::<B>),
+            get(read::<B>)
+                .put(replace::<B>)
+                .patch(patch::<B>)
+                .delete(delete::<B>),
         )
 }
 
@@ -36,13 +39,21 @@ fn render(group: &GroupResource, base: &str, projection: &Projection) -> serde_j
     json
 }
 
-async fn list<B: GroupBackend>(State(st): St<B>, headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Response, ScimError> {
+async fn list<B: GroupBackend>(
+    State(st): St<B>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ScimError> {
     let params = ListParams::parse(query.as_deref(), st.settings.max_results)?;
     if params.sort_by.is_some() {
         tracing::debug!("sortBy on /Groups ignored: groups are listed by creation");
     }
     let request = GroupListRequest {
-        filter: params.filter.as_deref().map(GroupFilter::parse).transpose()?,
+        filter: params
+            .filter
+            .as_deref()
+            .map(GroupFilter::parse)
+            .transpose()?,
         start_index: params.start_index,
         count: params.count,
         include_members: params.projection.includes("members"),
@@ -65,7 +76,9 @@ async fn create<B: GroupBackend>(
 ) -> Result<Response, ScimError> {
     let group = GroupWrite::parse(&body)?;
     let created_group = st.backend.create_group(group, &ctx).await?;
-    Ok(created(&created_group.to_json(&base_url(&st.settings, &headers), true)))
+    Ok(created(
+        &created_group.to_json(&base_url(&st.settings, &headers), true),
+    ))
 }
 
 async fn read<B: GroupBackend>(
@@ -75,7 +88,10 @@ async fn read<B: GroupBackend>(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ScimError> {
     let projection = Projection::from_query(query.as_deref());
-    let group = st.backend.get_group(&id, projection.includes("members")).await?;
+    let group = st
+        .backend
+        .get_group(&id, projection.includes("members"))
+        .await?;
     Ok(scim_json(
         StatusCode::OK,
         &render(&group, &base_url(&st.settings, &headers), &projection),
@@ -91,7 +107,10 @@ async fn replace<B: GroupBackend>(
 ) -> Result<Response, ScimError> {
     let group = GroupWrite::parse(&body)?;
     let replaced = st.backend.replace_group(&id, group, &ctx).await?;
-    Ok(scim_json(StatusCode::OK, &replaced.to_json(&base_url(&st.settings, &headers), true)))
+    Ok(scim_json(
+        StatusCode::OK,
+        &replaced.to_json(&base_url(&st.settings, &headers), true),
+    ))
 }
 
 async fn patch<B: GroupBackend>(
@@ -109,14 +128,21 @@ async fn patch<B: GroupBackend>(
     if projection.is_identity() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    let group = st.backend.get_group(&id, projection.includes("members")).await?;
+    let group = st
+        .backend
+        .get_group(&id, projection.includes("members"))
+        .await?;
     Ok(scim_json(
         StatusCode::OK,
         &render(&group, &base_url(&st.settings, &headers), &projection),
     ))
 }
 
-async fn delete<B: GroupBackend>(State(st): St<B>, Path(id): Path<String>, Ctx(ctx): Ctx) -> Result<Response, ScimError> {
+async fn delete<B: GroupBackend>(
+    State(st): St<B>,
+    Path(id): Path<String>,
+    Ctx(ctx): Ctx,
+) -> Result<Response, ScimError> {
     st.backend.delete_group(&id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

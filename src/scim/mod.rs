@@ -20,10 +20,10 @@ mod users;
 
 use std::sync::Arc;
 
-use axum::{Extension, Router};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::response::IntoResponse;
+use axum::{Extension, Router};
 
 use auth::Credentials;
 use backend::{GroupBackend, UserBackend};
@@ -79,7 +79,10 @@ where
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(Extension(request::BodyLimit(max_body)))
-        .layer(middleware::from_fn_with_state(credentials, auth::require_bearer))
+        .layer(middleware::from_fn_with_state(
+            credentials,
+            auth::require_bearer,
+        ))
 }
 
 async fn not_found(uri: axum::http::Uri) -> impl IntoResponse {

@@ -5,7 +5,9 @@
 //! not. A Group PATCH becomes a list of [`GroupChange`]s instead: member lists can hold
 //! thousands of ids, and the backend needs to know which members changed, not the new list.
 
-use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, PatchPath, PatchValuePath, ValFilter};
+use scim_v2::filter::{
+    AttrExp, AttrPath, CompValue, CompareOp, PatchPath, PatchValuePath, ValFilter,
+};
 use serde_json::{Map, Value};
 
 use super::error::ScimError;
@@ -31,18 +33,26 @@ pub struct PatchOp {
 
 /// Reads a PatchOp body; `op` names are case-insensitive (Entra sends `Replace`).
 pub fn parse_patch(body: &Value, max_operations: usize) -> Result<Vec<PatchOp>, ScimError> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax("the body must be a JSON object (a SCIM PatchOp)"))?;
-    if let Some(Value::Array(schemas)) = get_ci(obj, "schemas") {
-        if !schemas.iter().any(|s| s.as_str() == Some(PATCH_SCHEMA)) {
-            return Err(ScimError::invalid_syntax(format!("schemas must contain {PATCH_SCHEMA}")));
-        }
+    let obj = body.as_object().ok_or_else(|| {
+        ScimError::invalid_syntax("the body must be a JSON object (a SCIM PatchOp)")
+    })?;
+    if let Some(Value::Array(schemas)) = get_ci(obj, "schemas")
+        && !schemas.iter().any(|s| s.as_str() == Some(PATCH_SCHEMA))
+    {
+        return Err(ScimError::invalid_syntax(format!(
+            "schemas must contain {PATCH_SCHEMA}"
+        )));
     }
     let ops = match get_ci(obj, "Operations") {
         Some(Value::Array(ops)) if !ops.is_empty() => ops,
-        Some(Value::Array(_)) => return Err(ScimError::invalid_value("Operations must not be empty")),
-        _ => return Err(ScimError::invalid_syntax("Operations is required and must be a list")),
+        Some(Value::Array(_)) => {
+            return Err(ScimError::invalid_value("Operations must not be empty"));
+        }
+        _ => {
+            return Err(ScimError::invalid_syntax(
+                "Operations is required and must be a list",
+            ));
+        }
     };
     if ops.len() > max_operations {
         return Err(ScimError::too_many(format!(
@@ -50,14 +60,21 @@ pub fn parse_patch(body: &Value, max_operations: usize) -> Result<Vec<PatchOp>, 
             ops.len()
         )));
     }
-    ops.iter().enumerate().map(|(i, op)| parse_op(i, op)).collect()
+    ops.iter()
+        .enumerate()
+        .map(|(i, op)| parse_op(i, op))
+        .collect()
 }
 
 fn parse_op(index: usize, op: &Value) -> Result<PatchOp, ScimError> {
-    let obj = op
-        .as_object()
-        .ok_or_else(|| ScimError::invalid_syntax(format!("Operations[{index}] must be an object")))?;
-    let kind = match get_ci(obj, "op").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref() {
+    let obj = op.as_object().ok_or_else(|| {
+        ScimError::invalid_syntax(format!("Operations[{index}] must be an object"))
+    })?;
+    let kind = match get_ci(obj, "op")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("add") => OpKind::Add,
         Some("replace") => OpKind::Replace,
         Some("remove") => OpKind::Remove,
@@ -66,26 +83,34 @@ fn parse_op(index: usize, op: &Value) -> Result<PatchOp, ScimError> {
                 "Operations[{index}].op must be add, replace or remove, not '{other}'"
             )));
         }
-        None => return Err(ScimError::invalid_syntax(format!("Operations[{index}].op is required"))),
+        None => {
+            return Err(ScimError::invalid_syntax(format!(
+                "Operations[{index}].op is required"
+            )));
+        }
     };
     let path = match get_ci(obj, "path") {
         None | Some(Value::Null) => None,
         Some(Value::String(p)) if p.trim().is_empty() => None,
-        Some(Value::String(p)) => Some(
-            p.trim()
-                .parse::<PatchPath>()
-                .map_err(|e| ScimError::invalid_path(format!("Operations[{index}].path {p:?}: {e}")))?,
-        ),
-        Some(_) => return Err(ScimError::invalid_path(format!("Operations[{index}].path must be a string"))),
+        Some(Value::String(p)) => Some(p.trim().parse::<PatchPath>().map_err(|e| {
+            ScimError::invalid_path(format!("Operations[{index}].path {p:?}: {e}"))
+        })?),
+        Some(_) => {
+            return Err(ScimError::invalid_path(format!(
+                "Operations[{index}].path must be a string"
+            )));
+        }
     };
     let value = get_ci(obj, "value").cloned();
     match (kind, &path, &value) {
         (OpKind::Remove, None, _) => Err(ScimError::no_target(format!(
             "Operations[{index}]: remove needs a path"
         ))),
-        (OpKind::Add | OpKind::Replace, None, Some(v)) if !v.is_object() => Err(ScimError::invalid_value(format!(
-            "Operations[{index}]: without a path, value must be an object of attributes"
-        ))),
+        (OpKind::Add | OpKind::Replace, None, Some(v)) if !v.is_object() => {
+            Err(ScimError::invalid_value(format!(
+                "Operations[{index}]: without a path, value must be an object of attributes"
+            )))
+        }
         (OpKind::Add | OpKind::Replace, _, None) => Err(ScimError::invalid_value(format!(
             "Operations[{index}]: {kind:?} needs a value"
         ))),
@@ -123,7 +148,11 @@ pub fn apply_user_patch(current: &UserResource, ops: &[PatchOp]) -> Result<UserW
 fn container<'a>(doc: &'a mut Map<String, Value>, attr: &AttrPath) -> &'a mut Map<String, Value> {
     match attr.uri.as_deref() {
         None => doc,
-        Some(uri) if uri.eq_ignore_ascii_case(USER_SCHEMA) || uri.eq_ignore_ascii_case(GROUP_SCHEMA) => doc,
+        Some(uri)
+            if uri.eq_ignore_ascii_case(USER_SCHEMA) || uri.eq_ignore_ascii_case(GROUP_SCHEMA) =>
+        {
+            doc
+        }
         Some(uri) => {
             let key = existing_key(doc, uri);
             let slot = doc.entry(key).or_insert_with(|| Value::Object(Map::new()));
@@ -143,7 +172,12 @@ fn existing_key(obj: &Map<String, Value>, name: &str) -> String {
         .unwrap_or_else(|| name.to_owned())
 }
 
-fn apply_path(doc: &mut Map<String, Value>, kind: OpKind, path: &PatchPath, value: Option<Value>) -> Result<(), ScimError> {
+fn apply_path(
+    doc: &mut Map<String, Value>,
+    kind: OpKind,
+    path: &PatchPath,
+    value: Option<Value>,
+) -> Result<(), ScimError> {
     match path {
         PatchPath::Attr(attr) => {
             let target = container(doc, attr);
@@ -151,7 +185,9 @@ fn apply_path(doc: &mut Map<String, Value>, kind: OpKind, path: &PatchPath, valu
             match &attr.sub_attr {
                 None => set_attr(target, key, kind, value),
                 Some(sub) => {
-                    let parent = target.entry(key).or_insert_with(|| Value::Object(Map::new()));
+                    let parent = target
+                        .entry(key)
+                        .or_insert_with(|| Value::Object(Map::new()));
                     match parent {
                         Value::Object(inner) => {
                             let sub_key = existing_key(inner, sub);
@@ -186,9 +222,16 @@ fn is_empty(value: &Value) -> bool {
     }
 }
 
-fn set_attr(obj: &mut Map<String, Value>, key: String, kind: OpKind, value: Option<Value>) -> Result<(), ScimError> {
+fn set_attr(
+    obj: &mut Map<String, Value>,
+    key: String,
+    kind: OpKind,
+    value: Option<Value>,
+) -> Result<(), ScimError> {
     match (kind, value) {
-        (OpKind::Remove, Some(Value::Array(gone))) if obj.get(&key).is_some_and(Value::is_array) => {
+        (OpKind::Remove, Some(Value::Array(gone)))
+            if obj.get(&key).is_some_and(Value::is_array) =>
+        {
             // Remove listed values from a multi-valued attribute.
             let ids: Vec<&Value> = gone.iter().map(|g| g.get("value").unwrap_or(g)).collect();
             if let Some(Value::Array(items)) = obj.get_mut(&key) {
@@ -248,12 +291,18 @@ fn apply_value_path(
 ) -> Result<(), ScimError> {
     let target = container(doc, &vp.attr);
     let key = existing_key(target, &vp.attr.name);
-    let slot = target.entry(key).or_insert_with(|| Value::Array(Vec::new()));
+    let slot = target
+        .entry(key)
+        .or_insert_with(|| Value::Array(Vec::new()));
     if !slot.is_array() {
         *slot = Value::Array(Vec::new());
     }
     let items = slot.as_array_mut().expect("just made a list");
-    let matches = |item: &Value| item.as_object().is_some_and(|o| eval_val(&vp.filter, o));
+    let attribute = vp.attr.name.clone();
+    let matches = |item: &Value| {
+        item.as_object()
+            .is_some_and(|o| eval_val(&vp.filter, o, &attribute))
+    };
     match (kind, &vp.sub_attr) {
         (OpKind::Remove, None) => items.retain(|item| !matches(item)),
         (OpKind::Remove, Some(sub)) => {
@@ -282,7 +331,11 @@ fn apply_value_path(
     Ok(())
 }
 
-fn write_element(obj: &mut Map<String, Value>, sub: Option<&str>, value: &Value) -> Result<(), ScimError> {
+fn write_element(
+    obj: &mut Map<String, Value>,
+    sub: Option<&str>,
+    value: &Value,
+) -> Result<(), ScimError> {
     match (sub, value) {
         (Some(sub), v) => {
             let k = existing_key(obj, sub);
@@ -320,7 +373,10 @@ fn equalities(filter: &ValFilter) -> Map<String, Value> {
                 CompValue::Number(n) => Value::Number(n.clone()),
                 CompValue::Null => return,
             };
-            fields.insert(path.sub_attr.clone().unwrap_or_else(|| path.name.clone()), v);
+            fields.insert(
+                path.sub_attr.clone().unwrap_or_else(|| path.name.clone()),
+                v,
+            );
         }
     };
     match filter {
@@ -376,14 +432,20 @@ pub fn group_changes(ops: Vec<PatchOp>) -> Result<Vec<GroupChange>, ScimError> {
                 changes.push(GroupChange::RemoveMembers(ids));
             }
             Some(other) => {
-                return Err(ScimError::invalid_path(format!("'{other}' is not an attribute of a Group")));
+                return Err(ScimError::invalid_path(format!(
+                    "'{other}' is not an attribute of a Group"
+                )));
             }
         }
     }
     Ok(changes)
 }
 
-fn attr_change(kind: OpKind, attr: &AttrPath, value: Option<Value>) -> Result<Option<GroupChange>, ScimError> {
+fn attr_change(
+    kind: OpKind,
+    attr: &AttrPath,
+    value: Option<Value>,
+) -> Result<Option<GroupChange>, ScimError> {
     let name = attr.name.to_ascii_lowercase();
     let string = |v: Option<Value>| -> Result<Option<String>, ScimError> {
         match v {
@@ -398,7 +460,9 @@ fn attr_change(kind: OpKind, attr: &AttrPath, value: Option<Value>) -> Result<Op
     };
     let change = match (name.as_str(), kind) {
         ("displayname", OpKind::Remove) => {
-            return Err(ScimError::mutability("displayName is required and cannot be removed"));
+            return Err(ScimError::mutability(
+                "displayName is required and cannot be removed",
+            ));
         }
         ("displayname", _) => match string(value)? {
             Some(name) => GroupChange::Rename(name),
@@ -494,12 +558,18 @@ mod tests {
 
     #[test]
     fn okta_pathless_and_entra_merged_replace() {
-        let user = apply_user_patch(&alice(), &ops(json!([{"op":"replace","value":{"active":false,"password":"x"}}]))).unwrap();
+        let user = apply_user_patch(
+            &alice(),
+            &ops(json!([{"op":"replace","value":{"active":false,"password":"x"}}])),
+        )
+        .unwrap();
         assert!(!user.active);
         let user = apply_user_patch(
             &alice(),
-            &ops(json!([{"op":"replace","value":{"displayName":"Bjfe","name.givenName":"Kkom",
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber":"1"}}])),
+            &ops(
+                json!([{"op":"replace","value":{"displayName":"Bjfe","name.givenName":"Kkom",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber":"1"}}]),
+            ),
         )
         .unwrap();
         assert_eq!(user.display_name.as_deref(), Some("Bjfe"));
@@ -525,12 +595,28 @@ mod tests {
     #[test]
     fn malformed_patches_are_refused_clearly() {
         let bad = |body: Value| parse_patch(&body, 2).unwrap_err();
-        assert_eq!(bad(json!({"Operations":[]})).scim_type, Some("invalidValue"));
-        assert_eq!(bad(json!({"Operations":[{"op":"move","path":"a"}]})).scim_type, Some("invalidSyntax"));
-        assert_eq!(bad(json!({"Operations":[{"op":"remove"}]})).scim_type, Some("noTarget"));
-        assert_eq!(bad(json!({"Operations":[{"op":"add","path":"emails[type eq]"}]})).scim_type, Some("invalidPath"));
+        assert_eq!(
+            bad(json!({"Operations":[]})).scim_type,
+            Some("invalidValue")
+        );
+        assert_eq!(
+            bad(json!({"Operations":[{"op":"move","path":"a"}]})).scim_type,
+            Some("invalidSyntax")
+        );
+        assert_eq!(
+            bad(json!({"Operations":[{"op":"remove"}]})).scim_type,
+            Some("noTarget")
+        );
+        assert_eq!(
+            bad(json!({"Operations":[{"op":"add","path":"emails[type eq]"}]})).scim_type,
+            Some("invalidPath")
+        );
         assert_eq!(bad(json!({"Operations":[{"op":"add","path":"a","value":1},{"op":"add","path":"a","value":1},{"op":"add","path":"a","value":1}]})).scim_type, Some("tooMany"));
-        assert_eq!(bad(json!({"schemas":["x"],"Operations":[{"op":"add","path":"a","value":1}]})).scim_type, Some("invalidSyntax"));
+        assert_eq!(
+            bad(json!({"schemas":["x"],"Operations":[{"op":"add","path":"a","value":1}]}))
+                .scim_type,
+            Some("invalidSyntax")
+        );
     }
 
     #[test]

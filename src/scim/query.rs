@@ -17,8 +17,17 @@ use super::user::{USER_SCHEMA, UserResource, get_ci};
 /// Longest filter accepted; Okta's and Entra's filters are a few dozen characters.
 pub const MAX_FILTER_LEN: usize = 4096;
 
-/// Attributes compared case-sensitively (RFC 7643 `caseExact: true`).
-const CASE_EXACT: &[&str] = &["id", "externalId", "value", "$ref"];
+/// Whether `parent.leaf` compares case-sensitively (RFC 7643 `caseExact: true`): ids, and the
+/// `value` (an id) of group members and of a user's groups; e-mail addresses do not.
+fn case_exact(parent: Option<&str>, leaf: &str) -> bool {
+    let id_like = ["id", "externalId", "$ref"]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(leaf));
+    let member_id = leaf.eq_ignore_ascii_case("value")
+        && parent
+            .is_some_and(|p| p.eq_ignore_ascii_case("members") || p.eq_ignore_ascii_case("groups"));
+    id_like || member_id
+}
 
 fn parse_filter(text: &str) -> Result<Filter, ScimError> {
     if text.len() > MAX_FILTER_LEN {
@@ -47,7 +56,11 @@ impl UserFilter {
 
     pub fn matches(&self, user: &UserResource) -> bool {
         let json = user.to_json("");
-        eval(&self.0, json.as_object().expect("a user renders as an object"), USER_SCHEMA)
+        eval(
+            &self.0,
+            json.as_object().expect("a user renders as an object"),
+            USER_SCHEMA,
+        )
     }
 }
 
@@ -72,19 +85,28 @@ impl GroupFilter {
 
     pub fn matches(&self, group: &GroupResource) -> bool {
         let json = group.to_json("", true);
-        eval(&self.0, json.as_object().expect("a group renders as an object"), GROUP_SCHEMA)
+        eval(
+            &self.0,
+            json.as_object().expect("a group renders as an object"),
+            GROUP_SCHEMA,
+        )
     }
 }
 
 fn is_attr(path: &AttrPath, name: &str, schema: &str) -> bool {
     path.name.eq_ignore_ascii_case(name)
         && path.sub_attr.is_none()
-        && path.uri.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(schema))
+        && path
+            .uri
+            .as_deref()
+            .is_none_or(|u| u.eq_ignore_ascii_case(schema))
 }
 
 fn eq_value<'f>(filter: &'f Filter, name: &str, schema: &str) -> Option<&'f str> {
     match filter {
-        Filter::Attr(AttrExp::Comparison(path, CompareOp::Eq, CompValue::Str(v))) if is_attr(path, name, schema) => {
+        Filter::Attr(AttrExp::Comparison(path, CompareOp::Eq, CompValue::Str(v)))
+            if is_attr(path, name, schema) =>
+        {
             Some(v)
         }
         Filter::And(items) => items.iter().find_map(|f| eq_value(f, name, schema)),
@@ -94,7 +116,9 @@ fn eq_value<'f>(filter: &'f Filter, name: &str, schema: &str) -> Option<&'f str>
 
 fn mentions(filter: &Filter, name: &str) -> bool {
     match filter {
-        Filter::Attr(AttrExp::Present(p) | AttrExp::Comparison(p, _, _)) => p.name.eq_ignore_ascii_case(name),
+        Filter::Attr(AttrExp::Present(p) | AttrExp::Comparison(p, _, _)) => {
+            p.name.eq_ignore_ascii_case(name)
+        }
         Filter::ValuePath(vp) => vp.attr.name.eq_ignore_ascii_case(name),
         Filter::Not(inner) => mentions(inner, name),
         Filter::And(items) | Filter::Or(items) => items.iter().any(|f| mentions(f, name)),
@@ -102,7 +126,11 @@ fn mentions(filter: &Filter, name: &str) -> bool {
 }
 
 /// The object an attribute path starts from: the resource itself, or an extension's block.
-fn scope<'a>(obj: &'a Map<String, Value>, path: &AttrPath, schema: &str) -> Option<&'a Map<String, Value>> {
+fn scope<'a>(
+    obj: &'a Map<String, Value>,
+    path: &AttrPath,
+    schema: &str,
+) -> Option<&'a Map<String, Value>> {
     match path.uri.as_deref() {
         None => Some(obj),
         Some(uri) if uri.eq_ignore_ascii_case(schema) => Some(obj),
@@ -135,20 +163,26 @@ fn values<'a>(obj: &'a Map<String, Value>, path: &AttrPath, schema: &str) -> Vec
         .collect()
 }
 
-fn leaf_name(path: &AttrPath) -> &str {
-    path.sub_attr.as_deref().unwrap_or(&path.name)
+/// The attribute a comparison finally looks at, and the multi-valued attribute around it.
+fn leaf_of<'p>(path: &'p AttrPath, element_of: Option<&'p str>) -> (Option<&'p str>, &'p str) {
+    match &path.sub_attr {
+        Some(sub) => (Some(path.name.as_str()), sub.as_str()),
+        None => (element_of, path.name.as_str()),
+    }
 }
 
 fn eval(filter: &Filter, obj: &Map<String, Value>, schema: &str) -> bool {
     match filter {
-        Filter::Attr(exp) => eval_exp(exp, obj, schema),
+        Filter::Attr(exp) => eval_exp(exp, obj, schema, None),
         Filter::ValuePath(vp) => {
-            let Some(Value::Array(list)) = scope(obj, &vp.attr, schema).and_then(|b| get_ci(b, &vp.attr.name)) else {
+            let Some(Value::Array(list)) =
+                scope(obj, &vp.attr, schema).and_then(|b| get_ci(b, &vp.attr.name))
+            else {
                 return false;
             };
             list.iter()
                 .filter_map(Value::as_object)
-                .any(|element| eval_val(&vp.filter, element))
+                .any(|element| eval_val(&vp.filter, element, &vp.attr.name))
         }
         Filter::Not(inner) => !eval(inner, obj, schema),
         Filter::And(items) => items.iter().all(|f| eval(f, obj, schema)),
@@ -157,17 +191,22 @@ fn eval(filter: &Filter, obj: &Map<String, Value>, schema: &str) -> bool {
 }
 
 /// A filter inside `[...]`, evaluated on one element of a multi-valued attribute.
-pub(crate) fn eval_val(filter: &ValFilter, element: &Map<String, Value>) -> bool {
+pub(crate) fn eval_val(filter: &ValFilter, element: &Map<String, Value>, attribute: &str) -> bool {
     match filter {
         // Inside brackets, paths are relative to the element; no schema URI applies.
-        ValFilter::Attr(exp) => eval_exp(exp, element, ""),
-        ValFilter::Not(inner) => !eval_val(inner, element),
-        ValFilter::And(items) => items.iter().all(|f| eval_val(f, element)),
-        ValFilter::Or(items) => items.iter().any(|f| eval_val(f, element)),
+        ValFilter::Attr(exp) => eval_exp(exp, element, "", Some(attribute)),
+        ValFilter::Not(inner) => !eval_val(inner, element, attribute),
+        ValFilter::And(items) => items.iter().all(|f| eval_val(f, element, attribute)),
+        ValFilter::Or(items) => items.iter().any(|f| eval_val(f, element, attribute)),
     }
 }
 
-fn eval_exp(exp: &AttrExp, obj: &Map<String, Value>, schema: &str) -> bool {
+fn eval_exp(
+    exp: &AttrExp,
+    obj: &Map<String, Value>,
+    schema: &str,
+    element_of: Option<&str>,
+) -> bool {
     match exp {
         AttrExp::Present(path) => values(obj, path, schema).iter().any(|v| match v {
             Value::String(s) => !s.is_empty(),
@@ -175,12 +214,17 @@ fn eval_exp(exp: &AttrExp, obj: &Map<String, Value>, schema: &str) -> bool {
             _ => true,
         }),
         AttrExp::Comparison(path, op, wanted) => {
-            let exact = CASE_EXACT.iter().any(|a| a.eq_ignore_ascii_case(leaf_name(path)));
+            let (parent, leaf) = leaf_of(path, element_of);
+            // `members eq "id"` compares the members' `value`s.
+            let exact = case_exact(parent, leaf)
+                || case_exact(Some(leaf), "value") && path.sub_attr.is_none();
             let found = values(obj, path, schema);
             match (op, wanted) {
                 (CompareOp::Eq, CompValue::Null) => found.is_empty(),
                 (CompareOp::Ne, CompValue::Null) => !found.is_empty(),
-                (CompareOp::Ne, _) => !found.iter().any(|v| compare(v, &CompareOp::Eq, wanted, exact)),
+                (CompareOp::Ne, _) => !found
+                    .iter()
+                    .any(|v| compare(v, &CompareOp::Eq, wanted, exact)),
                 _ => found.iter().any(|v| compare(v, op, wanted, exact)),
             }
         }
@@ -299,7 +343,11 @@ impl SortSpec {
             }
         };
         let ordering = ordering.then_with(|| a.id.cmp(&b.id));
-        if self.descending { ordering.reverse() } else { ordering }
+        if self.descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
     }
 
     fn text<'u>(&self, user: &'u UserResource) -> Option<&'u str> {
@@ -349,8 +397,12 @@ impl ListParams {
         for (key, value) in pairs {
             match key.to_ascii_lowercase().as_str() {
                 "filter" => params.filter = Some(value),
-                "startindex" => params.start_index = parse_number(&value, "startIndex")?.max(1) as usize,
-                "count" => params.count = (parse_number(&value, "count")?.max(0) as usize).min(max_results),
+                "startindex" => {
+                    params.start_index = parse_number(&value, "startIndex")?.max(1) as usize
+                }
+                "count" => {
+                    params.count = (parse_number(&value, "count")?.max(0) as usize).min(max_results)
+                }
                 "sortby" => params.sort_by = Some(value),
                 "sortorder" => params.sort_order = Some(value),
                 "attributes" => attributes = Some(value),
@@ -396,7 +448,8 @@ impl Projection {
     }
 
     pub fn from_query(query: Option<&str>) -> Self {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
         let find = |name: &str| {
             pairs
                 .iter()
@@ -413,7 +466,7 @@ impl Projection {
     /// Whether the top-level attribute `name` survives the projection.
     pub fn includes(&self, name: &str) -> bool {
         let name = name.to_ascii_lowercase();
-        if self.excluded.iter().any(|e| *e == name) {
+        if self.excluded.contains(&name) {
             return false;
         }
         self.attributes.is_empty()
@@ -451,11 +504,18 @@ impl Projection {
 
     fn project_sub(&self, top: &str, inner: &mut Map<String, Value>) {
         let prefix = format!("{top}.");
-        let wanted: Vec<&str> = self.attributes.iter().filter_map(|a| a.strip_prefix(&prefix)).collect();
+        let wanted: Vec<&str> = self
+            .attributes
+            .iter()
+            .filter_map(|a| a.strip_prefix(&prefix))
+            .collect();
         let whole = self.attributes.iter().any(|a| a == top);
         inner.retain(|key, _| {
             let lower = key.to_ascii_lowercase();
-            let excluded = self.excluded.iter().any(|e| e.strip_prefix(&prefix) == Some(lower.as_str()));
+            let excluded = self
+                .excluded
+                .iter()
+                .any(|e| e.strip_prefix(&prefix) == Some(lower.as_str()));
             !excluded && (whole || wanted.is_empty() || wanted.contains(&lower.as_str()))
         });
     }
@@ -499,14 +559,19 @@ mod tests {
         ] {
             let filter = UserFilter::parse(f).unwrap();
             assert!(filter.matches(&u), "{f}");
-            assert_eq!(filter.user_name_eq().map(str::to_lowercase).as_deref(), Some("alice@example.com"));
+            assert_eq!(
+                filter.user_name_eq().map(str::to_lowercase).as_deref(),
+                Some("alice@example.com")
+            );
         }
     }
 
     #[test]
     fn operators_value_paths_and_case_exact_ids() {
-        let u = user(json!({"userName":"a@x.io","externalId":"ExT","active":false,
-            "name":{"givenName":"Ann"},"emails":[{"value":"a@x.io","type":"work","primary":true}]}));
+        let u = user(
+            json!({"userName":"a@x.io","externalId":"ExT","active":false,
+            "name":{"givenName":"Ann"},"emails":[{"value":"a@x.io","type":"work","primary":true}]}),
+        );
         let yes = [
             r#"externalId eq "ExT""#,
             r#"name.givenName sw "an""#,
@@ -520,7 +585,12 @@ mod tests {
         for f in yes {
             assert!(UserFilter::parse(f).unwrap().matches(&u), "{f}");
         }
-        let no = [r#"externalId eq "ext""#, r#"id eq "id-1""#, "active eq true", r#"emails[type eq "home"]"#];
+        let no = [
+            r#"externalId eq "ext""#,
+            r#"id eq "id-1""#,
+            "active eq true",
+            r#"emails[type eq "home"]"#,
+        ];
         for f in no {
             assert!(!UserFilter::parse(f).unwrap().matches(&u), "{f}");
         }
@@ -528,7 +598,12 @@ mod tests {
 
     #[test]
     fn bad_filters_are_invalid_filter() {
-        for f in ["userName eq", "userName xx \"a\"", "(userName eq \"a\"", &"a".repeat(MAX_FILTER_LEN + 1)] {
+        for f in [
+            "userName eq",
+            "userName xx \"a\"",
+            "(userName eq \"a\"",
+            &"a".repeat(MAX_FILTER_LEN + 1),
+        ] {
             let err = UserFilter::parse(f).unwrap_err();
             assert_eq!(err.scim_type, Some("invalidFilter"), "{f}");
         }
@@ -536,12 +611,21 @@ mod tests {
 
     #[test]
     fn list_params_clamp_and_refuse_garbage() {
-        let p = ListParams::parse(Some("startIndex=0&count=5000&filter=userName%20eq%20%22a%22&foo=1"), 1000).unwrap();
+        let p = ListParams::parse(
+            Some("startIndex=0&count=5000&filter=userName%20eq%20%22a%22&foo=1"),
+            1000,
+        )
+        .unwrap();
         assert_eq!((p.start_index, p.count), (1, 1000));
         assert_eq!(p.filter.as_deref(), Some(r#"userName eq "a""#));
         let p = ListParams::parse(Some("count=-3"), 1000).unwrap();
         assert_eq!(p.count, 0);
-        assert!(ListParams::parse(Some("startIndex=abc"), 1000).unwrap_err().detail.contains("startIndex"));
+        assert!(
+            ListParams::parse(Some("startIndex=abc"), 1000)
+                .unwrap_err()
+                .detail
+                .contains("startIndex")
+        );
     }
 
     #[test]

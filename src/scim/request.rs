@@ -24,7 +24,9 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
         let limit = req.extensions().get::<BodyLimit>().map(|l| l.0);
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ScimError::payload_too_large(limit.unwrap_or(ScimSettings::default().max_body_bytes))
+                ScimError::payload_too_large(
+                    limit.unwrap_or(ScimSettings::default().max_body_bytes),
+                )
             } else {
                 ScimError::invalid_syntax(format!("cannot read the request body: {rejection}"))
             }
@@ -88,16 +90,20 @@ pub(crate) fn base_url(settings: &ScimSettings, headers: &HeaderMap) -> String {
 /// A SCIM JSON response.
 pub(crate) fn scim_json(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(SCIM_CONTENT_TYPE),
+    );
     response
 }
 
 /// `201 Created` with `Location` (RFC 7644 §3.3).
 pub(crate) fn created(body: &Value) -> Response {
     let mut response = scim_json(StatusCode::CREATED, body);
-    if let Some(location) = body["meta"]["location"].as_str().and_then(|l| HeaderValue::from_str(l).ok()) {
+    if let Some(location) = body["meta"]["location"]
+        .as_str()
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
         response.headers_mut().insert(header::LOCATION, location);
     }
     response

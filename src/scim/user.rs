@@ -64,7 +64,11 @@ pub(crate) fn get_ci<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a 
 }
 
 /// A string attribute; `null` and `""` mean absent.
-fn optional_string(obj: &Map<String, Value>, name: &str, path: &str) -> Result<Option<String>, ScimError> {
+fn optional_string(
+    obj: &Map<String, Value>,
+    name: &str,
+    path: &str,
+) -> Result<Option<String>, ScimError> {
     match get_ci(obj, name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
@@ -102,9 +106,9 @@ pub(crate) fn parse_bool(value: &Value, path: &str) -> Result<bool, ScimError> {
 impl UserWrite {
     /// Reads a User body. `userName` is required and must be the Falcon login e-mail address.
     pub fn parse(body: &Value) -> Result<Self, ScimError> {
-        let obj = body
-            .as_object()
-            .ok_or_else(|| ScimError::invalid_syntax("the body must be a JSON object (a SCIM User)"))?;
+        let obj = body.as_object().ok_or_else(|| {
+            ScimError::invalid_syntax("the body must be a JSON object (a SCIM User)")
+        })?;
         let user_name = optional_string(obj, "userName", "userName")?
             .map(|s| s.trim().to_owned())
             .ok_or_else(|| ScimError::invalid_value("userName is required"))?;
@@ -142,7 +146,10 @@ impl UserWrite {
 /// message instead of Falcon's.
 fn validate_login(user_name: &str) -> Result<(), ScimError> {
     let valid = user_name.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
     }) && !user_name.chars().any(char::is_whitespace)
         && user_name.len() <= 254;
     if valid {
@@ -169,7 +176,9 @@ fn parse_emails(value: Option<&Value>) -> Result<Vec<Email>, ScimError> {
     let mut emails: Vec<Email> = Vec::with_capacity(list.len());
     for item in list {
         let Value::Object(e) = item else {
-            return Err(ScimError::invalid_value("each entry of emails must be an object"));
+            return Err(ScimError::invalid_value(
+                "each entry of emails must be an object",
+            ));
         };
         let Some(value) = optional_string(e, "value", "emails.value")? else {
             // An entry without an address carries nothing (Entra can send one after a remove).
@@ -185,12 +194,17 @@ fn parse_emails(value: Option<&Value>) -> Result<Vec<Email>, ScimError> {
             primary,
         };
         // Okta must never see two entries with the same value and type.
-        if !emails.iter().any(|x| x.value == email.value && x.kind == email.kind) {
+        if !emails
+            .iter()
+            .any(|x| x.value == email.value && x.kind == email.kind)
+        {
             emails.push(email);
         }
     }
     if emails.iter().filter(|e| e.primary).count() > 1 {
-        return Err(ScimError::invalid_value("at most one of emails may be primary"));
+        return Err(ScimError::invalid_value(
+            "at most one of emails may be primary",
+        ));
     }
     Ok(emails)
 }
@@ -305,7 +319,10 @@ mod tests {
             (json!({}), "userName is required"),
             (json!({"userName": "not-an-email"}), "not an e-mail"),
             (json!({"userName": "a@b.c", "active": "yes"}), "active"),
-            (json!({"userName": "a@b.c", "name": "x"}), "name must be an object"),
+            (
+                json!({"userName": "a@b.c", "name": "x"}),
+                "name must be an object",
+            ),
             (json!({"userName": "a@b.c", "emails": 3}), "emails"),
             (json!({"userName": 7}), "userName must be a string"),
             (json!([]), "JSON object"),
@@ -323,7 +340,10 @@ mod tests {
         let user = UserResource {
             id: "abc".into(),
             write: UserWrite::parse(&json!({"userName":"a@b.co"})).unwrap(),
-            groups: vec![GroupRef { value: "g".into(), display: None }],
+            groups: vec![GroupRef {
+                value: "g".into(),
+                display: None,
+            }],
             created: now,
             last_modified: now,
         };

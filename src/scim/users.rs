@@ -23,7 +23,10 @@ pub(crate) fn routes<B: UserBackend + GroupBackend>() -> Router<Arc<ScimState<B>
         .route("/Users", get(list::<B>).post(create::<B>))
         .route(
             "/Users/{id}",
-            get(read::<B>).put(replace::<B>).patch(patch::<B>).delete(delete::<B>),
+            get(read::<B>)
+                .put(replace::<B>)
+                .patch(patch::<B>)
+                .delete(delete::<B>),
         )
 }
 
@@ -33,10 +36,18 @@ fn render(user: &UserResource, base: &str, projection: &Projection) -> serde_jso
     json
 }
 
-async fn list<B: UserBackend>(State(st): St<B>, headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Response, ScimError> {
+async fn list<B: UserBackend>(
+    State(st): St<B>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ScimError> {
     let params = ListParams::parse(query.as_deref(), st.settings.max_results)?;
     let request = ListRequest {
-        filter: params.filter.as_deref().map(UserFilter::parse).transpose()?,
+        filter: params
+            .filter
+            .as_deref()
+            .map(UserFilter::parse)
+            .transpose()?,
         sort: params
             .sort_by
             .as_deref()
@@ -63,7 +74,9 @@ async fn create<B: UserBackend>(
 ) -> Result<Response, ScimError> {
     let user = UserWrite::parse(&body)?;
     let created_user = st.backend.create_user(user, &ctx).await?;
-    Ok(created(&created_user.to_json(&base_url(&st.settings, &headers))))
+    Ok(created(
+        &created_user.to_json(&base_url(&st.settings, &headers)),
+    ))
 }
 
 async fn read<B: UserBackend>(
@@ -90,7 +103,10 @@ async fn replace<B: UserBackend>(
     let wanted = UserWrite::parse(&body)?;
     let edit: UserEdit = Box::new(move |_current| Ok(wanted));
     let user = st.backend.update_user(&id, edit, &ctx).await?;
-    Ok(scim_json(StatusCode::OK, &user.to_json(&base_url(&st.settings, &headers))))
+    Ok(scim_json(
+        StatusCode::OK,
+        &user.to_json(&base_url(&st.settings, &headers)),
+    ))
 }
 
 async fn patch<B: UserBackend>(
@@ -111,7 +127,11 @@ async fn patch<B: UserBackend>(
     ))
 }
 
-async fn delete<B: UserBackend>(State(st): St<B>, Path(id): Path<String>, Ctx(ctx): Ctx) -> Result<Response, ScimError> {
+async fn delete<B: UserBackend>(
+    State(st): St<B>,
+    Path(id): Path<String>,
+    Ctx(ctx): Ctx,
+) -> Result<Response, ScimError> {
     st.backend.delete_user(&id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -40,7 +40,10 @@ impl CallLog {
     }
 
     pub(crate) fn record_token(&self, token: &str) {
-        *lock(&self.counts).tokens.entry(token.to_owned()).or_default() += 1;
+        *lock(&self.counts)
+            .tokens
+            .entry(token.to_owned())
+            .or_default() += 1;
     }
 
     pub(crate) fn record_throttled(&self) {

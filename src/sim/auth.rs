@@ -64,7 +64,11 @@ impl AuthRegistry {
     }
 
     /// Checks a client id / secret pair.
-    pub(crate) fn verify(&self, client_id: &str, secret: &str) -> Result<&ApiClientSpec, TokenError> {
+    pub(crate) fn verify(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<&ApiClientSpec, TokenError> {
         let client = self
             .clients
             .get(client_id)
@@ -95,7 +99,13 @@ impl AuthRegistry {
             cid: cid.to_owned(),
             scopes: client.scopes,
         };
-        self.sessions.insert(token.clone(), Session { caller, expires_at: now + lifetime });
+        self.sessions.insert(
+            token.clone(),
+            Session {
+                caller,
+                expires_at: now + lifetime,
+            },
+        );
         token
     }
 
@@ -109,7 +119,11 @@ impl AuthRegistry {
 
     /// Revokes `token` if it belongs to `client_id`; unknown tokens are ignored (RFC 7009).
     pub(crate) fn revoke(&mut self, token: &str, client_id: &str) {
-        if self.sessions.get(token).is_some_and(|s| s.caller.client_id == client_id) {
+        if self
+            .sessions
+            .get(token)
+            .is_some_and(|s| s.caller.client_id == client_id)
+        {
             self.sessions.remove(token);
         }
     }
@@ -139,14 +153,24 @@ mod tests {
         let mut registry = AuthRegistry::default();
         let spec = client(Scopes::READ_WRITE);
         registry.add_client(spec.clone());
-        assert!(registry.verify(&spec.client_id, &spec.client_secret).is_ok());
-        assert_eq!(registry.verify(&spec.client_id, "wrong").err(), Some(TokenError::BadSecret));
+        assert!(
+            registry
+                .verify(&spec.client_id, &spec.client_secret)
+                .is_ok()
+        );
+        assert_eq!(
+            registry.verify(&spec.client_id, "wrong").err(),
+            Some(TokenError::BadSecret)
+        );
         assert_eq!(
             registry.verify("abc", "x").err(),
             Some(TokenError::UnknownClient("abc".into()))
         );
         assert_eq!(TokenError::BadSecret.status(), StatusCode::FORBIDDEN);
-        assert_eq!(TokenError::UnknownClient(String::new()).status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            TokenError::UnknownClient(String::new()).status(),
+            StatusCode::BAD_REQUEST
+        );
     }
 
     #[test]
@@ -158,11 +182,18 @@ mod tests {
         let token = registry.issue(&spec, &spec.cid, Duration::from_secs(10), now);
         let caller = registry.authenticate(&token, now + Duration::from_secs(9));
         assert_eq!(caller.map(|c| c.scopes), Some(Scopes::READ_ONLY));
-        assert!(registry.authenticate(&token, now + Duration::from_secs(10)).is_none());
+        assert!(
+            registry
+                .authenticate(&token, now + Duration::from_secs(10))
+                .is_none()
+        );
 
         let token = registry.issue(&spec, &spec.cid, Duration::from_secs(10), now);
         registry.revoke(&token, "someone-else");
-        assert!(registry.authenticate(&token, now).is_some(), "only the owner can revoke");
+        assert!(
+            registry.authenticate(&token, now).is_some(),
+            "only the owner can revoke"
+        );
         registry.revoke(&token, &spec.client_id);
         assert!(registry.authenticate(&token, now).is_none());
     }

@@ -13,20 +13,72 @@ pub(crate) const DEFAULT_KIND: &str = "default";
 pub(crate) const CUSTOM_KIND: &str = "custom";
 
 const DEFAULT_ROLES: &[(&str, &str, &str)] = &[
-    ("falcon_administrator", "Falcon Administrator", "Manage users, roles and every Falcon setting"),
-    ("falcon_analyst", "Falcon Analyst", "Investigate and respond to detections and incidents"),
-    ("falcon_analyst_read_only", "Falcon Analyst - Read Only", "View detections and incidents"),
-    ("falcon_investigator", "Falcon Investigator", "Search events and run investigations"),
+    (
+        "falcon_administrator",
+        "Falcon Administrator",
+        "Manage users, roles and every Falcon setting",
+    ),
+    (
+        "falcon_analyst",
+        "Falcon Analyst",
+        "Investigate and respond to detections and incidents",
+    ),
+    (
+        "falcon_analyst_read_only",
+        "Falcon Analyst - Read Only",
+        "View detections and incidents",
+    ),
+    (
+        "falcon_investigator",
+        "Falcon Investigator",
+        "Search events and run investigations",
+    ),
     ("event_viewer", "Event Viewer", "View raw events"),
-    ("falconhost_read_only", "Falcon Read Only", "Read-only access to the Falcon console"),
-    ("help_desk", "Help Desk", "Manage hosts and sensor maintenance tokens"),
-    ("dashboard_admin", "Dashboard Admin", "Create and share dashboards"),
-    ("custom_ioas_manager", "Custom IOA Manager", "Manage custom indicators of attack"),
-    ("firewall_manager", "Firewall Manager", "Manage firewall policies and rule groups"),
-    ("device_control_manager", "Device Control Manager", "Manage USB device control policies"),
-    ("remote_responder_one", "Real Time Responder - Read Only Analyst", "Run read-only RTR commands"),
-    ("remote_responder_two", "Real Time Responder - Active Responder", "Run active RTR commands"),
-    ("real_time_responder_admin", "Real Time Responder - Administrator", "Run every RTR command"),
+    (
+        "falconhost_read_only",
+        "Falcon Read Only",
+        "Read-only access to the Falcon console",
+    ),
+    (
+        "help_desk",
+        "Help Desk",
+        "Manage hosts and sensor maintenance tokens",
+    ),
+    (
+        "dashboard_admin",
+        "Dashboard Admin",
+        "Create and share dashboards",
+    ),
+    (
+        "custom_ioas_manager",
+        "Custom IOA Manager",
+        "Manage custom indicators of attack",
+    ),
+    (
+        "firewall_manager",
+        "Firewall Manager",
+        "Manage firewall policies and rule groups",
+    ),
+    (
+        "device_control_manager",
+        "Device Control Manager",
+        "Manage USB device control policies",
+    ),
+    (
+        "remote_responder_one",
+        "Real Time Responder - Read Only Analyst",
+        "Run read-only RTR commands",
+    ),
+    (
+        "remote_responder_two",
+        "Real Time Responder - Active Responder",
+        "Run active RTR commands",
+    ),
+    (
+        "real_time_responder_admin",
+        "Real Time Responder - Administrator",
+        "Run every RTR command",
+    ),
 ];
 
 /// The built-in roles, in catalogue order.
@@ -65,10 +117,17 @@ mod tests {
         let roles = default_roles();
         assert!(roles.len() >= 12);
         let mut ids: Vec<&str> = roles.iter().map(|r| r.id.as_str()).collect();
-        assert!(ids.iter().all(|id| id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+        assert!(
+            ids.iter()
+                .all(|id| id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), roles.len());
-        assert!(roles.iter().all(|r| r.cid.is_none() && r.kind.as_deref() == Some(DEFAULT_KIND)));
+        assert!(
+            roles
+                .iter()
+                .all(|r| r.cid.is_none() && r.kind.as_deref() == Some(DEFAULT_KIND))
+        );
     }
 }

@@ -64,9 +64,18 @@ pub struct Scopes {
 }
 
 impl Scopes {
-    pub const READ_WRITE: Self = Self { read: true, write: true };
-    pub const READ_ONLY: Self = Self { read: true, write: false };
-    pub const WRITE_ONLY: Self = Self { read: false, write: true };
+    pub const READ_WRITE: Self = Self {
+        read: true,
+        write: true,
+    };
+    pub const READ_ONLY: Self = Self {
+        read: true,
+        write: false,
+    };
+    pub const WRITE_ONLY: Self = Self {
+        read: false,
+        write: true,
+    };
 }
 
 /// An API client as created in the Falcon console.

@@ -18,7 +18,10 @@ use super::faults::FaultSpec;
 type Answer = (StatusCode, Json<Value>);
 
 fn bad_request(message: impl std::fmt::Display) -> Answer {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": message.to_string() })))
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "error": message.to_string() })),
+    )
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
@@ -60,7 +63,10 @@ async fn seed_users(State(sim): State<Simulator>, body: Bytes) -> Answer {
                 .iter()
                 .map(|u| sim.seed_user(&u.uid, &u.first_name, &u.last_name))
                 .collect();
-            (StatusCode::CREATED, Json(json!({ "created": created.len(), "users": created })))
+            (
+                StatusCode::CREATED,
+                Json(json!({ "created": created.len(), "users": created })),
+            )
         }
         Ok(SeedRequest::Bulk { count, domain }) => {
             let created = sim.seed_users(count, &domain).len();
@@ -91,7 +97,12 @@ async fn arm_fault(State(sim): State<Simulator>, body: Bytes) -> Answer {
     match parse::<ArmFault>(&body) {
         Err(answer) => answer,
         Ok(arm) => {
-            sim.inject_fault(&arm.route, arm.method.as_deref(), arm.fault.into(), arm.times);
+            sim.inject_fault(
+                &arm.route,
+                arm.method.as_deref(),
+                arm.fault.into(),
+                arm.times,
+            );
             (StatusCode::CREATED, Json(json!({ "armed": arm.times })))
         }
     }
@@ -104,7 +115,10 @@ async fn clear_faults(State(sim): State<Simulator>) -> Answer {
 
 async fn calls(State(sim): State<Simulator>) -> Answer {
     let snapshot = sim.inner.calls.snapshot();
-    (StatusCode::OK, Json(serde_json::to_value(snapshot).unwrap_or_default()))
+    (
+        StatusCode::OK,
+        Json(serde_json::to_value(snapshot).unwrap_or_default()),
+    )
 }
 
 async fn reset(State(sim): State<Simulator>) -> Answer {
@@ -115,7 +129,13 @@ async fn reset(State(sim): State<Simulator>) -> Answer {
 
 async fn grants(State(sim): State<Simulator>, Path(uuid): Path<String>) -> Answer {
     if sim.user_by_uuid(&uuid).is_none() {
-        return (StatusCode::NOT_FOUND, Json(json!({ "error": format!("no user with uuid '{uuid}'") })));
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": format!("no user with uuid '{uuid}'") })),
+        );
     }
-    (StatusCode::OK, Json(json!({ "uuid": uuid, "role_ids": sim.grants_of(&uuid) })))
+    (
+        StatusCode::OK,
+        Json(json!({ "uuid": uuid, "role_ids": sim.grants_of(&uuid) })),
+    )
 }

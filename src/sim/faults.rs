@@ -64,7 +64,11 @@ impl Armed {
         } else {
             self.route == path
         };
-        route_ok && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+        route_ok
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
     }
 }
 
@@ -114,8 +118,20 @@ mod tests {
     fn faults_are_consumed_in_order_and_counted_down() {
         let book = FaultBook::default();
         book.arm(routes::USERS, Some("post"), Fault::Status(500), 2);
-        book.arm(routes::USERS, None, Fault::RateLimit { retry_after_secs: 1 }, 1);
-        assert_eq!(book.take("PATCH", routes::USERS), Some(Fault::RateLimit { retry_after_secs: 1 }));
+        book.arm(
+            routes::USERS,
+            None,
+            Fault::RateLimit {
+                retry_after_secs: 1,
+            },
+            1,
+        );
+        assert_eq!(
+            book.take("PATCH", routes::USERS),
+            Some(Fault::RateLimit {
+                retry_after_secs: 1
+            })
+        );
         assert_eq!(book.take("POST", routes::USERS), Some(Fault::Status(500)));
         assert_eq!(book.take("POST", routes::USERS), Some(Fault::Status(500)));
         assert_eq!(book.take("POST", routes::USERS), None);
@@ -144,9 +160,14 @@ mod tests {
         assert_eq!(parse(r#"{"status":503}"#), Some(Fault::Status(503)));
         assert_eq!(
             parse(r#"{"rate_limit":{"retry_after_secs":2}}"#),
-            Some(Fault::RateLimit { retry_after_secs: 2 })
+            Some(Fault::RateLimit {
+                retry_after_secs: 2
+            })
         );
-        assert_eq!(parse(r#"{"delay_ms":100}"#), Some(Fault::Delay(Duration::from_millis(100))));
+        assert_eq!(
+            parse(r#"{"delay_ms":100}"#),
+            Some(Fault::Delay(Duration::from_millis(100)))
+        );
         assert_eq!(parse(r#""drop""#), Some(Fault::Drop));
         assert_eq!(parse(r#""explode""#), None);
     }

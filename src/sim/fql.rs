@@ -30,11 +30,17 @@ pub(crate) struct Field {
 
 impl Field {
     pub(crate) const fn exact(name: &'static str) -> Self {
-        Self { name, fold_case: false }
+        Self {
+            name,
+            fold_case: false,
+        }
     }
 
     pub(crate) const fn folded(name: &'static str) -> Self {
-        Self { name, fold_case: true }
+        Self {
+            name,
+            fold_case: true,
+        }
     }
 }
 
@@ -84,7 +90,11 @@ enum Literal {
 impl Filter {
     /// Parses `text`, accepting only the given fields.
     pub(crate) fn parse(text: &str, fields: &[Field]) -> Result<Self, FqlError> {
-        let mut parser = Parser { chars: text.chars().collect(), pos: 0, fields };
+        let mut parser = Parser {
+            chars: text.chars().collect(),
+            pos: 0,
+            fields,
+        };
         let root = parser.any()?;
         parser.skip_ws();
         let after_space = parser.pos > 0 && parser.chars[parser.pos - 1].is_whitespace();
@@ -205,7 +215,10 @@ impl Parser<'_> {
     }
 
     fn error(&self, problem: impl Into<String>) -> FqlError {
-        FqlError { position: self.pos, problem: problem.into() }
+        FqlError {
+            position: self.pos,
+            problem: problem.into(),
+        }
     }
 
     fn any(&mut self) -> Result<Expr, FqlError> {
@@ -213,7 +226,11 @@ impl Parser<'_> {
         while self.eat(',') {
             parts.push(self.all()?);
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::Any(parts) })
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::Any(parts)
+        })
     }
 
     fn all(&mut self) -> Result<Expr, FqlError> {
@@ -221,7 +238,11 @@ impl Parser<'_> {
         while self.eat('+') {
             parts.push(self.term()?);
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::All(parts) })
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Expr::All(parts)
+        })
     }
 
     fn term(&mut self) -> Result<Expr, FqlError> {
@@ -244,7 +265,10 @@ impl Parser<'_> {
 
     fn field(&mut self) -> Result<Field, FqlError> {
         let start = self.pos;
-        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
             self.pos += 1;
         }
         let name: String = self.chars[start..self.pos].iter().collect();
@@ -254,13 +278,17 @@ impl Parser<'_> {
                 Some(c) => format!("expected a field name, found '{c}'"),
             }));
         }
-        self.fields.iter().copied().find(|f| f.name == name).ok_or_else(|| {
-            let allowed: Vec<&str> = self.fields.iter().map(|f| f.name).collect();
-            FqlError {
-                position: start,
-                problem: format!("unknown field '{name}' (allowed: {})", allowed.join(", ")),
-            }
-        })
+        self.fields
+            .iter()
+            .copied()
+            .find(|f| f.name == name)
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = self.fields.iter().map(|f| f.name).collect();
+                FqlError {
+                    position: start,
+                    problem: format!("unknown field '{name}' (allowed: {})", allowed.join(", ")),
+                }
+            })
     }
 
     fn op(&mut self) -> Result<Op, FqlError> {
@@ -329,7 +357,11 @@ impl Parser<'_> {
             }
             bare
         };
-        Ok(Literal::Text(if field.fold_case { text.to_lowercase() } else { text }))
+        Ok(Literal::Text(if field.fold_case {
+            text.to_lowercase()
+        } else {
+            text
+        }))
     }
 
     fn quoted(&mut self) -> Result<String, FqlError> {
@@ -402,15 +434,28 @@ mod tests {
     #[test]
     fn equality_and_negation() {
         assert!(check("first_name:'Jane'", "j@x.com", "Jane", "Doe"));
-        assert!(!check("first_name:'jane'", "j@x.com", "Jane", "Doe"), "names are case-sensitive");
+        assert!(
+            !check("first_name:'jane'", "j@x.com", "Jane", "Doe"),
+            "names are case-sensitive"
+        );
         assert!(check("first_name:!'Bob'", "j@x.com", "Jane", "Doe"));
         assert!(!check("first_name:!'Jane'", "j@x.com", "Jane", "Doe"));
     }
 
     #[test]
     fn uid_compares_case_insensitively() {
-        assert!(check("uid:'Jane.Doe@Example.com'", "jane.doe@example.com", "J", "D"));
-        assert!(check("uid:'jane.doe@example.com'", "JANE.DOE@example.com", "J", "D"));
+        assert!(check(
+            "uid:'Jane.Doe@Example.com'",
+            "jane.doe@example.com",
+            "J",
+            "D"
+        ));
+        assert!(check(
+            "uid:'jane.doe@example.com'",
+            "JANE.DOE@example.com",
+            "J",
+            "D"
+        ));
         assert!(check("uid:*'JANE*'", "jane.doe@example.com", "J", "D"));
     }
 
@@ -419,19 +464,49 @@ mod tests {
         assert!(check("uid:*'*doe*'", "jane.doe@example.com", "J", "D"));
         assert!(check("uid:*'jane*.com'", "jane.doe@example.com", "J", "D"));
         assert!(!check("uid:*'*.org'", "jane.doe@example.com", "J", "D"));
-        assert!(check("uid:*'jane.doe@example.com'", "jane.doe@example.com", "J", "D"));
-        assert!(!check("uid:*'jane'", "jane.doe@example.com", "J", "D"), "no star = whole value");
+        assert!(check(
+            "uid:*'jane.doe@example.com'",
+            "jane.doe@example.com",
+            "J",
+            "D"
+        ));
+        assert!(
+            !check("uid:*'jane'", "jane.doe@example.com", "J", "D"),
+            "no star = whole value"
+        );
         assert!(check("uid:!*'*.org'", "jane.doe@example.com", "J", "D"));
-        assert!(glob("a*b*c", "aXXbYYc") && glob("*", "") && !glob("a*b", "acb c") && glob("**a", "a"));
+        assert!(
+            glob("a*b*c", "aXXbYYc") && glob("*", "") && !glob("a*b", "acb c") && glob("**a", "a")
+        );
     }
 
     #[test]
     fn and_binds_tighter_than_or() {
         // (first=Bob AND last=Doe) OR first=Jane
-        assert!(check("first_name:'Bob'+last_name:'Doe',first_name:'Jane'", "u@x", "Jane", "Roe"));
-        assert!(!check("first_name:'Bob'+last_name:'Doe',first_name:'Ann'", "u@x", "Jane", "Doe"));
-        assert!(check("first_name:'Jane'+(last_name:'X',last_name:'Doe')", "u@x", "Jane", "Doe"));
-        assert!(!check("first_name:'Jane'+(last_name:'X',last_name:'Y')", "u@x", "Jane", "Doe"));
+        assert!(check(
+            "first_name:'Bob'+last_name:'Doe',first_name:'Jane'",
+            "u@x",
+            "Jane",
+            "Roe"
+        ));
+        assert!(!check(
+            "first_name:'Bob'+last_name:'Doe',first_name:'Ann'",
+            "u@x",
+            "Jane",
+            "Doe"
+        ));
+        assert!(check(
+            "first_name:'Jane'+(last_name:'X',last_name:'Doe')",
+            "u@x",
+            "Jane",
+            "Doe"
+        ));
+        assert!(!check(
+            "first_name:'Jane'+(last_name:'X',last_name:'Y')",
+            "u@x",
+            "Jane",
+            "Doe"
+        ));
     }
 
     #[test]
@@ -439,20 +514,33 @@ mod tests {
         assert!(check("uid:['a@x.com','b@x.com']", "B@x.com", "J", "D"));
         assert!(!check("uid:!['a@x.com','b@x.com']", "b@x.com", "J", "D"));
         assert!(check("uid:*'a@x.com',uid:*'b@x.com'", "b@x.com", "J", "D"));
-        assert!(check("status:active", "u@x", "J", "D"), "bare words are values");
+        assert!(
+            check("status:active", "u@x", "J", "D"),
+            "bare words are values"
+        );
     }
 
     #[test]
     fn escaped_quote_and_spaces() {
         assert!(check(r"last_name:'O\'Brien'", "u@x", "Pat", "O'Brien"));
         assert!(check(r"last_name:'a\\b'", "u@x", "Pat", r"a\b"));
-        assert!(check(" first_name : 'Pat' + last_name:'Lee' ", "u@x", "Pat", "Lee"));
+        assert!(check(
+            " first_name : 'Pat' + last_name:'Lee' ",
+            "u@x",
+            "Pat",
+            "Lee"
+        ));
         assert!(check("last_name:null", "u@x", "Pat", ""));
     }
 
     #[test]
     fn errors_name_the_problem() {
-        let err = |f: &str| Filter::parse(f, FIELDS).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = |f: &str| {
+            Filter::parse(f, FIELDS)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
         assert!(err("email:'x'").contains("unknown field 'email'"));
         assert!(err("uid'x'").contains("expected ':' after field 'uid'"));
         assert!(err("uid:'x").contains("unterminated"));
@@ -462,6 +550,9 @@ mod tests {
         assert!(err("(uid:'x'").contains("expected ')'"));
         assert!(err("uid:'x',").contains("found the end"));
         assert!(err("uid:").contains("expected a value"));
-        assert_eq!(Filter::parse("uid:'x')", FIELDS).err().map(|e| e.position), Some(7));
+        assert_eq!(
+            Filter::parse("uid:'x')", FIELDS).err().map(|e| e.position),
+            Some(7)
+        );
     }
 }

@@ -77,13 +77,20 @@ struct Call {
     peer: Option<Peer>,
 }
 
-pub(crate) async fn gateway(State(sim): State<Simulator>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn gateway(
+    State(sim): State<Simulator>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let call = Call {
         trace_id: Uuid::new_v4().to_string(),
         started: Instant::now(),
         method: request.method().as_str().to_owned(),
         path: request.uri().path().to_owned(),
-        peer: request.extensions().get::<ConnectInfo<Peer>>().map(|ConnectInfo(p)| p.clone()),
+        peer: request
+            .extensions()
+            .get::<ConnectInfo<Peer>>()
+            .map(|ConnectInfo(p)| p.clone()),
     };
     if call.path.starts_with("/_sim/") {
         // Controls are disabled (when enabled their routes are matched before this layer).
@@ -127,10 +134,17 @@ fn finish(sim: &Simulator, call: &Call, reply: Reply) -> Response {
 }
 
 fn rate_headers(reply: Reply, limit: u32, remaining: u32) -> Reply {
-    reply.with_header(headers::RATE_LIMIT, limit).with_header(headers::RATE_REMAINING, remaining)
+    reply
+        .with_header(headers::RATE_LIMIT, limit)
+        .with_header(headers::RATE_REMAINING, remaining)
 }
 
-fn throttled(sim: &Simulator, limit: u32, retry_after_epoch: u64, powered_by: &'static str) -> Reply {
+fn throttled(
+    sim: &Simulator,
+    limit: u32,
+    retry_after_epoch: u64,
+    powered_by: &'static str,
+) -> Reply {
     sim.inner.calls.record_throttled();
     Reply::error(StatusCode::TOO_MANY_REQUESTS, "API rate limit exceeded.")
         .powered_by(powered_by)
@@ -141,11 +155,18 @@ fn throttled(sim: &Simulator, limit: u32, retry_after_epoch: u64, powered_by: &'
 
 fn admit(sim: &Simulator, bucket: Bucket, powered_by: &'static str) -> Result<(u32, u32), Reply> {
     let now = Instant::now();
-    match sim.inner.limiter.admit(bucket, sim.inner.config.rate_limit_per_minute, now) {
+    match sim
+        .inner
+        .limiter
+        .admit(bucket, sim.inner.config.rate_limit_per_minute, now)
+    {
         Admission::Allowed { limit, remaining } => Ok((limit, remaining)),
-        Admission::Throttled { limit, retry_at } => {
-            Err(throttled(sim, limit, epoch_seconds(retry_at, now), powered_by))
-        }
+        Admission::Throttled { limit, retry_at } => Err(throttled(
+            sim,
+            limit,
+            epoch_seconds(retry_at, now),
+            powered_by,
+        )),
     }
 }
 
@@ -153,22 +174,35 @@ async fn token_gate(sim: &Simulator, call: &Call) -> Result<Passed, Reply> {
     let ip = call.peer.as_ref().map(|p| p.addr.ip());
     let (limit, remaining) = admit(sim, Bucket::TokenEndpoint(ip), CSAM)?;
     apply_fault(sim, call, limit, CSAM).await?;
-    Ok(if call.peer_dropped() { Passed::Dropped } else { Passed::Handle(limit, remaining) })
+    Ok(if call.peer_dropped() {
+        Passed::Dropped
+    } else {
+        Passed::Handle(limit, remaining)
+    })
 }
 
-async fn api_gate(sim: &Simulator, call: &Call, access: Access, request: &mut Request) -> Result<Passed, Reply> {
+async fn api_gate(
+    sim: &Simulator,
+    call: &Call,
+    access: Access,
+    request: &mut Request,
+) -> Result<Passed, Reply> {
     let latency = *lock(&sim.inner.latency);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     let now = Instant::now();
-    let caller = bearer(request.headers())
-        .and_then(|token| read(&sim.inner.auth).authenticate(token, now));
+    let caller =
+        bearer(request.headers()).and_then(|token| read(&sim.inner.auth).authenticate(token, now));
     let Some(caller) = caller else {
         let ip = call.peer.as_ref().map(|p| p.addr.ip());
         let (limit, remaining) = admit(sim, Bucket::Unauthenticated(ip), GATEWAY)?;
         return Err(rate_headers(
-            Reply::error(StatusCode::UNAUTHORIZED, "access denied, invalid bearer token").powered_by(GATEWAY),
+            Reply::error(
+                StatusCode::UNAUTHORIZED,
+                "access denied, invalid bearer token",
+            )
+            .powered_by(GATEWAY),
             limit,
             remaining,
         ));
@@ -185,7 +219,8 @@ async fn api_gate(sim: &Simulator, call: &Call, access: Access, request: &mut Re
     };
     if !allowed {
         return Err(rate_headers(
-            Reply::error(StatusCode::FORBIDDEN, "access denied, authorization failed").powered_by(GATEWAY),
+            Reply::error(StatusCode::FORBIDDEN, "access denied, authorization failed")
+                .powered_by(GATEWAY),
             limit,
             remaining,
         ));
@@ -202,7 +237,12 @@ impl Call {
 
 /// Applies the next armed fault for this call, if any. `Err` is the reply that replaces the
 /// normal handling; a `Drop` trips the connection's switch and lets the caller notice.
-async fn apply_fault(sim: &Simulator, call: &Call, limit: u32, powered_by: &'static str) -> Result<(), Reply> {
+async fn apply_fault(
+    sim: &Simulator,
+    call: &Call,
+    limit: u32,
+    powered_by: &'static str,
+) -> Result<(), Reply> {
     let Some(fault) = sim.inner.faults.take(&call.method, &call.path) else {
         return Ok(());
     };
@@ -219,7 +259,12 @@ async fn apply_fault(sim: &Simulator, call: &Call, limit: u32, powered_by: &'sta
         Fault::RateLimit { retry_after_secs } => {
             let now = Instant::now();
             let retry_at = now + std::time::Duration::from_secs(retry_after_secs);
-            Err(throttled(sim, limit, epoch_seconds(retry_at, now), powered_by))
+            Err(throttled(
+                sim,
+                limit,
+                epoch_seconds(retry_at, now),
+                powered_by,
+            ))
         }
         Fault::Drop => match &call.peer {
             Some(peer) => {
@@ -253,10 +298,19 @@ mod tests {
     fn routes_are_classified_by_method_and_path() {
         assert_eq!(Route::classify(&Method::POST, routes::TOKEN), Route::Token);
         assert_eq!(Route::classify(&Method::GET, routes::TOKEN), Route::Unknown);
-        assert_eq!(Route::classify(&Method::POST, routes::RETRIEVE_USERS), Route::Api(Access::Read));
-        assert_eq!(Route::classify(&Method::DELETE, routes::USERS), Route::Api(Access::Write));
+        assert_eq!(
+            Route::classify(&Method::POST, routes::RETRIEVE_USERS),
+            Route::Api(Access::Read)
+        );
+        assert_eq!(
+            Route::classify(&Method::DELETE, routes::USERS),
+            Route::Api(Access::Write)
+        );
         assert_eq!(Route::classify(&Method::PUT, routes::USERS), Route::Unknown);
-        assert_eq!(Route::classify(&Method::GET, "/users/entities/users/v1"), Route::Unknown);
+        assert_eq!(
+            Route::classify(&Method::GET, "/users/entities/users/v1"),
+            Route::Unknown
+        );
         assert_eq!(
             Route::classify(&Method::GET, "/user-management/combined/user-roles/v1"),
             Route::Unknown

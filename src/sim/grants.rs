@@ -50,7 +50,11 @@ impl GrantLedger {
     ) -> bool {
         let changed = self.current().get(role_id) != to.as_ref();
         if changed {
-            self.recent.push_back(Change { at, role_id: role_id.to_owned(), to });
+            self.recent.push_back(Change {
+                at,
+                role_id: role_id.to_owned(),
+                to,
+            });
         }
         if let Some(horizon) = at.checked_sub(lag) {
             self.settle(horizon);
@@ -97,7 +101,10 @@ impl GrantLedger {
             // The process is younger than the lag: the reader sees the oldest known state.
             None => self.settled.clone(),
         };
-        state.into_iter().filter(|(_, held)| held.is_live(wall_now)).collect()
+        state
+            .into_iter()
+            .filter(|(_, held)| held.is_live(wall_now))
+            .collect()
     }
 }
 
@@ -142,7 +149,10 @@ mod tests {
             ids(&ledger.visible(t0 + Duration::from_secs(7), LAG, wall)),
             vec!["event_viewer", "falcon_analyst"]
         );
-        assert_eq!(ids(&ledger.visible(t0 + Duration::from_secs(8), LAG, wall)), vec!["event_viewer"]);
+        assert_eq!(
+            ids(&ledger.visible(t0 + Duration::from_secs(8), LAG, wall)),
+            vec!["event_viewer"]
+        );
     }
 
     #[test]
@@ -151,7 +161,11 @@ mod tests {
         let mut ledger = GrantLedger::default();
         ledger.record(t0, "a", PERMANENT, LAG);
         ledger.record(t0 + Duration::from_secs(20), "b", PERMANENT, LAG);
-        assert_eq!(ledger.recent.len(), 1, "the grant of 'a' is older than the lag");
+        assert_eq!(
+            ledger.recent.len(),
+            1,
+            "the grant of 'a' is older than the lag"
+        );
         assert_eq!(ids(&ledger.as_of(t0 + Duration::from_secs(19))), vec!["a"]);
         assert_eq!(ids(&ledger.current()), vec!["a", "b"]);
     }
@@ -160,10 +174,19 @@ mod tests {
     fn zero_lag_reads_are_immediate_and_noops_are_reported() {
         let now = Instant::now();
         let mut ledger = GrantLedger::default();
-        assert!(!ledger.record(now, "a", None, Duration::ZERO), "revoking what is not held");
+        assert!(
+            !ledger.record(now, "a", None, Duration::ZERO),
+            "revoking what is not held"
+        );
         assert!(ledger.record(now, "a", PERMANENT, Duration::ZERO));
-        assert!(!ledger.record(now, "a", PERMANENT, Duration::ZERO), "granting twice");
-        assert_eq!(ids(&ledger.visible(now, Duration::ZERO, Utc::now())), vec!["a"]);
+        assert!(
+            !ledger.record(now, "a", PERMANENT, Duration::ZERO),
+            "granting twice"
+        );
+        assert_eq!(
+            ids(&ledger.visible(now, Duration::ZERO, Utc::now())),
+            vec!["a"]
+        );
     }
 
     #[test]
@@ -171,9 +194,14 @@ mod tests {
         let now = Instant::now();
         let wall = Utc::now();
         let mut ledger = GrantLedger::default();
-        let temp = Some(Held { expires_at: Some(wall + chrono::Duration::seconds(60)) });
+        let temp = Some(Held {
+            expires_at: Some(wall + chrono::Duration::seconds(60)),
+        });
         ledger.record(now, "temp", temp, Duration::ZERO);
-        assert_eq!(ids(&ledger.visible(now, Duration::ZERO, wall)), vec!["temp"]);
+        assert_eq!(
+            ids(&ledger.visible(now, Duration::ZERO, wall)),
+            vec!["temp"]
+        );
         let later = wall + chrono::Duration::seconds(61);
         assert!(ledger.visible(now, Duration::ZERO, later).is_empty());
     }

@@ -25,7 +25,9 @@ pub(crate) fn random_token() -> String {
 
 /// Whether `s` has the CID / client-id shape: exactly 32 lowercase hex characters.
 pub(crate) fn is_hex32(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Falcon's timestamp format: RFC 3339, microsecond precision, `Z` suffix.

@@ -19,7 +19,9 @@ pub(crate) enum PagingError {
     Offset(String),
     #[error("invalid limit '{0}': must be an integer between 1 and {MAX_PAGE_LIMIT}")]
     Limit(String),
-    #[error("invalid sort '{value}': expected one of {allowed} optionally followed by |asc or |desc")]
+    #[error(
+        "invalid sort '{value}': expected one of {allowed} optionally followed by |asc or |desc"
+    )]
     Sort { value: String, allowed: String },
 }
 
@@ -35,7 +37,9 @@ impl Page {
     pub(crate) fn from_params(params: &Params) -> Result<Self, PagingError> {
         let offset = match params.get("offset").filter(|v| !v.is_empty()) {
             None => 0,
-            Some(v) => v.parse::<usize>().map_err(|_| PagingError::Offset(v.to_owned()))?,
+            Some(v) => v
+                .parse::<usize>()
+                .map_err(|_| PagingError::Offset(v.to_owned()))?,
         };
         let limit = match params.get("limit").filter(|v| !v.is_empty()) {
             None => DEFAULT_LIMIT,
@@ -95,7 +99,10 @@ impl Sort {
 }
 
 fn sort_error(value: &str, allowed: &[&str]) -> PagingError {
-    PagingError::Sort { value: value.to_owned(), allowed: allowed.join(", ") }
+    PagingError::Sort {
+        value: value.to_owned(),
+        allowed: allowed.join(", "),
+    }
 }
 
 #[cfg(test)]
@@ -108,10 +115,34 @@ mod tests {
 
     #[test]
     fn defaults_and_bounds() {
-        assert_eq!(page(""), Ok(Page { offset: 0, limit: 100 }));
-        assert_eq!(page("offset=1000&limit=500"), Ok(Page { offset: 1000, limit: 500 }));
-        assert_eq!(page("limit=1"), Ok(Page { offset: 0, limit: 1 }));
-        assert_eq!(page("limit="), Ok(Page { offset: 0, limit: 100 }));
+        assert_eq!(
+            page(""),
+            Ok(Page {
+                offset: 0,
+                limit: 100
+            })
+        );
+        assert_eq!(
+            page("offset=1000&limit=500"),
+            Ok(Page {
+                offset: 1000,
+                limit: 500
+            })
+        );
+        assert_eq!(
+            page("limit=1"),
+            Ok(Page {
+                offset: 0,
+                limit: 1
+            })
+        );
+        assert_eq!(
+            page("limit="),
+            Ok(Page {
+                offset: 0,
+                limit: 100
+            })
+        );
     }
 
     #[test]
@@ -125,10 +156,25 @@ mod tests {
 
     #[test]
     fn cut_reports_total_and_handles_overrun() {
-        let (items, p) = Page { offset: 2, limit: 2 }.cut((0..5).collect::<Vec<_>>());
+        let (items, p) = Page {
+            offset: 2,
+            limit: 2,
+        }
+        .cut((0..5).collect::<Vec<_>>());
         assert_eq!(items, vec![2, 3]);
-        assert_eq!(p, Pagination { offset: 2, limit: 2, total: 5 });
-        let (items, p) = Page { offset: 9, limit: 2 }.cut((0..5).collect::<Vec<_>>());
+        assert_eq!(
+            p,
+            Pagination {
+                offset: 2,
+                limit: 2,
+                total: 5
+            }
+        );
+        let (items, p) = Page {
+            offset: 9,
+            limit: 2,
+        }
+        .cut((0..5).collect::<Vec<_>>());
         assert!(items.is_empty());
         assert_eq!(p.total, 5);
     }
@@ -136,13 +182,22 @@ mod tests {
     #[test]
     fn sort_values() {
         const ALLOWED: &[&str] = &["uid", "last_name"];
-        let default = Sort { field: "uid", descending: false };
+        let default = Sort {
+            field: "uid",
+            descending: false,
+        };
         assert_eq!(Sort::parse(None, ALLOWED, default), Ok(default));
         assert_eq!(
             Sort::parse(Some("last_name|desc"), ALLOWED, default),
-            Ok(Sort { field: "last_name", descending: true })
+            Ok(Sort {
+                field: "last_name",
+                descending: true
+            })
         );
-        assert_eq!(Sort::parse(Some("last_name"), ALLOWED, default).map(|s| s.descending), Ok(false));
+        assert_eq!(
+            Sort::parse(Some("last_name"), ALLOWED, default).map(|s| s.descending),
+            Ok(false)
+        );
         assert!(Sort::parse(Some("email|asc"), ALLOWED, default).is_err());
         assert!(Sort::parse(Some("uid|up"), ALLOWED, default).is_err());
         assert!(Sort::parse(Some("uid.asc"), ALLOWED, default).is_err());

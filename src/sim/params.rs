@@ -34,12 +34,19 @@ impl Params {
 
     /// The first value of `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of a repeated parameter (`ids=a&ids=b`).
     pub(crate) fn all(&self, name: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// A boolean flag; absent or empty means `default`.
@@ -48,7 +55,10 @@ impl Params {
             None | Some("") => Ok(default),
             Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
             Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
-            Some(v) => Err(RequestError::Bool { name: name.to_owned(), value: v.to_owned() }),
+            Some(v) => Err(RequestError::Bool {
+                name: name.to_owned(),
+                value: v.to_owned(),
+            }),
         }
     }
 }
@@ -85,8 +95,17 @@ mod tests {
 
     #[test]
     fn bodies() {
-        assert_eq!(json_body::<IdsRequest>(b" "), Err(RequestError::MissingBody));
-        assert!(matches!(json_body::<IdsRequest>(b"{"), Err(RequestError::Body(_))));
-        assert_eq!(json_body::<IdsRequest>(br#"{"ids":["a"]}"#).map(|r| r.ids), Ok(vec!["a".into()]));
+        assert_eq!(
+            json_body::<IdsRequest>(b" "),
+            Err(RequestError::MissingBody)
+        );
+        assert!(matches!(
+            json_body::<IdsRequest>(b"{"),
+            Err(RequestError::Body(_))
+        ));
+        assert_eq!(
+            json_body::<IdsRequest>(br#"{"ids":["a"]}"#).map(|r| r.ids),
+            Ok(vec!["a".into()])
+        );
     }
 }

@@ -47,11 +47,17 @@ impl SlidingWindow {
         let used = u32::try_from(self.hits.len()).unwrap_or(u32::MAX);
         if used < limit {
             self.hits.push_back(now);
-            Admission::Allowed { limit, remaining: limit - used - 1 }
+            Admission::Allowed {
+                limit,
+                remaining: limit - used - 1,
+            }
         } else {
             // Only refused requests can reach here, and they are not recorded, so the window
             // frees up exactly when its oldest admitted request expires.
-            let retry_at = self.hits.front().map_or(now + WINDOW, |&oldest| oldest + WINDOW);
+            let retry_at = self
+                .hits
+                .front()
+                .map_or(now + WINDOW, |&oldest| oldest + WINDOW);
             Admission::Throttled { limit, retry_at }
         }
     }
@@ -85,7 +91,10 @@ pub(crate) struct RateLimiter {
 impl RateLimiter {
     pub(crate) fn admit(&self, bucket: Bucket, cid_limit: u32, now: Instant) -> Admission {
         let limit = bucket.fixed_limit().unwrap_or(cid_limit);
-        lock(&self.windows).entry(bucket).or_default().admit(limit, now)
+        lock(&self.windows)
+            .entry(bucket)
+            .or_default()
+            .admit(limit, now)
     }
 }
 
@@ -105,18 +114,33 @@ mod tests {
     fn window_counts_down_and_throttles_at_the_limit() {
         let mut window = SlidingWindow::default();
         let t0 = Instant::now();
-        assert_eq!(window.admit(3, t0), Admission::Allowed { limit: 3, remaining: 2 });
+        assert_eq!(
+            window.admit(3, t0),
+            Admission::Allowed {
+                limit: 3,
+                remaining: 2
+            }
+        );
         assert_eq!(
             window.admit(3, t0 + Duration::from_secs(10)),
-            Admission::Allowed { limit: 3, remaining: 1 }
+            Admission::Allowed {
+                limit: 3,
+                remaining: 1
+            }
         );
         assert_eq!(
             window.admit(3, t0 + Duration::from_secs(20)),
-            Admission::Allowed { limit: 3, remaining: 0 }
+            Admission::Allowed {
+                limit: 3,
+                remaining: 0
+            }
         );
         assert_eq!(
             window.admit(3, t0 + Duration::from_secs(30)),
-            Admission::Throttled { limit: 3, retry_at: t0 + WINDOW }
+            Admission::Throttled {
+                limit: 3,
+                retry_at: t0 + WINDOW
+            }
         );
     }
 
@@ -129,11 +153,17 @@ mod tests {
         // At 60 s only the first request has left the window.
         assert_eq!(
             window.admit(2, t0 + WINDOW),
-            Admission::Allowed { limit: 2, remaining: 0 }
+            Admission::Allowed {
+                limit: 2,
+                remaining: 0
+            }
         );
         assert_eq!(
             window.admit(2, t0 + Duration::from_secs(61)),
-            Admission::Throttled { limit: 2, retry_at: t0 + Duration::from_secs(90) }
+            Admission::Throttled {
+                limit: 2,
+                retry_at: t0 + Duration::from_secs(90)
+            }
         );
     }
 
@@ -148,14 +178,23 @@ mod tests {
                 Admission::Throttled { .. }
             ));
         }
-        assert!(matches!(window.admit(1, t0 + WINDOW), Admission::Allowed { .. }));
+        assert!(matches!(
+            window.admit(1, t0 + WINDOW),
+            Admission::Allowed { .. }
+        ));
     }
 
     #[test]
     fn zero_limit_always_throttles() {
         let mut window = SlidingWindow::default();
         let t0 = Instant::now();
-        assert_eq!(window.admit(0, t0), Admission::Throttled { limit: 0, retry_at: t0 + WINDOW });
+        assert_eq!(
+            window.admit(0, t0),
+            Admission::Throttled {
+                limit: 0,
+                retry_at: t0 + WINDOW
+            }
+        );
     }
 
     #[test]
@@ -163,24 +202,45 @@ mod tests {
         let limiter = RateLimiter::default();
         let now = Instant::now();
         let ip = Some(IpAddr::from([127, 0, 0, 1]));
-        assert!(matches!(limiter.admit(Bucket::Cid("a".into()), 1, now), Admission::Allowed { .. }));
-        assert!(matches!(limiter.admit(Bucket::Cid("a".into()), 1, now), Admission::Throttled { .. }));
-        assert!(matches!(limiter.admit(Bucket::Cid("b".into()), 1, now), Admission::Allowed { .. }));
+        assert!(matches!(
+            limiter.admit(Bucket::Cid("a".into()), 1, now),
+            Admission::Allowed { .. }
+        ));
+        assert!(matches!(
+            limiter.admit(Bucket::Cid("a".into()), 1, now),
+            Admission::Throttled { .. }
+        ));
+        assert!(matches!(
+            limiter.admit(Bucket::Cid("b".into()), 1, now),
+            Admission::Allowed { .. }
+        ));
         assert_eq!(
             limiter.admit(Bucket::Unauthenticated(ip), 1, now),
-            Admission::Allowed { limit: 15, remaining: 14 }
+            Admission::Allowed {
+                limit: 15,
+                remaining: 14
+            }
         );
         assert_eq!(
             limiter.admit(Bucket::TokenEndpoint(ip), 1, now),
-            Admission::Allowed { limit: 300, remaining: 299 }
+            Admission::Allowed {
+                limit: 300,
+                remaining: 299
+            }
         );
     }
 
     #[test]
     fn retry_after_is_epoch_seconds_in_the_future() {
         let now = Instant::now();
-        let wall_now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let wall_now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let at = epoch_seconds(now + Duration::from_secs(30), now);
-        assert!((wall_now + 30..=wall_now + 32).contains(&at), "{at} vs {wall_now}");
+        assert!(
+            (wall_now + 30..=wall_now + 32).contains(&at),
+            "{at} vs {wall_now}"
+        );
     }
 }

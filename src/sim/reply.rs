@@ -66,7 +66,10 @@ impl Reply {
     }
 
     /// `status` with `resources` = `items`.
-    pub(crate) fn resources<T: Serialize>(status: StatusCode, items: impl IntoIterator<Item = T>) -> Self {
+    pub(crate) fn resources<T: Serialize>(
+        status: StatusCode,
+        items: impl IntoIterator<Item = T>,
+    ) -> Self {
         let values = items
             .into_iter()
             .map(|item| serde_json::to_value(item).unwrap_or_default())
@@ -86,7 +89,10 @@ impl Reply {
 
     /// A non-envelope body.
     pub(crate) fn raw<T: Serialize>(status: StatusCode, body: &T) -> Self {
-        Self::new(status, Content::Raw(serde_json::to_value(body).unwrap_or_default()))
+        Self::new(
+            status,
+            Content::Raw(serde_json::to_value(body).unwrap_or_default()),
+        )
     }
 
     /// `status` with one errors entry.
@@ -99,7 +105,11 @@ impl Reply {
         let code = i64::from(status.as_u16());
         let errors = messages
             .into_iter()
-            .map(|message| ApiError { code, message, id: None })
+            .map(|message| ApiError {
+                code,
+                message,
+                id: None,
+            })
             .collect();
         Self::new(status, Content::Errors(errors))
     }
@@ -124,23 +134,32 @@ impl Reply {
     }
 
     pub(crate) fn with_header(mut self, name: &'static str, value: impl ToString) -> Self {
-        self.headers.push((HeaderName::from_static(name), value.to_string()));
+        self.headers
+            .push((HeaderName::from_static(name), value.to_string()));
         self
     }
 
+    #[cfg(test)]
     pub(crate) fn status(&self) -> StatusCode {
         self.status
     }
 
     /// Builds the HTTP response.
-    pub(crate) fn render(self, trace_id: &str, started: Instant, errors_style: ErrorsStyle) -> Response {
+    pub(crate) fn render(
+        self,
+        trace_id: &str,
+        started: Instant,
+        errors_style: ErrorsStyle,
+    ) -> Response {
         let success = self.status.is_success();
         let meta = Meta {
             query_time: started.elapsed().as_secs_f64(),
             trace_id: trace_id.to_owned(),
             powered_by: Some(self.powered_by.to_owned()),
             pagination: self.pagination,
-            writes: self.writes.map(|resources_affected| Writes { resources_affected }),
+            writes: self
+                .writes
+                .map(|resources_affected| Writes { resources_affected }),
         };
         let success_errors = match errors_style {
             ErrorsStyle::Empty => Some(Vec::new()),
@@ -177,7 +196,12 @@ impl Reply {
 }
 
 fn envelope(meta: Meta, errors: Option<Vec<ApiError>>, resources: Option<Vec<Value>>) -> Value {
-    serde_json::to_value(Envelope { meta, errors, resources }).unwrap_or_default()
+    serde_json::to_value(Envelope {
+        meta,
+        errors,
+        resources,
+    })
+    .unwrap_or_default()
 }
 
 /// A handler's reply in transit to the gateway.
@@ -195,7 +219,10 @@ impl IntoResponse for Reply {
 
 /// Takes the reply a handler left in `response`, if any.
 pub(crate) fn take_pending(response: &mut Response) -> Option<Reply> {
-    response.extensions_mut().remove::<Pending>().map(|Pending(reply)| reply)
+    response
+        .extensions_mut()
+        .remove::<Pending>()
+        .map(|Pending(reply)| reply)
 }
 
 impl From<DirectoryError> for Reply {
@@ -239,7 +266,9 @@ mod tests {
     use super::*;
 
     async fn body_of(response: Response) -> Value {
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap_or_default();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
         serde_json::from_slice(&bytes).unwrap_or_default()
     }
 
@@ -253,7 +282,10 @@ mod tests {
         assert_eq!(absent["meta"]["trace_id"], "t-1");
         assert!(absent["meta"]["query_time"].is_f64());
         assert!(absent["meta"].get("pagination").is_none());
-        assert_eq!(body_of(render(ErrorsStyle::Empty)).await["errors"], serde_json::json!([]));
+        assert_eq!(
+            body_of(render(ErrorsStyle::Empty)).await["errors"],
+            serde_json::json!([])
+        );
         let null = body_of(render(ErrorsStyle::Null)).await;
         assert!(null.get("errors").is_some_and(Value::is_null));
     }
@@ -262,11 +294,21 @@ mod tests {
     async fn errors_and_meta_only_have_no_resources() {
         let response = Reply::bad_request("nope").render("t", Instant::now(), ErrorsStyle::Null);
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(response.headers().get(headers::TRACE_ID).map(|v| v.as_bytes()), Some(&b"t"[..]));
+        assert_eq!(
+            response
+                .headers()
+                .get(headers::TRACE_ID)
+                .map(|v| v.as_bytes()),
+            Some(&b"t"[..])
+        );
         let body = body_of(response).await;
-        assert_eq!(body["errors"], serde_json::json!([{"code":400,"message":"nope"}]));
+        assert_eq!(
+            body["errors"],
+            serde_json::json!([{"code":400,"message":"nope"}])
+        );
         assert!(body.get("resources").is_none());
-        let body = body_of(Reply::meta_only().render("t", Instant::now(), ErrorsStyle::Absent)).await;
+        let body =
+            body_of(Reply::meta_only().render("t", Instant::now(), ErrorsStyle::Absent)).await;
         assert!(body.get("resources").is_none() && body.get("errors").is_none());
     }
 
@@ -274,7 +316,10 @@ mod tests {
     fn replies_survive_the_trip_through_extensions() {
         let mut response = Reply::meta_only().with_writes(1).into_response();
         let reply = take_pending(&mut response);
-        assert_eq!(reply.map(|r| (r.status(), r.writes)), Some((StatusCode::OK, Some(1))));
+        assert_eq!(
+            reply.map(|r| (r.status(), r.writes)),
+            Some((StatusCode::OK, Some(1)))
+        );
         assert!(take_pending(&mut response).is_none());
     }
 }

@@ -38,7 +38,10 @@ impl DropSwitch {
 }
 
 fn dropped() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionAborted, "connection dropped by an injected fault")
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "connection dropped by an injected fault",
+    )
 }
 
 /// A TCP stream that fails all I/O once its switch is tripped.
@@ -49,7 +52,11 @@ pub(crate) struct DroppableStream {
 }
 
 impl AsyncRead for DroppableStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         if this.switch.is_tripped() {
             return Poll::Ready(Err(dropped()));
@@ -59,7 +66,11 @@ impl AsyncRead for DroppableStream {
 }
 
 impl AsyncWrite for DroppableStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if this.switch.is_tripped() {
             return Poll::Ready(Err(dropped()));
@@ -108,7 +119,13 @@ impl Listener for DroppableListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         let (inner, addr) = Listener::accept(&mut self.inner).await;
-        (DroppableStream { inner, switch: DropSwitch::default() }, addr)
+        (
+            DroppableStream {
+                inner,
+                switch: DropSwitch::default(),
+            },
+            addr,
+        )
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
@@ -125,7 +142,10 @@ pub(crate) struct Peer {
 
 impl Connected<IncomingStream<'_, DroppableListener>> for Peer {
     fn connect_info(stream: IncomingStream<'_, DroppableListener>) -> Self {
-        Self { addr: *stream.remote_addr(), switch: stream.io().switch.clone() }
+        Self {
+            addr: *stream.remote_addr(),
+            switch: stream.io().switch.clone(),
+        }
     }
 }
 
@@ -150,7 +170,10 @@ impl RunningSim {
         let Self { stop, mut task, .. } = self;
         // The receiver only disappears when the server already stopped; nothing to signal then.
         let _ = stop.send(());
-        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+            .await
+            .is_err()
+        {
             task.abort();
         }
     }
@@ -172,10 +195,22 @@ pub(crate) async fn spawn(sim: Simulator, addr: SocketAddr) -> io::Result<Runnin
             tracing::error!(%err, "falcon simulator server failed");
         }
     });
-    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        addr.ip().to_string()
+    };
     let base_url = match addr {
-        SocketAddr::V6(_) if !addr.ip().is_unspecified() => format!("http://[{host}]:{}", addr.port()),
+        SocketAddr::V6(_) if !addr.ip().is_unspecified() => {
+            format!("http://[{host}]:{}", addr.port())
+        }
         _ => format!("http://{host}:{}", addr.port()),
     };
-    Ok(RunningSim { addr, base_url, sim, stop, task })
+    Ok(RunningSim {
+        addr,
+        base_url,
+        sim,
+        stop,
+        task,
+    })
 }

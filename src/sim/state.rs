@@ -76,7 +76,9 @@ pub(crate) struct Directory {
 
 impl Directory {
     pub(crate) fn add_cid(&mut self, cid: &str, parent: Option<&str>) {
-        self.parents.entry(cid.to_owned()).or_insert_with(|| parent.map(str::to_owned));
+        self.parents
+            .entry(cid.to_owned())
+            .or_insert_with(|| parent.map(str::to_owned));
     }
 
     /// Whether `cid` is `root` or one of its descendants.
@@ -114,7 +116,9 @@ impl Directory {
 
     /// Roles usable inside `cid`: every default role plus the custom roles homed there.
     pub(crate) fn roles_for<'a>(&'a self, cid: &'a str) -> impl Iterator<Item = &'a Role> + 'a {
-        self.roles.values().filter(move |r| r.cid.as_deref().is_none_or(|home| home == cid))
+        self.roles
+            .values()
+            .filter(move |r| r.cid.as_deref().is_none_or(|home| home == cid))
     }
 
     pub(crate) fn role(&self, id: &str) -> Option<&Role> {
@@ -127,12 +131,12 @@ impl Directory {
         user: &NewUser,
         allowed_domains: Option<&[String]>,
     ) -> Result<(), DirectoryError> {
-        let domain = email_domain(&user.uid)
-            .ok_or_else(|| DirectoryError::InvalidUid(user.uid.clone()))?;
-        if let Some(allowed) = allowed_domains {
-            if !allowed.iter().any(|d| d.eq_ignore_ascii_case(domain)) {
-                return Err(DirectoryError::DomainNotAllowed(domain.to_owned()));
-            }
+        let domain =
+            email_domain(&user.uid).ok_or_else(|| DirectoryError::InvalidUid(user.uid.clone()))?;
+        if let Some(allowed) = allowed_domains
+            && !allowed.iter().any(|d| d.eq_ignore_ascii_case(domain))
+        {
+            return Err(DirectoryError::DomainNotAllowed(domain.to_owned()));
         }
         if !self.parents.contains_key(&user.cid) {
             return Err(DirectoryError::InvalidCid(user.cid.clone()));
@@ -173,15 +177,26 @@ impl Directory {
     }
 
     fn insert(&mut self, user: User) {
-        self.by_uid.insert(user.uid.to_lowercase(), user.uuid.clone());
+        self.by_uid
+            .insert(user.uid.to_lowercase(), user.uuid.clone());
         self.users.insert(user.uuid.clone(), user);
     }
 
     /// Creates `n` users with unique generated logins in `domain` (bulk fixture, no checks
     /// beyond uniqueness).
-    pub(crate) fn seed_bulk(&mut self, n: usize, domain: &str, cid: &str, now: DateTime<Utc>) -> Vec<User> {
-        const FIRST: &[&str] = &["Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis"];
-        const LAST: &[&str] = &["Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson"];
+    pub(crate) fn seed_bulk(
+        &mut self,
+        n: usize,
+        domain: &str,
+        cid: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<User> {
+        const FIRST: &[&str] = &[
+            "Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis",
+        ];
+        const LAST: &[&str] = &[
+            "Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson",
+        ];
         let stamp = timestamp(now);
         let mut created = Vec::with_capacity(n);
         while created.len() < n {
@@ -189,7 +204,11 @@ impl Directory {
             let serial = self.seeded;
             let first = FIRST[(serial as usize) % FIRST.len()];
             let last = LAST[(serial as usize / FIRST.len()) % LAST.len()];
-            let uid = format!("{}.{}.{serial:06}@{domain}", first.to_lowercase(), last.to_lowercase());
+            let uid = format!(
+                "{}.{}.{serial:06}@{domain}",
+                first.to_lowercase(),
+                last.to_lowercase()
+            );
             if self.by_uid.contains_key(&uid.to_lowercase()) {
                 continue;
             }
@@ -216,7 +235,9 @@ impl Directory {
     }
 
     pub(crate) fn user_by_uid(&self, uid: &str) -> Option<&User> {
-        self.by_uid.get(&uid.to_lowercase()).and_then(|uuid| self.users.get(uuid))
+        self.by_uid
+            .get(&uid.to_lowercase())
+            .and_then(|uuid| self.users.get(uuid))
     }
 
     /// The user, if it exists and is homed in `scope` or one of its children; anything else is
@@ -290,7 +311,9 @@ impl Directory {
             return Err(DirectoryError::InvalidRoles(invalid));
         }
         let to = match change {
-            RoleChange::Grant { expires_at } => Some(Held { expires_at: *expires_at }),
+            RoleChange::Grant { expires_at } => Some(Held {
+                expires_at: *expires_at,
+            }),
             // Revoking a role the user does not hold is accepted as a no-op: Falcon's behaviour
             // is undocumented (falcon-api.md §12) and an idempotent revoke is what a
             // reconciling client needs to be safe with anyway.
@@ -311,7 +334,10 @@ impl Directory {
         lag: Duration,
         wall_now: DateTime<Utc>,
     ) -> BTreeMap<String, Held> {
-        self.grants.get(uuid).map(|l| l.visible(now, lag, wall_now)).unwrap_or_default()
+        self.grants
+            .get(uuid)
+            .map(|l| l.visible(now, lag, wall_now))
+            .unwrap_or_default()
     }
 
     /// Role ids held right now, ignoring the read lag (expired temporary grants excluded).
@@ -331,7 +357,9 @@ impl Directory {
     /// Whether the user currently holds any unexpired temporary grant.
     pub(crate) fn has_temporary_roles(&self, uuid: &str, wall_now: DateTime<Utc>) -> bool {
         self.grants.get(uuid).is_some_and(|l| {
-            l.current().values().any(|h| h.expires_at.is_some_and(|at| at > wall_now))
+            l.current()
+                .values()
+                .any(|h| h.expires_at.is_some_and(|at| at > wall_now))
         })
     }
 }
@@ -340,8 +368,12 @@ impl Directory {
 fn email_domain(uid: &str) -> Option<&str> {
     let (local, domain) = uid.split_once('@')?;
     let sane = |s: &str| !s.is_empty() && !s.contains('@') && !s.contains(char::is_whitespace);
-    (sane(local) && sane(domain) && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
-        .then_some(domain)
+    (sane(local)
+        && sane(domain)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.'))
+    .then_some(domain)
 }
 
 #[cfg(test)]
@@ -367,7 +399,12 @@ mod tests {
     }
 
     fn new_user(uid: &str, cid: &str) -> NewUser {
-        NewUser { uid: uid.into(), first_name: "F".into(), last_name: "L".into(), cid: cid.into() }
+        NewUser {
+            uid: uid.into(),
+            first_name: "F".into(),
+            last_name: "L".into(),
+            cid: cid.into(),
+        }
     }
 
     #[test]
@@ -377,10 +414,18 @@ mod tests {
         let user = dir.create_user(new_user("Jane.Doe@example.com", ROOT), None, now);
         assert!(user.is_ok());
         assert_eq!(
-            dir.create_user(new_user("jane.doe@EXAMPLE.com", CHILD), None, now).err(),
+            dir.create_user(new_user("jane.doe@EXAMPLE.com", CHILD), None, now)
+                .err(),
             Some(DirectoryError::DuplicateUid)
         );
-        for bad in ["jane", "@example.com", "a@b@c.com", "a b@c.com", "a@nodot", "a@.com"] {
+        for bad in [
+            "jane",
+            "@example.com",
+            "a@b@c.com",
+            "a b@c.com",
+            "a@nodot",
+            "a@.com",
+        ] {
             assert_eq!(
                 dir.check_new_user(&new_user(bad, ROOT), None).err(),
                 Some(DirectoryError::InvalidUid(bad.into())),
@@ -394,14 +439,19 @@ mod tests {
     fn allowed_domains_and_unknown_cids_are_enforced() {
         let dir = directory();
         let allowed = vec!["Example.com".to_owned()];
-        assert!(dir.check_new_user(&new_user("a@example.COM", ROOT), Some(&allowed)).is_ok());
+        assert!(
+            dir.check_new_user(&new_user("a@example.COM", ROOT), Some(&allowed))
+                .is_ok()
+        );
         assert_eq!(
-            dir.check_new_user(&new_user("a@evil.com", ROOT), Some(&allowed)).err(),
+            dir.check_new_user(&new_user("a@evil.com", ROOT), Some(&allowed))
+                .err(),
             Some(DirectoryError::DomainNotAllowed("evil.com".into()))
         );
         let unknown = "33333333333333333333333333333333";
         assert_eq!(
-            dir.check_new_user(&new_user("a@example.com", unknown), None).err(),
+            dir.check_new_user(&new_user("a@example.com", unknown), None)
+                .err(),
             Some(DirectoryError::InvalidCid(unknown.into()))
         );
     }
@@ -410,7 +460,9 @@ mod tests {
     fn visibility_follows_the_cid_tree() {
         let mut dir = directory();
         let now = Utc::now();
-        let child_user = dir.create_user(new_user("c@x.com", CHILD), None, now).unwrap_or_default();
+        let child_user = dir
+            .create_user(new_user("c@x.com", CHILD), None, now)
+            .unwrap_or_default();
         assert!(dir.visible_user(&child_user.uuid, ROOT).is_ok());
         assert!(dir.visible_user(&child_user.uuid, CHILD).is_ok());
         assert_eq!(
@@ -425,46 +477,105 @@ mod tests {
         let mut dir = directory();
         let now = Utc::now();
         let at = Instant::now();
-        let root_user = dir.create_user(new_user("r@x.com", ROOT), None, now).unwrap_or_default();
-        let child_user = dir.create_user(new_user("c@x.com", CHILD), None, now).unwrap_or_default();
+        let root_user = dir
+            .create_user(new_user("r@x.com", ROOT), None, now)
+            .unwrap_or_default();
+        let child_user = dir
+            .create_user(new_user("c@x.com", CHILD), None, now)
+            .unwrap_or_default();
         let grant = RoleChange::Grant { expires_at: None };
         let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
 
-        let err = dir.change_roles(&root_user.uuid, ROOT, &ids(&["falcon_analyst", "Event_Viewer", "nope"]), &grant, at, Duration::ZERO);
-        assert_eq!(err, Err(DirectoryError::InvalidRoles(ids(&["Event_Viewer", "nope"]))));
-        assert!(dir.current_grant_ids(&root_user.uuid, now).is_empty(), "nothing applied");
+        let err = dir.change_roles(
+            &root_user.uuid,
+            ROOT,
+            &ids(&["falcon_analyst", "Event_Viewer", "nope"]),
+            &grant,
+            at,
+            Duration::ZERO,
+        );
+        assert_eq!(
+            err,
+            Err(DirectoryError::InvalidRoles(ids(&["Event_Viewer", "nope"])))
+        );
+        assert!(
+            dir.current_grant_ids(&root_user.uuid, now).is_empty(),
+            "nothing applied"
+        );
 
         // The custom role is homed in ROOT, so a CHILD user cannot hold it.
-        let err = dir.change_roles(&child_user.uuid, ROOT, &ids(&[CUSTOM]), &grant, at, Duration::ZERO);
+        let err = dir.change_roles(
+            &child_user.uuid,
+            ROOT,
+            &ids(&[CUSTOM]),
+            &grant,
+            at,
+            Duration::ZERO,
+        );
         assert_eq!(err, Err(DirectoryError::InvalidRoles(ids(&[CUSTOM]))));
         assert_eq!(
-            dir.change_roles(&root_user.uuid, ROOT, &ids(&[CUSTOM, "falcon_analyst"]), &grant, at, Duration::ZERO),
+            dir.change_roles(
+                &root_user.uuid,
+                ROOT,
+                &ids(&[CUSTOM, "falcon_analyst"]),
+                &grant,
+                at,
+                Duration::ZERO
+            ),
             Ok(2)
         );
         assert_eq!(
-            dir.change_roles(&root_user.uuid, ROOT, &ids(&["help_desk", "falcon_analyst"]), &RoleChange::Revoke, at, Duration::ZERO),
+            dir.change_roles(
+                &root_user.uuid,
+                ROOT,
+                &ids(&["help_desk", "falcon_analyst"]),
+                &RoleChange::Revoke,
+                at,
+                Duration::ZERO
+            ),
             Ok(1),
             "revoking an unheld role is a no-op"
         );
-        assert_eq!(dir.current_grant_ids(&root_user.uuid, now), vec![CUSTOM.to_owned()]);
+        assert_eq!(
+            dir.current_grant_ids(&root_user.uuid, now),
+            vec![CUSTOM.to_owned()]
+        );
         assert_eq!(
             dir.change_roles(&root_user.uuid, ROOT, &[], &grant, at, Duration::ZERO),
             Err(DirectoryError::NoRoles)
         );
-        assert!(DirectoryError::InvalidRoles(ids(&["x"])).to_string().contains("invalid roleID='x' specified"));
+        assert!(
+            DirectoryError::InvalidRoles(ids(&["x"]))
+                .to_string()
+                .contains("invalid roleID='x' specified")
+        );
     }
 
     #[test]
     fn delete_drops_grants_and_frees_the_uid() {
         let mut dir = directory();
         let now = Utc::now();
-        let user = dir.create_user(new_user("d@x.com", ROOT), None, now).unwrap_or_default();
-        let _ = dir.change_roles(&user.uuid, ROOT, &["help_desk".to_owned()], &RoleChange::Grant { expires_at: None }, Instant::now(), Duration::ZERO);
+        let user = dir
+            .create_user(new_user("d@x.com", ROOT), None, now)
+            .unwrap_or_default();
+        let _ = dir.change_roles(
+            &user.uuid,
+            ROOT,
+            &["help_desk".to_owned()],
+            &RoleChange::Grant { expires_at: None },
+            Instant::now(),
+            Duration::ZERO,
+        );
         assert_eq!(dir.delete(&user.uuid, ROOT), Ok(()));
         assert!(dir.current_grant_ids(&user.uuid, now).is_empty());
-        let again = dir.create_user(new_user("d@x.com", ROOT), None, now).unwrap_or_default();
+        let again = dir
+            .create_user(new_user("d@x.com", ROOT), None, now)
+            .unwrap_or_default();
         assert_ne!(again.uuid, user.uuid);
-        assert_eq!(dir.delete(&user.uuid, ROOT), Err(DirectoryError::UnknownUser(user.uuid.clone())));
+        assert_eq!(
+            dir.delete(&user.uuid, ROOT),
+            Err(DirectoryError::UnknownUser(user.uuid.clone()))
+        );
     }
 
     #[test]
@@ -476,7 +587,10 @@ mod tests {
         let mut sorted = uids.clone();
         sorted.sort();
         assert_eq!(uids, sorted);
-        assert_eq!(dir.seed_bulk(10, "bulk.example", ROOT, Utc::now()).len(), 10);
+        assert_eq!(
+            dir.seed_bulk(10, "bulk.example", ROOT, Utc::now()).len(),
+            10
+        );
         assert_eq!(dir.users_by_uid().count(), 1010);
     }
 }

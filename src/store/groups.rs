@@ -85,10 +85,11 @@ impl Store {
     /// Deletes the group and its memberships; returns the ids of the users who were members.
     pub async fn delete_group(&self, id: &str) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let members: Vec<String> = sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
+        let members: Vec<String> =
+            sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
         sqlx::query("DELETE FROM groups WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -98,12 +99,12 @@ impl Store {
     }
 
     pub async fn members(&self, group_id: &str) -> Result<Vec<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id")
-                .bind(group_id)
-                .fetch_all(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id",
         )
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Applies a membership change in one transaction; returns the users whose membership
@@ -116,12 +117,13 @@ impl Store {
         remove_all_others: bool,
     ) -> Result<BTreeSet<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let before: BTreeSet<String> = sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
-            .bind(group_id)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect();
+        let before: BTreeSet<String> =
+            sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
+                .bind(group_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
         let add: BTreeSet<String> = add.iter().cloned().collect();
         let mut after = if remove_all_others {
             BTreeSet::new()
@@ -173,7 +175,13 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("user_id")?, r.try_get("id")?, r.try_get("display_name")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("user_id")?,
+                    r.try_get("id")?,
+                    r.try_get("display_name")?,
+                ))
+            })
             .collect()
     }
 
@@ -194,17 +202,22 @@ impl Store {
 
     /// The managed roles the bridge has granted the user and not revoked since.
     pub async fn applied_roles(&self, user_id: &str) -> Result<BTreeSet<String>, StoreError> {
-        let text: Option<String> = sqlx::query_scalar("SELECT applied_roles FROM users WHERE id = ?")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT applied_roles FROM users WHERE id = ?")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(match text {
             Some(t) => roles_from(&t)?.into_iter().collect(),
             None => BTreeSet::new(),
         })
     }
 
-    pub async fn set_applied_roles(&self, user_id: &str, roles: &BTreeSet<String>) -> Result<(), StoreError> {
+    pub async fn set_applied_roles(
+        &self,
+        user_id: &str,
+        roles: &BTreeSet<String>,
+    ) -> Result<(), StoreError> {
         let list: Vec<String> = roles.iter().cloned().collect();
         sqlx::query("UPDATE users SET applied_roles = ? WHERE id = ?")
             .bind(roles_to(&list))
@@ -265,30 +278,63 @@ mod tests {
     #[tokio::test]
     async fn membership_changes_report_who_changed() {
         let store = store_with_users(&["a", "b", "c"]).await;
-        store.save_group(&group("g", "Admins", &["falcon_administrator"])).await.unwrap();
-        let changed = store.change_members("g", &ids(&["a", "b"]), &[], false).await.unwrap();
+        store
+            .save_group(&group("g", "Admins", &["falcon_administrator"]))
+            .await
+            .unwrap();
+        let changed = store
+            .change_members("g", &ids(&["a", "b"]), &[], false)
+            .await
+            .unwrap();
         assert_eq!(changed, ["a", "b"].map(String::from).into());
-        let changed = store.change_members("g", &ids(&["b"]), &[], false).await.unwrap();
+        let changed = store
+            .change_members("g", &ids(&["b"]), &[], false)
+            .await
+            .unwrap();
         assert!(changed.is_empty(), "adding a member twice changes nothing");
-        let changed = store.change_members("g", &ids(&["c"]), &[], true).await.unwrap();
+        let changed = store
+            .change_members("g", &ids(&["c"]), &[], true)
+            .await
+            .unwrap();
         assert_eq!(changed, ["a", "b", "c"].map(String::from).into());
         assert_eq!(store.members("g").await.unwrap(), ids(&["c"]));
-        let changed = store.change_members("g", &[], &ids(&["c", "zz"]), false).await.unwrap();
+        let changed = store
+            .change_members("g", &[], &ids(&["c", "zz"]), false)
+            .await
+            .unwrap();
         assert_eq!(changed, ["c"].map(String::from).into());
     }
 
     #[tokio::test]
     async fn desired_roles_are_the_union_of_the_groups() {
         let store = store_with_users(&["a"]).await;
-        store.save_group(&group("g1", "One", &["r1", "r2"])).await.unwrap();
-        store.save_group(&group("g2", "Two", &["r2", "r3"])).await.unwrap();
-        store.change_members("g1", &ids(&["a"]), &[], false).await.unwrap();
-        store.change_members("g2", &ids(&["a"]), &[], false).await.unwrap();
-        assert_eq!(store.desired_roles("a").await.unwrap(), ["r1", "r2", "r3"].map(String::from).into());
+        store
+            .save_group(&group("g1", "One", &["r1", "r2"]))
+            .await
+            .unwrap();
+        store
+            .save_group(&group("g2", "Two", &["r2", "r3"]))
+            .await
+            .unwrap();
+        store
+            .change_members("g1", &ids(&["a"]), &[], false)
+            .await
+            .unwrap();
+        store
+            .change_members("g2", &ids(&["a"]), &[], false)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.desired_roles("a").await.unwrap(),
+            ["r1", "r2", "r3"].map(String::from).into()
+        );
         assert_eq!(store.groups_of_user("a").await.unwrap().len(), 2);
         let members = store.delete_group("g1").await.unwrap();
         assert_eq!(members, ids(&["a"]));
-        assert_eq!(store.desired_roles("a").await.unwrap(), ["r2", "r3"].map(String::from).into());
+        assert_eq!(
+            store.desired_roles("a").await.unwrap(),
+            ["r2", "r3"].map(String::from).into()
+        );
     }
 
     #[tokio::test]

@@ -55,8 +55,16 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 4 })
             .min_connections(if memory { 1 } else { 0 })
-            .idle_timeout(if memory { None } else { Some(std::time::Duration::from_secs(600)) })
-            .max_lifetime(if memory { None } else { Some(std::time::Duration::from_secs(3600)) })
+            .idle_timeout(if memory {
+                None
+            } else {
+                Some(std::time::Duration::from_secs(600))
+            })
+            .max_lifetime(if memory {
+                None
+            } else {
+                Some(std::time::Duration::from_secs(3600))
+            })
             .connect_with(options)
             .await
             .map_err(open_err)?;

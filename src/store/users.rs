@@ -134,7 +134,10 @@ mod tests {
         let store = Store::open("sqlite::memory:").await.unwrap();
         let mut user = row("a", "Jane@Example.com");
         store.save_user(&user).await.unwrap();
-        assert_eq!(store.user("a").await.unwrap().unwrap().user_name, "Jane@Example.com");
+        assert_eq!(
+            store.user("a").await.unwrap().unwrap().user_name,
+            "Jane@Example.com"
+        );
         user.active = false;
         user.falcon_uuid = None;
         store.save_user(&user).await.unwrap();
@@ -148,8 +151,16 @@ mod tests {
     #[tokio::test]
     async fn user_names_are_unique_case_insensitively() {
         let store = Store::open("sqlite::memory:").await.unwrap();
-        store.save_user(&row("a", "jane@example.com")).await.unwrap();
-        assert!(store.save_user(&row("b", "JANE@example.com")).await.is_err());
+        store
+            .save_user(&row("a", "jane@example.com"))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .save_user(&row("b", "JANE@example.com"))
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]
@@ -158,7 +169,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("bridge.db").display());
         let store = Store::open(&url).await.unwrap();
-        store.save_user(&row("a", "jane@example.com")).await.unwrap();
+        store
+            .save_user(&row("a", "jane@example.com"))
+            .await
+            .unwrap();
         store.close().await;
         let again = Store::open(&url).await.unwrap();
         assert!(again.user("a").await.unwrap().is_some());

@@ -102,7 +102,12 @@ impl TestApp {
         self.http.get(self.url(path)).bearer_auth(&self.token)
     }
 
-    pub fn send_json(&self, method: reqwest::Method, path: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
+    pub fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::RequestBuilder {
         self.http
             .request(method, self.url(path))
             .bearer_auth(&self.token)
@@ -141,7 +146,10 @@ impl TestApp {
         if text.is_empty() {
             return serde_json::Value::Null;
         }
-        assert!(ctype.starts_with("application/scim+json"), "content-type {ctype}");
+        assert!(
+            ctype.starts_with("application/scim+json"),
+            "content-type {ctype}"
+        );
         serde_json::from_str(&text).expect("the body is JSON")
     }
 }

@@ -27,9 +27,16 @@ use super::resolve_cid;
 /// `grant_type` of every simulated grant (the value is a guess, falcon-api.md §5.3).
 const DIRECT: &str = "direct";
 
-const FILTER_FIELDS: &[Field] = &[Field::exact("role_id"), Field::exact("role_name"), Field::exact("expires_at")];
+const FILTER_FIELDS: &[Field] = &[
+    Field::exact("role_id"),
+    Field::exact("role_name"),
+    Field::exact("expires_at"),
+];
 const SORT_FIELDS: &[&str] = &["cid", "expires_at", "role_name", "type", "user_uuid"];
-const DEFAULT_SORT: Sort = Sort { field: "role_name", descending: false };
+const DEFAULT_SORT: Sort = Sort {
+    field: "role_name",
+    descending: false,
+};
 
 fn parse_expiry(value: Option<&str>) -> Result<Option<DateTime<Utc>>, Reply> {
     let Some(text) = value.filter(|v| !v.is_empty()) else {
@@ -37,9 +44,15 @@ fn parse_expiry(value: Option<&str>) -> Result<Option<DateTime<Utc>>, Reply> {
     };
     let at = DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| Reply::bad_request(format!("invalid expires_at '{text}': expected an RFC 3339 timestamp")))?;
+        .map_err(|_| {
+            Reply::bad_request(format!(
+                "invalid expires_at '{text}': expected an RFC 3339 timestamp"
+            ))
+        })?;
     if at <= Utc::now() {
-        return Err(Reply::bad_request(format!("invalid expires_at '{text}': must be in the future")));
+        return Err(Reply::bad_request(format!(
+            "invalid expires_at '{text}': must be in the future"
+        )));
     }
     Ok(Some(at))
 }
@@ -51,7 +64,9 @@ pub(super) async fn role_action(
 ) -> Outcome {
     let action: RoleAction = json_body(&body)?;
     let change = match action.action {
-        RoleActionKind::Grant => RoleChange::Grant { expires_at: parse_expiry(action.expires_at.as_deref())? },
+        RoleActionKind::Grant => RoleChange::Grant {
+            expires_at: parse_expiry(action.expires_at.as_deref())?,
+        },
         RoleActionKind::Revoke => RoleChange::Revoke,
     };
     let lag = sim.inner.config.grant_read_lag;
@@ -63,7 +78,14 @@ pub(super) async fn role_action(
     if !action.cid.is_empty() && cid != home {
         return Err(DirectoryError::InvalidCid(action.cid).into());
     }
-    let changed = dir.change_roles(&action.uuid, &caller.cid, &action.role_ids, &change, Instant::now(), lag)?;
+    let changed = dir.change_roles(
+        &action.uuid,
+        &caller.cid,
+        &action.role_ids,
+        &change,
+        Instant::now(),
+        lag,
+    )?;
     Ok(Reply::meta_only().with_writes(changed as u64))
 }
 
@@ -114,14 +136,21 @@ pub(super) async fn combined(
         dir.visible_grants(&user.uuid, Instant::now(), lag, Utc::now())
             .into_iter()
             .map(|(role_id, held)| Grant {
-                role_name: Some(dir.role(&role_id).map_or_else(|| role_id.clone(), |r| r.display_name.clone())),
+                role_name: Some(
+                    dir.role(&role_id)
+                        .map_or_else(|| role_id.clone(), |r| r.display_name.clone()),
+                ),
                 uuid: Some(user.uuid.clone()),
                 cid: Some(user.cid.clone()),
                 grant_type: Some(DIRECT.to_owned()),
                 expires_at: held.expires_at.map(timestamp),
                 role_id,
             })
-            .filter(|g| filter.as_ref().is_none_or(|f| f.matches(|field| grant_field(g, field))))
+            .filter(|g| {
+                filter
+                    .as_ref()
+                    .is_none_or(|f| f.matches(|field| grant_field(g, field)))
+            })
             .collect()
     } else {
         Vec::new()

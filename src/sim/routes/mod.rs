@@ -35,7 +35,9 @@ pub(crate) fn api_router(sim: &Simulator) -> Router {
         .route(routes::RETRIEVE_USERS, post(users::retrieve))
         .route(
             routes::USERS,
-            post(users::create).patch(users::update).delete(users::delete),
+            post(users::create)
+                .patch(users::update)
+                .delete(users::delete),
         )
         .route(USER_ACTIONS, post(users::user_action))
         .route(routes::QUERY_ROLES, get(roles::query))
@@ -44,14 +46,20 @@ pub(crate) fn api_router(sim: &Simulator) -> Router {
         .route(routes::USER_ROLE_ACTIONS, post(grants::role_action))
         .route(routes::COMBINED_USER_ROLES, get(grants::combined))
         // The gateway answers unknown routes itself; this only catches what slips past it.
-        .fallback(|| async { Reply::error(axum::http::StatusCode::NOT_FOUND, "Not Found").powered_by(GATEWAY) })
+        .fallback(|| async {
+            Reply::error(axum::http::StatusCode::NOT_FOUND, "Not Found").powered_by(GATEWAY)
+        })
         .layer(from_fn_with_state(sim.clone(), gateway))
         .with_state(sim.clone())
 }
 
 /// The CID a call acts in: an absent or empty `cid` means the caller's; otherwise it must be
 /// well-formed and the caller's own CID or one of its children.
-fn resolve_cid(dir: &Directory, caller: &Caller, requested: Option<&str>) -> Result<String, DirectoryError> {
+fn resolve_cid(
+    dir: &Directory,
+    caller: &Caller,
+    requested: Option<&str>,
+) -> Result<String, DirectoryError> {
     match requested.filter(|c| !c.is_empty()) {
         None => Ok(caller.cid.clone()),
         Some(cid) if is_hex32(cid) && dir.is_within(cid, &caller.cid) => Ok(cid.to_owned()),

@@ -26,9 +26,14 @@ pub(super) async fn query(
     RawQuery(query): RawQuery,
 ) -> Outcome {
     let params = Params::parse(query.as_deref())?;
-    let action = params.get("action").filter(|a| !a.is_empty()).unwrap_or("grant");
+    let action = params
+        .get("action")
+        .filter(|a| !a.is_empty())
+        .unwrap_or("grant");
     if action != "grant" && action != "revoke" {
-        return Err(Reply::bad_request(format!("invalid action '{action}': expected grant or revoke")));
+        return Err(Reply::bad_request(format!(
+            "invalid action '{action}': expected grant or revoke"
+        )));
     }
     let dir = read(&sim.inner.directory);
     let cid = resolve_cid(&dir, &caller, params.get("cid"))?;
@@ -63,7 +68,10 @@ fn lookup(sim: &Simulator, caller: &Caller, cid: Option<&str>, ids: &[String]) -
     if found.is_empty() {
         // Falcon documents 404 here without the body; naming the ids helps the test reader.
         let shown: Vec<&str> = ids.iter().take(10).map(String::as_str).collect();
-        return Err(Reply::error(StatusCode::NOT_FOUND, format!("no role found for ids: {}", shown.join(", "))));
+        return Err(Reply::error(
+            StatusCode::NOT_FOUND,
+            format!("no role found for ids: {}", shown.join(", ")),
+        ));
     }
     Ok(Reply::ok(found))
 }

@@ -46,7 +46,10 @@ const SORT_FIELDS: &[&str] = &[
     "uid",
 ];
 
-const DEFAULT_SORT: Sort = Sort { field: "uid", descending: false };
+const DEFAULT_SORT: Sort = Sort {
+    field: "uid",
+    descending: false,
+};
 
 fn user_field<'u>(user: &'u User, field: &str) -> Option<&'u str> {
     match field {
@@ -72,7 +75,13 @@ fn sort_key(dir: &Directory, user: &User, field: &str) -> String {
         // The simulator has no CID names; the CID itself orders the same way for one tenant.
         "cid_name" => user.cid.clone(),
         "has_temporary_roles" => u8::from(temporary()).to_string(),
-        "temporarily_assigned_cids" => if temporary() { user.cid.clone() } else { String::new() },
+        "temporarily_assigned_cids" => {
+            if temporary() {
+                user.cid.clone()
+            } else {
+                String::new()
+            }
+        }
         _ => user.uid.to_lowercase(),
     }
 }
@@ -93,7 +102,11 @@ pub(super) async fn query(
     let mut matches: Vec<&User> = dir
         .users_by_uid()
         .filter(|u| u.cid == caller.cid)
-        .filter(|u| filter.as_ref().is_none_or(|f| f.matches(|field| user_field(u, field))))
+        .filter(|u| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.matches(|field| user_field(u, field)))
+        })
         .collect();
     if sort.field != DEFAULT_SORT.field {
         // Ties fall back to uid order, which `users_by_uid` already produced (stable sort).
@@ -138,7 +151,12 @@ pub(super) async fn create(
     let allowed = sim.inner.config.allowed_domains.as_deref();
     let mut dir = write(&sim.inner.directory);
     let cid = resolve_cid(&dir, &caller, request.cid.as_deref())?;
-    let new = NewUser { uid: request.uid, first_name: request.first_name, last_name: request.last_name, cid };
+    let new = NewUser {
+        uid: request.uid,
+        first_name: request.first_name,
+        last_name: request.last_name,
+        cid,
+    };
     if validate_only {
         // The swagger documents 201 only for a real creation; a dry run answers 200 meta-only
         // because nothing was created (a simulator choice, see the module docs of `sim`).
@@ -163,9 +181,17 @@ pub(super) async fn update(
     let uuid = user_uuid(&params);
     let request: UpdateUserRequest = json_body(&body)?;
     let (Some(first_name), Some(last_name)) = (request.first_name, request.last_name) else {
-        return Err(Reply::bad_request("both first_name and last_name must be specified"));
+        return Err(Reply::bad_request(
+            "both first_name and last_name must be specified",
+        ));
     };
-    let user = write(&sim.inner.directory).rename(&uuid, &caller.cid, first_name, last_name, Utc::now())?;
+    let user = write(&sim.inner.directory).rename(
+        &uuid,
+        &caller.cid,
+        first_name,
+        last_name,
+        Utc::now(),
+    )?;
     Ok(Reply::ok([user]).with_writes(1))
 }
 
