@@ -18,6 +18,12 @@ const SEED_USERS: [(&str, &str, &str); 3] = [
     ("carol.responder@example.com", "Carol", "Responder"),
 ];
 
+/// The group mapping of the demo: a SCIM group with one of these names grants these roles.
+const DEMO_GROUPS: [(&str, &[&str]); 2] = [
+    ("Falcon Analysts", &["falcon_analyst", "event_viewer"]),
+    ("Falcon Administrators", &["falcon_administrator"]),
+];
+
 pub struct Demo {
     pub app: Application,
     pub sim: RunningSim,
@@ -58,7 +64,10 @@ impl Demo {
             public_url: None,
             directory_refresh: Duration::from_secs(60),
             policy: Policy::default(),
-            group_roles: Default::default(),
+            group_roles: DEMO_GROUPS
+                .iter()
+                .map(|(group, roles)| ((*group).to_owned(), roles.iter().map(|r| (*r).to_owned()).collect()))
+                .collect(),
             refuse_unmapped_groups: false,
         };
         let app = Application::build(settings).await?;
@@ -81,6 +90,7 @@ impl Demo {
              \n  curl -s -X POST -H 'Authorization: Bearer {token}' -H 'Content-Type: application/scim+json' \\\
              \n    -d '{{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"new.user@example.com\",\"name\":{{\"givenName\":\"New\",\"familyName\":\"User\"}},\"active\":true}}' \\\
              \n    '{base}/Users'\n\
+             \nGroups named \"Falcon Analysts\" and \"Falcon Administrators\" grant Falcon roles to their members.\n\
              \nPress Ctrl-C to stop.",
             sim = self.sim.base_url,
             id = client.client_id,

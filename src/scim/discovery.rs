@@ -127,8 +127,8 @@ fn user_schema() -> Value {
         "name": "User",
         "description": "A Falcon user; userName is the Falcon login e-mail address",
         "attributes": [
-            with(attr("userName", "string", "The Falcon login e-mail address; cannot change once provisioned"),
-                json!({"required": true, "uniqueness": "server"})),
+            with(attr("userName", "string", "The Falcon login e-mail address; Falcon cannot change it"),
+                json!({"required": true, "uniqueness": "server", "mutability": "immutable"})),
             with(attr("name", "complex", "The user's name; givenName and familyName are Falcon's first and last name"),
                 json!({"subAttributes": [
                     attr("givenName", "string", "Falcon first name"),
@@ -142,7 +142,9 @@ fn user_schema() -> Value {
                     with(attr("type", "string", "work, home or other"), json!({"canonicalValues": ["work", "home", "other"]})),
                     attr("primary", "boolean", "The primary address"),
                 ]})),
-            attr("active", "boolean", "false revokes the user's roles and deletes the Falcon user; true re-creates it"),
+            // Required in the sense that it always has a value: absent on create means true.
+            with(attr("active", "boolean", "false revokes the user's roles and deletes the Falcon user; true re-creates it"),
+                json!({"required": true})),
             with(attr("externalId", "string", "The IdP's id for the user"), json!({"caseExact": true})),
             with(attr("groups", "complex", "The groups the user belongs to"),
                 json!({"multiValued": true, "mutability": "readOnly", "subAttributes": [

@@ -1,7 +1,8 @@
 //! `/Groups`: list and filter, create, read, replace, patch, delete.
 //!
-//! Members are shown unless the client excludes them; a PATCH answers 204 unless the client
-//! asks for attributes back (RFC 7644 §3.5.2).
+//! Members are shown unless the client excludes them (`excludedAttributes=members`, which IdPs
+//! send). A PATCH answers 200 with the group: RFC 7644 allows 204 too, but conformance tools
+//! and some clients want to see the result.
 
 use std::sync::Arc;
 
@@ -125,9 +126,6 @@ async fn patch<B: GroupBackend>(
     let changes = group_changes(ops)?;
     st.backend.patch_group(&id, changes, &ctx).await?;
     let projection = Projection::from_query(query.as_deref());
-    if projection.is_identity() {
-        return Ok(StatusCode::NO_CONTENT.into_response());
-    }
     let group = st
         .backend
         .get_group(&id, projection.includes("members"))

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
+use axum::routing::post;
 use axum::response::IntoResponse;
 use axum::{Extension, Router};
 
@@ -74,6 +75,9 @@ where
         .merge(users::routes::<B>())
         .merge(groups::routes::<B>())
         .merge(discovery::routes::<B>())
+        .route("/.search", post(search_not_supported))
+        .route("/Users/.search", post(search_not_supported))
+        .route("/Groups/.search", post(search_not_supported))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -83,6 +87,11 @@ where
             credentials,
             auth::require_bearer,
         ))
+}
+
+/// Searching by POST is optional (RFC 7644 §3.4.3); GET with `filter` does the same.
+async fn search_not_supported() -> impl IntoResponse {
+    ScimError::not_implemented("POST .search is not supported; use GET with ?filter=")
 }
 
 async fn not_found(uri: axum::http::Uri) -> impl IntoResponse {

@@ -140,6 +140,12 @@ pub fn apply_user_patch(current: &UserResource, ops: &[PatchOp]) -> Result<UserW
             Some(path) => apply_path(&mut doc, op.kind, path, op.value.clone())?,
         }
     }
+    if get_ci(&doc, "active").is_none_or(Value::is_null) {
+        // A user is either active or not; absent would silently mean active.
+        return Err(ScimError::invalid_value(
+            "active cannot be removed; replace it with false to deprovision the user",
+        ));
+    }
     UserWrite::parse(&Value::Object(doc))
 }
 
@@ -590,6 +596,12 @@ mod tests {
         assert_eq!(user.emails.len(), 1);
         assert_eq!(user.emails[0].kind.as_deref(), Some("work"));
         assert_eq!(user.name.given_name, None);
+    }
+
+    #[test]
+    fn active_cannot_be_removed() {
+        let err = apply_user_patch(&alice(), &ops(json!([{"op":"remove","path":"active"}]))).unwrap_err();
+        assert!(err.detail.contains("active cannot be removed"), "{}", err.detail);
     }
 
     #[test]
