@@ -66,7 +66,12 @@ impl Demo {
             policy: Policy::default(),
             group_roles: DEMO_GROUPS
                 .iter()
-                .map(|(group, roles)| ((*group).to_owned(), roles.iter().map(|r| (*r).to_owned()).collect()))
+                .map(|(group, roles)| {
+                    (
+                        (*group).to_owned(),
+                        roles.iter().map(|r| (*r).to_owned()).collect(),
+                    )
+                })
                 .collect(),
             refuse_unmapped_groups: false,
         };

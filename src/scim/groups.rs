@@ -1,8 +1,8 @@
 //! `/Groups`: list and filter, create, read, replace, patch, delete.
 //!
 //! Members are shown unless the client excludes them (`excludedAttributes=members`, which IdPs
-//! send). A PATCH answers 200 with the group: RFC 7644 allows 204 too, but conformance tools
-//! and some clients want to see the result.
+//! send). A PATCH answers 204 unless the request names `attributes` or `excludedAttributes`
+//! (RFC 7644 §3.5.2): a group of 10,000 members must not be rendered on every membership change.
 
 use std::sync::Arc;
 
@@ -126,6 +126,9 @@ async fn patch<B: GroupBackend>(
     let changes = group_changes(ops)?;
     st.backend.patch_group(&id, changes, &ctx).await?;
     let projection = Projection::from_query(query.as_deref());
+    if projection.is_identity() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     let group = st
         .backend
         .get_group(&id, projection.includes("members"))

@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::post;
 use axum::response::IntoResponse;
+use axum::routing::post;
 use axum::{Extension, Router};
 
 use auth::Credentials;

@@ -600,8 +600,13 @@ mod tests {
 
     #[test]
     fn active_cannot_be_removed() {
-        let err = apply_user_patch(&alice(), &ops(json!([{"op":"remove","path":"active"}]))).unwrap_err();
-        assert!(err.detail.contains("active cannot be removed"), "{}", err.detail);
+        let err =
+            apply_user_patch(&alice(), &ops(json!([{"op":"remove","path":"active"}]))).unwrap_err();
+        assert!(
+            err.detail.contains("active cannot be removed"),
+            "{}",
+            err.detail
+        );
     }
 
     #[test]
