@@ -1,5 +1,8 @@
-//! Logging: JSON lines when stdout is not a terminal (containers, log shippers), readable text
-//! on a terminal; `BRIDGE_LOG_FORMAT=json|text` overrides; `RUST_LOG` filters (default `info`).
+//! Logs and metrics. Logging: JSON lines when stdout is not a terminal (containers, log
+//! shippers), readable text on a terminal; `BRIDGE_LOG_FORMAT=json|text` overrides; `RUST_LOG`
+//! filters (default `info`). Metrics: see [`metrics`].
+
+pub mod metrics;
 
 use std::io::IsTerminal;
 

@@ -1,0 +1,56 @@
+//! Prometheus metrics: the names the bridge exports, and the one recorder behind `/metrics`.
+//!
+//! Code records through the `metrics` crate's macros with the names below, so every metric is
+//! declared in one place; `/metrics` renders the recorder in Prometheus text format.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// SCIM requests, by `route` (the matched pattern, never the id) and `status`.
+pub const SCIM_REQUESTS: &str = "scim_requests_total";
+/// SCIM request latency in seconds, by `route` and `status`.
+pub const SCIM_REQUEST_SECONDS: &str = "scim_request_duration_seconds";
+/// Falcon calls, by `operation` (Falcon's operation id) and `status` (HTTP status or `error`).
+pub const FALCON_CALLS: &str = "falcon_calls_total";
+/// Falcon call latency in seconds, by `operation` and `status`.
+pub const FALCON_CALL_SECONDS: &str = "falcon_call_duration_seconds";
+/// 429s Falcon answered.
+pub const FALCON_THROTTLED: &str = "falcon_throttled_total";
+/// Seconds spent waiting because of Falcon's rate limit.
+pub const FALCON_THROTTLE_WAIT_SECONDS: &str = "falcon_throttle_wait_seconds_total";
+/// Access tokens obtained.
+pub const FALCON_TOKEN_REFRESHES: &str = "falcon_token_refreshes_total";
+/// Users deprovisioned (roles revoked and, in `delete` mode, the Falcon user deleted).
+pub const DEPROVISIONINGS: &str = "bridge_deprovisionings_total";
+/// Deprovisionings refused by the deletion guard.
+pub const GUARD_REFUSALS: &str = "bridge_deletion_guard_refusals_total";
+/// Group members the bridge did not know, ignored.
+pub const UNKNOWN_MEMBERS: &str = "bridge_unknown_group_members_total";
+/// Groups created whose name maps to no Falcon role.
+pub const UNMAPPED_GROUPS: &str = "bridge_unmapped_groups_total";
+/// Users in the in-memory directory.
+pub const DIRECTORY_USERS: &str = "bridge_directory_users";
+/// Unix time of the last successful directory refresh.
+pub const DIRECTORY_REFRESHED: &str = "bridge_directory_refreshed_timestamp_seconds";
+/// Drift found by the last reconciliation, by `kind`.
+pub const DRIFT: &str = "bridge_drift";
+
+const LATENCY_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+/// The process-wide recorder (installed on first use; tests build many apps in one process).
+pub fn handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_duration_seconds".into()), LATENCY_BUCKETS)
+                .expect("the bucket list is not empty");
+            match builder.install_recorder() {
+                Ok(handle) => handle,
+                // Another recorder is installed (an embedding program's): render ours anyway.
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            }
+        })
+        .clone()
+}
