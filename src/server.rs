@@ -2,12 +2,14 @@
 //! tower layers every request passes (request id, tracing), and graceful shutdown.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderName, Request, StatusCode};
-use axum::response::{IntoResponse, Json};
+use axum::body::Body;
+use axum::extract::{MatchedPath, State};
+use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -15,6 +17,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::falcon::FalconClient;
 use crate::store::Store;
+use crate::telemetry::metrics as names;
 
 pub const SCIM_PREFIX: &str = "/scim/v2";
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -29,10 +32,12 @@ pub struct Readiness {
 }
 
 pub fn app(scim: Router, readiness: Readiness) -> Router {
+    names::install();
     Router::new()
-        .nest(SCIM_PREFIX, scim)
+        .nest(SCIM_PREFIX, scim.layer(middleware::from_fn(measure)))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz).with_state(Arc::new(readiness)))
+        .route("/metrics", get(render_metrics))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req
@@ -41,11 +46,41 @@ pub fn app(scim: Router, readiness: Readiness) -> Router {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
                 // The path only: query strings can carry filters with e-mail addresses.
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                tracing::info_span!(
+                    "request",
+                    method = %req.method(),
+                    path = %req.uri().path(),
+                    request_id = %id,
+                    credential = tracing::field::Empty,
+                )
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Counts and times every SCIM request by route pattern (never the id: bounded cardinality).
+async fn measure(request: Request<Body>, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("route", route), ("method", method), ("status", status)];
+    metrics::counter!(names::SCIM_REQUESTS, &labels).increment(1);
+    metrics::histogram!(names::SCIM_REQUEST_SECONDS, &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn render_metrics() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        names::handle().render(),
+    )
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -33,6 +33,9 @@ pub enum StartupError {
     },
 }
 
+/// How long requests in flight may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
 pub struct Application {
     listener: TcpListener,
     app: axum::Router,
@@ -44,6 +47,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        // The recorder must exist before the first Falcon call (the start-up token) is counted.
+        crate::telemetry::metrics::install();
         let store = Store::open(&settings.database_url).await?;
         let falcon = FalconClient::new(settings.falcon.clone())?;
         let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups);
@@ -147,9 +152,27 @@ impl Application {
             }
         });
         tracing::info!(addr = %self.local_addr(), "SCIM endpoint listening on {}", self.scim_base_url());
-        let served = axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        // Requests in flight get SHUTDOWN_GRACE to finish (within Kubernetes' default 30 s
+        // termination grace period); after that the process stops anyway.
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(self.listener, self.app).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        });
+        let deadline = async move {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let served = tokio::select! {
+            served = server => served,
+            () = deadline => {
+                tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "requests still in flight after the grace period; stopping anyway");
+                Ok(())
+            }
+        };
         refresh.abort();
         remap.abort();
         self.store.close().await;

@@ -6,6 +6,7 @@
 //! configured). Membership changes are stored first and then each affected user is synced
 //! (`roles.rs`), so Falcon hears only of grants and revokes, never of groups.
 
+use crate::telemetry::metrics as names;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Utc;
@@ -277,6 +278,7 @@ impl<T: Target> Bridge<T> {
                  after a Falcon role"
             )));
         }
+        metrics::counter!(names::UNMAPPED_GROUPS).increment(1);
         tracing::warn!(group = %name, "group maps to no Falcon role; its members get no roles until it is mapped in [groups] of BRIDGE_CONFIG");
         Ok(Vec::new())
     }
@@ -294,7 +296,10 @@ impl<T: Target> Bridge<T> {
                     self.record(native.resource, native.link).await?;
                     known.push(id.clone());
                 }
-                None => tracing::warn!(member = %id, "group member unknown to the bridge; ignored"),
+                None => {
+                    metrics::counter!(names::UNKNOWN_MEMBERS).increment(1);
+                    tracing::warn!(member = %id, "group member unknown to the bridge; ignored");
+                }
             }
         }
         Ok(known)

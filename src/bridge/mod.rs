@@ -12,6 +12,7 @@ mod roles;
 pub mod target;
 mod users;
 
+use crate::telemetry::metrics as names;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
@@ -90,7 +91,16 @@ impl<T: Target> Bridge<T> {
             .await
             .map_err(|e| BridgeError::falcon("load Falcon's users", e))?;
         let count = users.len();
-        self.write_directory().apply_falcon_snapshot(users);
+        let size = {
+            let mut directory = self.write_directory();
+            directory.apply_falcon_snapshot(users);
+            directory.len()
+        };
+        metrics::gauge!(names::DIRECTORY_USERS).set(size as f64);
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        metrics::gauge!(names::DIRECTORY_REFRESHED).set(now.as_secs_f64());
         tracing::info!(falcon_users = count, "directory refreshed");
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! outcome in the store and the directory only after Falcon said yes, so a failed call leaves
 //! nothing half-recorded and the IdP's retry starts from the same state.
 
+use crate::telemetry::metrics as names;
 use chrono::Utc;
 
 use super::directory::Entry;
@@ -262,6 +263,7 @@ impl<T: Target> Bridge<T> {
                 .map_err(|e| BridgeError::falcon(action(), e))?;
         }
         if mode == DeprovisionMode::RevokeOnly {
+            metrics::counter!(names::DEPROVISIONINGS, "mode" => "revoke-only").increment(1);
             tracing::info!(user = %user.write.user_name, revoked = ?roles, "user deprovisioned (roles revoked, Falcon user kept)");
             return Ok(Some(link.clone()));
         }
@@ -269,6 +271,7 @@ impl<T: Target> Bridge<T> {
             Ok(()) | Err(FalconError::UnknownUser { .. }) => {}
             Err(e) => return Err(BridgeError::falcon(action(), e)),
         }
+        metrics::counter!(names::DEPROVISIONINGS, "mode" => "delete").increment(1);
         tracing::info!(user = %user.write.user_name, revoked = ?roles, "user deprovisioned (roles revoked, Falcon user deleted)");
         Ok(None)
     }

@@ -26,6 +26,7 @@ use super::region::Region;
 use super::throttle::{self, RateBudget};
 use super::token::{AccessToken, TokenCache};
 use crate::secret::Secret;
+use crate::telemetry::metrics as names;
 
 /// How many query pages or id batches are fetched at once during a bulk load.
 const BULK_PARALLELISM: usize = 8;
@@ -482,6 +483,7 @@ impl FalconClient {
             });
         }
         let token: TokenResponse = reply;
+        metrics::counter!(names::FALCON_TOKEN_REFRESHES).increment(1);
         tracing::info!(
             expires_in = token.expires_in,
             "obtained a Falcon access token"
@@ -530,7 +532,11 @@ impl FalconClient {
                     trace_id: None,
                 });
             }
-            tokio::time::sleep(wait).await;
+            if !wait.is_zero() {
+                metrics::counter!(names::FALCON_THROTTLE_WAIT_MS)
+                    .increment(wait.as_millis() as u64);
+                tokio::time::sleep(wait).await;
+            }
 
             let permit = inner
                 .permits
@@ -552,6 +558,15 @@ impl FalconClient {
             };
             drop(permit);
 
+            let elapsed = started.elapsed().as_secs_f64();
+            let status_label = match &result {
+                Ok((status, _, _)) => status.as_u16().to_string(),
+                Err(_) => "error".to_owned(),
+            };
+            metrics::counter!(names::FALCON_CALLS, "operation" => call.operation, "status" => status_label.clone())
+                .increment(1);
+            metrics::histogram!(names::FALCON_CALL_SECONDS, "operation" => call.operation, "status" => status_label)
+                .record(elapsed);
             let (status, headers, bytes) = match result {
                 Ok(parts) => parts,
                 Err(e) => {
@@ -592,8 +607,8 @@ impl FalconClient {
                     wait_ms = wait.as_millis() as u64,
                     "Falcon rate limit reached; waiting"
                 );
-                // Only a throttle wait can exceed the bound; slow retries of other failures cannot.
-                if !wait.is_zero() && Instant::now() + wait > throttle_deadline {
+                metrics::counter!(names::FALCON_THROTTLED).increment(1);
+                if Instant::now() + wait > throttle_deadline {
                     return Err(FalconError::RateLimited {
                         retry_after: wait,
                         trace_id,

@@ -17,8 +17,8 @@ pub const FALCON_CALLS: &str = "falcon_calls_total";
 pub const FALCON_CALL_SECONDS: &str = "falcon_call_duration_seconds";
 /// 429s Falcon answered.
 pub const FALCON_THROTTLED: &str = "falcon_throttled_total";
-/// Seconds spent waiting because of Falcon's rate limit.
-pub const FALCON_THROTTLE_WAIT_SECONDS: &str = "falcon_throttle_wait_seconds_total";
+/// Milliseconds spent waiting because of Falcon's rate limit (an integer counter).
+pub const FALCON_THROTTLE_WAIT_MS: &str = "falcon_throttle_wait_milliseconds_total";
 /// Access tokens obtained.
 pub const FALCON_TOKEN_REFRESHES: &str = "falcon_token_refreshes_total";
 /// Users deprovisioned (roles revoked and, in `delete` mode, the Falcon user deleted).
@@ -36,7 +36,14 @@ pub const DIRECTORY_REFRESHED: &str = "bridge_directory_refreshed_timestamp_seco
 /// Drift found by the last reconciliation, by `kind`.
 pub const DRIFT: &str = "bridge_drift";
 
-const LATENCY_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// Installs the process-wide recorder if it is not installed yet; idempotent.
+pub fn install() {
+    let _ = handle();
+}
 
 /// The process-wide recorder (installed on first use; tests build many apps in one process).
 pub fn handle() -> PrometheusHandle {
@@ -44,7 +51,10 @@ pub fn handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Suffix("_duration_seconds".into()), LATENCY_BUCKETS)
+                .set_buckets_for_metric(
+                    Matcher::Suffix("_duration_seconds".into()),
+                    LATENCY_BUCKETS,
+                )
                 .expect("the bucket list is not empty");
             match builder.install_recorder() {
                 Ok(handle) => handle,

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Offline check of deploy/: renders the Kustomize base and the example overlay with
+# `kubectl kustomize`, validates every object and the Secret template against the Kubernetes
+# schemas bundled in kubernetes-validate (strict: unknown fields fail), checks cross-references
+# (Secret keys, ConfigMap, PVC, config.toml keys), and parses deploy/docker-compose.yml.
+# One line per document; exit status non-zero on any failure.
+#
+# Needs kubectl (Debian package `kubectl`), python3 (3.11+ for the config.toml check) and, on
+# the first run only, the package registry to fill .venv-deploy/. Later runs need no network.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+command -v kubectl >/dev/null || { echo "FAIL kubectl is not installed (apt-get install kubectl)"; exit 1; }
+
+K8S_VERSION="${K8S_VERSION:-1.30}"
+VENV=.venv-deploy
+REQUIREMENTS=(kubernetes-validate==1.37.0 PyYAML==6.0.3)
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+  python3 -m venv "$VENV"
+fi
+# Install only when the pinned set changed, so that later runs work offline.
+if [[ "$(cat "$VENV/.requirements" 2>/dev/null || true)" != "${REQUIREMENTS[*]}" ]]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${REQUIREMENTS[@]}"
+  echo "${REQUIREMENTS[*]}" > "$VENV/.requirements"
+fi
+PY="$VENV/bin/python"
+
+RENDERED="$(mktemp -d)"
+trap 'rm -rf "$RENDERED"' EXIT
+
+render_failed=0
+for target in base overlays/example; do
+  out="$RENDERED/$(echo "$target" | tr / -).yaml"
+  if ! kubectl kustomize "deploy/kubernetes/$target" > "$out"; then
+    echo "FAIL render deploy/kubernetes/$target"
+    render_failed=1
+  fi
+done
+
+"$PY" - "$K8S_VERSION" "$RENDERED" "$render_failed" <<'PYTHON'
+import os
+import sys
+
+import kubernetes_validate
+import yaml
+from kubernetes_validate.utils import (InvalidSchemaError, SchemaNotFoundError,
+                                       ValidationError, VersionNotSupportedError)
+
+version, rendered, render_failed = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+passed, failed = 0, 1 if render_failed else 0
+
+
+def report(ok, what, why=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok {what}")
+    else:
+        failed += 1
+        print(f"FAIL {what}: {why}")
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return [d for d in yaml.safe_load_all(f) if d is not None]
+
+
+def validate(doc, where):
+    what = f"{doc.get('kind')}/{(doc.get('metadata') or {}).get('name')} ({where})"
+    try:
+        kubernetes_validate.validate(doc, version, strict=True)
+        report(True, what)
+    except ValidationError as e:
+        path = ".".join(str(p) for p in e.path)
+        report(False, what, f"{path}: {e.message}")
+    except (SchemaNotFoundError, InvalidSchemaError, VersionNotSupportedError) as e:
+        report(False, what, f"no schema: {e}")
+
+
+# 1. Schemas: every rendered object, and the Secret template.
+sets = {}
+for name in ("base", "overlays-example"):
+    path = os.path.join(rendered, f"{name}.yaml")
+    sets[name] = load(path) if os.path.getsize(path) else []
+    for doc in sets[name]:
+        validate(doc, name)
+secret_path = "deploy/kubernetes/base/secret.example.yaml"
+secret_docs = load(secret_path)
+for doc in secret_docs:
+    validate(doc, "secret.example.yaml")
+
+# 2. Cross-references the schemas cannot see.
+secret = next((d for d in secret_docs if d.get("kind") == "Secret"), {})
+secret_keys = set((secret.get("stringData") or {}) | (secret.get("data") or {}))
+for name, docs in sets.items():
+    objects = {(d["kind"], d["metadata"]["name"]) for d in docs}
+    for dep in (d for d in docs if d["kind"] == "Deployment"):
+        pod = dep["spec"]["template"]["spec"]
+        problems = []
+        for c in pod["containers"]:
+            for env in c.get("env", []):
+                ref = (env.get("valueFrom") or {}).get("secretKeyRef")
+                if ref and (ref["name"] != secret.get("metadata", {}).get("name")
+                            or ref["key"] not in secret_keys):
+                    problems.append(f"env {env['name']}: {ref['name']}/{ref['key']} "
+                                    "not in secret.example.yaml")
+        for vol in pod.get("volumes", []):
+            if "configMap" in vol and ("ConfigMap", vol["configMap"]["name"]) not in objects:
+                problems.append(f"volume {vol['name']}: no ConfigMap {vol['configMap']['name']}")
+            pvc = vol.get("persistentVolumeClaim")
+            if pvc and ("PersistentVolumeClaim", pvc["claimName"]) not in objects:
+                problems.append(f"volume {vol['name']}: no PVC {pvc['claimName']}")
+        report(not problems, f"references of Deployment/{dep['metadata']['name']} ({name})",
+               "; ".join(problems))
+
+# 3. The example config.toml: the bridge refuses unknown keys at start.
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    tomllib = None
+allowed = {"token_names", "refuse_unmapped_groups", "groups"}
+for doc in sets["base"]:
+    if doc["kind"] == "ConfigMap" and "config.toml" in (doc.get("data") or {}):
+        what = f"config.toml in ConfigMap/{doc['metadata']['name']}"
+        if tomllib is None:
+            print(f"skip {what}: Python 3.11+ needed for tomllib")
+            continue
+        try:
+            cfg = tomllib.loads(doc["data"]["config.toml"])
+            unknown = set(cfg) - allowed
+            groups_ok = all(isinstance(v, list) and all(isinstance(r, str) for r in v)
+                            for v in cfg.get("groups", {}).values())
+            report(not unknown and groups_ok, what,
+                   f"unknown keys {sorted(unknown)}" if unknown else "groups must map to lists")
+        except tomllib.TOMLDecodeError as e:
+            report(False, what, str(e))
+
+# 4. docker-compose.yml: parses, has services.bridge, builds from a directory with a Dockerfile.
+compose_path = "deploy/docker-compose.yml"
+try:
+    compose = yaml.safe_load(open(compose_path, encoding="utf-8"))
+    bridge = ((compose or {}).get("services") or {}).get("bridge")
+    if not isinstance(bridge, dict):
+        report(False, f"{compose_path} services.bridge", "missing")
+    else:
+        build = bridge.get("build") or {}
+        context = os.path.join("deploy", build.get("context", "."))
+        dockerfile = os.path.join(context, build.get("dockerfile", "Dockerfile"))
+        report(os.path.isfile(dockerfile), f"{compose_path} services.bridge",
+               f"build context has no {dockerfile}")
+except yaml.YAMLError as e:
+    report(False, compose_path, f"not valid YAML: {e}")
+
+print(f"validated against Kubernetes {version} schemas, strict")
+print(f"deploy: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PYTHON

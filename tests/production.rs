@@ -1,0 +1,330 @@
+//! What an orchestrator and an operator see: the `healthcheck` subcommand, `/readyz` following
+//! Falcon access, `/metrics` in Prometheus text format, graceful shutdown on SIGTERM, and logs
+//! that never carry a secret. The process-level tests run the real binary against a simulator.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{TEST_TOKEN, spawn_app, spawn_app_custom, spawn_sim};
+use falcon_scim_bridge::falcon::model::routes;
+use falcon_scim_bridge::sim::{ApiClientSpec, Fault, RunningSim, Scopes, SimConfig};
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_falcon-scim-bridge");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `falcon-scim-bridge serve` against `sim`, stdout and stderr captured.
+fn serve(sim: &RunningSim, port: u16, rust_log: &str) -> Child {
+    let client = sim.sim.default_client();
+    Command::new(BIN)
+        .arg("serve")
+        .env_clear()
+        .env("FALCON_BASE_URL", &sim.base_url)
+        .env("FALCON_CLIENT_ID", &client.client_id)
+        .env("FALCON_CLIENT_SECRET", &client.client_secret)
+        .env("SCIM_BEARER_TOKENS", TEST_TOKEN)
+        .env("BRIDGE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("BRIDGE_DATABASE_URL", "sqlite::memory:")
+        .env("BRIDGE_LOG_FORMAT", "json")
+        .env("RUST_LOG", rust_log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts")
+}
+
+async fn wait_healthy(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    while Instant::now() < deadline {
+        if reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the bridge did not become healthy on port {port}");
+}
+
+fn sigterm(child: &Child) {
+    let pid = child.id().expect("the child runs").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+async fn output_of(mut child: Child) -> (std::process::ExitStatus, String) {
+    let mut out = String::new();
+    let mut err = String::new();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let (_, _, status) = tokio::join!(
+        stdout.read_to_string(&mut out),
+        stderr.read_to_string(&mut err),
+        child.wait()
+    );
+    (status.unwrap(), out + &err)
+}
+
+#[tokio::test]
+async fn healthcheck_subcommand_follows_the_bridge() {
+    let app = spawn_app().await;
+    let probe = |listen: String| async move {
+        Command::new(BIN)
+            .arg("healthcheck")
+            .env_clear()
+            .env("BRIDGE_LISTEN", listen)
+            .env("RUST_LOG", "off")
+            .status()
+            .await
+            .unwrap()
+    };
+    assert!(probe(app.bridge_addr.to_string()).await.success());
+    let closed = format!("127.0.0.1:{}", free_port());
+    assert_eq!(probe(closed).await.code(), Some(1));
+}
+
+#[tokio::test]
+async fn readyz_waits_for_falcon_to_accept_the_credentials() {
+    let unknown = ApiClientSpec {
+        client_id: "00112233445566778899aabbccddeeff".into(),
+        client_secret: "s".repeat(40),
+        cid: String::new(),
+        scopes: Scopes::READ_WRITE,
+        region: "us-1".into(),
+    };
+    let spec = unknown.clone();
+    let app = spawn_app_custom(
+        SimConfig::default(),
+        |_| {},
+        move |settings| {
+            settings.falcon.client_id = spec.client_id.clone();
+            settings.falcon.client_secret =
+                falcon_scim_bridge::secret::Secret::new(spec.client_secret.clone());
+            settings.directory_refresh = Duration::from_secs(1);
+        },
+    )
+    .await;
+    let readyz = format!("http://{}/readyz", app.bridge_addr);
+    let resp = reqwest::get(&readyz).await.unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["problems"][0]["component"], "falcon", "{body}");
+    let healthz = reqwest::get(format!("http://{}/healthz", app.bridge_addr))
+        .await
+        .unwrap();
+    assert_eq!(healthz.status(), 200, "alive even when not ready");
+
+    // The customer fixes the API client in Falcon; the bridge notices on its own.
+    let mut fixed = unknown;
+    fixed.cid = app.sim.sim.default_client().cid;
+    app.sim.sim.add_client(fixed);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let resp = reqwest::get(&readyz).await.unwrap();
+        if resp.status() == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never ready: {}",
+            resp.text().await.unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Probes cost no Falcon call.
+    let before = app.sim.sim.total_calls();
+    for _ in 0..5 {
+        reqwest::get(&readyz).await.unwrap();
+    }
+    assert_eq!(app.sim.sim.total_calls(), before);
+}
+
+#[tokio::test]
+async fn metrics_parse_as_prometheus_text_and_count_requests() {
+    let app = spawn_app().await;
+    let user = json!({"userName":"metered@example.com","name":{"givenName":"M","familyName":"E"}});
+    app.expect(app.post("/Users", &user), 201).await;
+    app.expect(app.get("/Users?count=1"), 200).await;
+    let text = reqwest::get(format!("http://{}/metrics", app.bridge_addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
+        .expect("Prometheus text");
+    let count = |name: &str, pred: &dyn Fn(&prometheus_parse::Sample) -> bool| -> f64 {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name && pred(s))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => 0.0,
+            })
+            .sum()
+    };
+    let posts = count("scim_requests_total", &|s| {
+        s.labels.get("route") == Some("/scim/v2/Users")
+            && s.labels.get("method") == Some("POST")
+            && s.labels.get("status") == Some("201")
+    });
+    assert!(posts >= 1.0, "{text}");
+    let creates = count("falcon_calls_total", &|s| {
+        s.labels.get("operation") == Some("createUserV1")
+    });
+    assert!(creates >= 1.0, "{text}");
+    assert!(
+        count("falcon_token_refreshes_total", &|_| true) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|s| s.metric.starts_with("scim_request_duration_seconds")),
+        "latency histogram present"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_lets_a_slow_request_finish_then_exits_zero() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let port = free_port();
+    let child = serve(&sim, port, "info");
+    wait_healthy(port).await;
+    sim.sim.inject_fault(
+        routes::USERS,
+        Some("POST"),
+        Fault::Delay(Duration::from_millis(1500)),
+        1,
+    );
+
+    let slow = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/scim/v2/Users"))
+            .bearer_auth(TEST_TOKEN)
+            .body(json!({"userName":"late@example.com"}).to_string())
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    // SIGTERM while the create waits on Falcon.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim.sim.call_count(routes::USERS) == 0 {
+        assert!(Instant::now() < deadline, "the create never reached Falcon");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sigterm(&child);
+    assert_eq!(slow.await.unwrap().expect("answered, not cut off"), 201);
+    let (status, log) = output_of(child).await;
+    assert!(status.success(), "exit status {status:?}\n{log}");
+    assert!(sim.sim.user_by_uid("late@example.com").is_some());
+    assert!(log.contains("stopped"), "{log}");
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_log_even_at_debug_level() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let port = free_port();
+    let child = serve(&sim, port, "debug");
+    wait_healthy(port).await;
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}/scim/v2");
+    let send = |method: reqwest::Method, path: &str, body: Option<serde_json::Value>| {
+        let mut req = http
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(TEST_TOKEN);
+        if let Some(body) = body {
+            req = req.body(body.to_string());
+        }
+        req.send()
+    };
+    // An Okta sequence, plus a caller with a wrong token.
+    let created: serde_json::Value = send(
+        reqwest::Method::POST,
+        "/Users",
+        Some(json!({"userName":"secret.keeper@example.com","name":{"givenName":"S","familyName":"K"},"password":"hunter2-password"})),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let deactivate = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]});
+    let reactivate = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":true}}]});
+    for (method, path, body) in [
+        (
+            reqwest::Method::GET,
+            "/Users?filter=userName%20eq%20%22secret.keeper@example.com%22".to_owned(),
+            None,
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/Users/{id}"),
+            Some(deactivate),
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/Users/{id}"),
+            Some(reactivate),
+        ),
+        (
+            reqwest::Method::POST,
+            "/Groups".to_owned(),
+            Some(json!({"displayName":"Falcon Analyst","members":[{"value":id}]})),
+        ),
+    ] {
+        let status = send(method, &path, body).await.unwrap().status();
+        assert!(status.is_success(), "{path}: {status}");
+    }
+    let wrong = "wrong-token-that-must-not-be-logged-0123456789";
+    let resp = http
+        .get(format!("{base}/Users"))
+        .bearer_auth(wrong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    sigterm(&child);
+    let (status, log) = output_of(child).await;
+    assert!(status.success(), "{log}");
+    assert!(log.contains("\"level\":\"DEBUG\""), "debug logging was on");
+    let client = sim.sim.default_client();
+    let mut secrets = vec![
+        client.client_secret.clone(),
+        TEST_TOKEN.to_owned(),
+        wrong.to_owned(),
+        "hunter2-password".to_owned(),
+    ];
+    secrets.extend(sim.sim.calls_per_token().into_keys());
+    assert!(
+        secrets.len() > 4,
+        "the bridge used at least one Falcon access token"
+    );
+    for secret in secrets {
+        assert!(
+            !log.contains(&secret),
+            "a secret leaked into the log: {}…",
+            &secret[..6]
+        );
+    }
+}
