@@ -56,6 +56,18 @@ pub struct ServeArgs {
     /// What `active:false` does: `delete` (revoke roles, delete the Falcon user) or `revoke-only`.
     #[arg(long, env = "BRIDGE_DEPROVISION", default_value = "delete")]
     pub bridge_deprovision: String,
+    /// Deletion guard: Falcon user deletions allowed per rolling hour; 0 allows none.
+    #[arg(long, env = "BRIDGE_MAX_DELETIONS_PER_HOUR", default_value_t = 25)]
+    pub bridge_max_deletions_per_hour: u32,
+    /// Read from Falcon but only log (and audit as `dry-run`) the writes.
+    #[arg(long, env = "BRIDGE_DRY_RUN", default_value_t = false, action = clap::ArgAction::Set)]
+    pub bridge_dry_run: bool,
+    /// Seconds between background reconciliations (report only); 0 turns them off.
+    #[arg(long, env = "BRIDGE_RECONCILE_INTERVAL_SECS", default_value_t = 3600)]
+    pub bridge_reconcile_interval_secs: u64,
+    /// Share of Falcon's rate limit (percent, 1-100) a reconciliation may use.
+    #[arg(long, env = "BRIDGE_RECONCILE_RATE_PERCENT", default_value_t = 10)]
+    pub bridge_reconcile_rate_percent: u8,
 }
 
 /// The optional TOML file. Unknown keys are an error: a typo must not silently do nothing.
@@ -87,6 +99,28 @@ pub struct Settings {
     /// Group display name -> Falcon role ids, from the TOML file.
     pub group_roles: BTreeMap<String, Vec<String>>,
     pub refuse_unmapped_groups: bool,
+    pub reconcile: ReconcileSchedule,
+}
+
+/// When `serve` reconciles in the background, and how much of Falcon's rate limit it may use.
+#[derive(Debug, Clone)]
+pub struct ReconcileSchedule {
+    /// `None`: never.
+    pub interval: Option<Duration>,
+    /// Falcon calls per minute the reconciler may make.
+    pub calls_per_minute: u32,
+}
+
+/// Falcon's default rate limit per CID (falcon-api.md §8).
+const FALCON_CALLS_PER_MINUTE: u32 = 6000;
+
+impl Default for ReconcileSchedule {
+    fn default() -> Self {
+        Self {
+            interval: None,
+            calls_per_minute: FALCON_CALLS_PER_MINUTE / 10,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -202,6 +236,19 @@ impl Settings {
                 ));
             }
         };
+        if !(1..=100).contains(&args.bridge_reconcile_rate_percent) {
+            return Err(invalid(
+                "BRIDGE_RECONCILE_RATE_PERCENT",
+                "must be between 1 and 100",
+            ));
+        }
+        let reconcile = ReconcileSchedule {
+            interval: (args.bridge_reconcile_interval_secs > 0)
+                .then(|| Duration::from_secs(args.bridge_reconcile_interval_secs)),
+            calls_per_minute: FALCON_CALLS_PER_MINUTE
+                * u32::from(args.bridge_reconcile_rate_percent)
+                / 100,
+        };
         Ok(Settings {
             falcon,
             bearer_tokens,
@@ -215,9 +262,12 @@ impl Settings {
             policy: Policy {
                 deprovision,
                 allow_user_name_change: false,
+                max_deletions_per_hour: args.bridge_max_deletions_per_hour,
+                dry_run: args.bridge_dry_run,
             },
             group_roles: file.groups,
             refuse_unmapped_groups: file.refuse_unmapped_groups,
+            reconcile,
         })
     }
 }
@@ -284,6 +334,9 @@ mod tests {
             bridge_database_url: "sqlite::memory:".into(),
             bridge_directory_refresh_secs: 300,
             bridge_deprovision: "delete".into(),
+            bridge_max_deletions_per_hour: 25,
+            bridge_reconcile_interval_secs: 3600,
+            bridge_reconcile_rate_percent: 10,
             ..Default::default()
         }
     }

@@ -3,6 +3,7 @@
 //! `scim` speaks SCIM, `falcon` speaks Falcon, `bridge` maps one onto the other, `store` keeps
 //! what Falcon cannot hold, and `sim` is a faithful Falcon simulator for tests and the demo.
 
+pub mod admin;
 pub mod bridge;
 pub mod check;
 pub mod config;

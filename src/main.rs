@@ -31,6 +31,41 @@ enum Command {
     /// Verify the configuration and Falcon access (token, region, scopes, roles, group mapping)
     /// without changing anything; exit 0 only when all is well.
     Check(ServeArgs),
+    /// Compare the store (groups, memberships, deprovisioned users) with Falcon's users and
+    /// grants and print the drift per user; exit 0 only when there is none (after --apply:
+    /// when every drift was repaired).
+    Reconcile {
+        /// Repair the drift (deletions go through the deletion guard).
+        #[arg(long)]
+        apply: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        settings: ServeArgs,
+    },
+    /// Print the audit log of Falcon writes, oldest first.
+    Audit {
+        /// Only writes since this time (RFC 3339) or this long ago (90m, 24h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only writes concerning this Falcon login.
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many (the most recent).
+        #[arg(long)]
+        limit: Option<u32>,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The store: a SQLite URL.
+        #[arg(
+            long,
+            env = "BRIDGE_DATABASE_URL",
+            default_value = "sqlite://falcon-scim-bridge.db"
+        )]
+        database_url: String,
+    },
     /// Run the bridge and a Falcon simulator together on loopback, to try it out.
     Demo {
         /// Address for the SCIM endpoint.
@@ -89,6 +124,53 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let report = falcon_scim_bridge::check::run(&settings).await;
             print!("{}", report.render());
             anyhow::ensure!(report.passed(), "check failed");
+        }
+        Command::Reconcile {
+            apply,
+            json,
+            settings,
+        } => {
+            let settings = Settings::from_args(&settings)?;
+            let report = falcon_scim_bridge::admin::reconcile(&settings, apply).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.render());
+            }
+            let repaired = |d: &falcon_scim_bridge::bridge::reconcile::UserDrift| {
+                d.repair
+                    .as_deref()
+                    .is_some_and(|r| !r.starts_with("not repaired"))
+            };
+            anyhow::ensure!(
+                report.drift.iter().all(|d| apply && repaired(d)),
+                "drift found"
+            );
+        }
+        Command::Audit {
+            since,
+            user,
+            limit,
+            json,
+            database_url,
+        } => {
+            let since = since
+                .map(|s| falcon_scim_bridge::admin::parse_since(&s, chrono::Utc::now()))
+                .transpose()?;
+            let query = falcon_scim_bridge::store::AuditQuery {
+                since,
+                login: user,
+                limit,
+            };
+            let records = falcon_scim_bridge::admin::audit(&database_url, &query).await?;
+            if json {
+                print!("{}", falcon_scim_bridge::admin::render_audit_json(&records));
+            } else {
+                print!(
+                    "{}",
+                    falcon_scim_bridge::admin::render_audit_table(&records)
+                );
+            }
         }
         Command::Demo { listen, token } => {
             let demo = Demo::start(listen, token).await?;

@@ -9,7 +9,8 @@ use tokio::net::TcpListener;
 
 use crate::bridge::Bridge;
 use crate::bridge::groups::{GroupMapping, UnknownMappedRole, check_mapping};
-use crate::config::Settings;
+use crate::bridge::reconcile::Pace;
+use crate::config::{ReconcileSchedule, Settings};
 use crate::falcon::{FalconClient, FalconError};
 use crate::scim::{self, ScimSettings, auth::Credentials};
 use crate::server::{self, Readiness, SCIM_PREFIX};
@@ -26,6 +27,8 @@ pub enum StartupError {
     Falcon(#[from] FalconError),
     #[error("the group mapping names roles Falcon does not have: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Mapping(Vec<UnknownMappedRole>),
+    #[error(transparent)]
+    Bridge(crate::bridge::error::BridgeError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -43,6 +46,7 @@ pub struct Application {
     bridge: Arc<Bridge<FalconClient>>,
     refresh_every: Duration,
     loaded: bool,
+    reconcile: ReconcileSchedule,
 }
 
 impl Application {
@@ -64,6 +68,7 @@ impl Application {
             crate::bridge::error::BridgeError::Falcon { source, .. } => {
                 StartupError::Falcon(source)
             }
+            other => StartupError::Bridge(other),
         })?;
         match bridge.refresh_roles().await {
             Ok(catalogue) => {
@@ -121,6 +126,7 @@ impl Application {
             bridge,
             refresh_every: settings.directory_refresh,
             loaded,
+            reconcile: settings.reconcile.clone(),
         })
     }
 
@@ -150,6 +156,18 @@ impl Application {
             if let Err(e) = bridge.apply_group_mapping().await {
                 tracing::error!(error = %e, "cannot apply the group mapping to existing groups");
             }
+            // Changes a crash or an outage cut off are finished before anything else is relied on.
+            match bridge.resume().await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    unfinished = n,
+                    "some interrupted changes could not be finished; see above"
+                ),
+                Err(e) => tracing::error!(error = %e, "cannot finish interrupted changes"),
+            }
+        });
+        let reconciler = self.reconcile.interval.map(|every| {
+            spawn_reconcile(self.bridge.clone(), every, self.reconcile.calls_per_minute)
         });
         tracing::info!(addr = %self.local_addr(), "SCIM endpoint listening on {}", self.scim_base_url());
         // Requests in flight get SHUTDOWN_GRACE to finish (within Kubernetes' default 30 s
@@ -175,6 +193,9 @@ impl Application {
         };
         refresh.abort();
         remap.abort();
+        if let Some(reconciler) = reconciler {
+            reconciler.abort();
+        }
         self.store.close().await;
         tracing::info!("stopped");
         served
@@ -199,6 +220,26 @@ fn spawn_directory_refresh(
             match bridge.refresh_directory().await {
                 Ok(()) => loaded = true,
                 Err(e) => tracing::error!(error = %e, "cannot load Falcon's users"),
+            }
+        }
+    })
+}
+
+/// Compares the store with Falcon every `every` (report only) and exports the drift.
+fn spawn_reconcile(
+    bridge: Arc<Bridge<FalconClient>>,
+    every: Duration,
+    calls_per_minute: u32,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            match bridge.reconcile(Pace::per_minute(calls_per_minute)).await {
+                Ok(report) if report.is_clean() => tracing::info!("reconciliation found no drift"),
+                Ok(report) => {
+                    tracing::warn!(drift = %report.summary(), "reconciliation found drift; run 'falcon-scim-bridge reconcile' to see it and '--apply' to repair it")
+                }
+                Err(e) => tracing::error!(error = %e, "reconciliation failed"),
             }
         }
     })

@@ -7,6 +7,8 @@ use crate::falcon::FalconError;
 use crate::scim::error::ScimError;
 use crate::store::StoreError;
 
+use super::guard::GuardError;
+
 /// How long an IdP should wait before retrying when Falcon is down or misconfigured.
 const RETRY_LATER_SECS: u64 = 30;
 
@@ -20,6 +22,8 @@ pub enum BridgeError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Guard(#[from] GuardError),
 }
 
 impl BridgeError {
@@ -39,6 +43,10 @@ impl From<BridgeError> for ScimError {
                 ScimError::internal("the bridge's store failed; see the bridge's log")
             }
             BridgeError::Falcon { action, source } => falcon_to_scim(&action, source),
+            BridgeError::Guard(refused @ GuardError::Refused { retry_after, .. }) => {
+                ScimError::unavailable(refused.to_string(), Some(retry_after))
+            }
+            BridgeError::Guard(GuardError::Store(e)) => BridgeError::Store(e).into(),
         }
     }
 }

@@ -6,11 +6,15 @@
 pub mod directory;
 pub mod error;
 pub mod groups;
+pub mod guard;
 pub mod locks;
 pub mod mapping;
+pub mod reconcile;
+mod resume;
 mod roles;
 pub mod target;
 mod users;
+pub mod writes;
 
 use crate::telemetry::metrics as names;
 use std::sync::{Arc, RwLock};
@@ -19,8 +23,10 @@ use std::time::SystemTime;
 use directory::{Directory, Entry};
 use error::BridgeError;
 use groups::{GroupIndex, GroupMapping};
+use guard::DeletionGuard;
 use locks::KeyedLocks;
 pub use target::Target;
+use writes::Pretended;
 
 use crate::falcon::model::Role;
 use crate::store::Store;
@@ -35,11 +41,26 @@ pub enum DeprovisionMode {
     RevokeOnly,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     pub deprovision: DeprovisionMode,
     /// Allow a `userName` change by deleting and re-creating the Falcon user.
     pub allow_user_name_change: bool,
+    /// Falcon user deletions allowed per rolling hour (the deletion guard); 0 allows none.
+    pub max_deletions_per_hour: u32,
+    /// Log and audit Falcon writes instead of sending them.
+    pub dry_run: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            deprovision: DeprovisionMode::default(),
+            allow_user_name_change: false,
+            max_deletions_per_hour: 25,
+            dry_run: false,
+        }
+    }
 }
 
 pub struct Bridge<T: Target> {
@@ -52,6 +73,8 @@ pub struct Bridge<T: Target> {
     mapping: GroupMapping,
     locks: KeyedLocks,
     policy: Policy,
+    guard: DeletionGuard,
+    pretended: Pretended,
 }
 
 impl<T: Target> Bridge<T> {
@@ -70,7 +93,9 @@ impl<T: Target> Bridge<T> {
             roles: RwLock::new(Vec::new()),
             mapping,
             locks: KeyedLocks::default(),
+            guard: DeletionGuard::new(policy.max_deletions_per_hour),
             policy,
+            pretended: Pretended::default(),
         });
         for row in bridge.store.all_users().await? {
             bridge.write_directory().upsert(Entry {

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use futures::{StreamExt, stream};
 
 use super::error::BridgeError;
+use super::writes::Subject;
 use super::{Bridge, Target};
 
 /// Users synced at once after a group change (a 200-member push is 200 independent grants).
@@ -51,9 +52,13 @@ impl<T: Target> Bridge<T> {
         let grant: Vec<String> = desired.difference(&applied).cloned().collect();
         let revoke: Vec<String> = applied.difference(&desired).cloned().collect();
         let name = &entry.resource.write.user_name;
+        let who = Subject {
+            login: name,
+            uuid: &link.uuid,
+            cid: &link.cid,
+        };
         if !grant.is_empty() {
-            self.target
-                .grant_roles(&link.uuid, &link.cid, &grant)
+            self.falcon_grant(who, &grant)
                 .await
                 .map_err(|e| BridgeError::falcon(format!("grant roles {grant:?} to {name}"), e))?;
             applied.extend(grant.iter().cloned());
@@ -61,12 +66,9 @@ impl<T: Target> Bridge<T> {
             tracing::info!(user = %name, roles = ?grant, "roles granted");
         }
         if !revoke.is_empty() {
-            self.target
-                .revoke_roles(&link.uuid, &link.cid, &revoke)
-                .await
-                .map_err(|e| {
-                    BridgeError::falcon(format!("revoke roles {revoke:?} from {name}"), e)
-                })?;
+            self.falcon_revoke(who, &revoke).await.map_err(|e| {
+                BridgeError::falcon(format!("revoke roles {revoke:?} from {name}"), e)
+            })?;
             for role in &revoke {
                 applied.remove(role);
             }

@@ -2,7 +2,10 @@
 //!
 //! Each operation holds the lock of the user it changes, calls Falcon first and records the
 //! outcome in the store and the directory only after Falcon said yes, so a failed call leaves
-//! nothing half-recorded and the IdP's retry starts from the same state.
+//! nothing half-recorded and the IdP's retry starts from the same state. A change that needs
+//! several Falcon calls (revoke then delete, create then grant) is written down as an *intent*
+//! before the first call and crossed out after the last, so that one cut off by a crash or an
+//! outage is finished at the next start-up (see `resume.rs`).
 
 use crate::telemetry::metrics as names;
 use chrono::Utc;
@@ -10,11 +13,27 @@ use chrono::Utc;
 use super::directory::Entry;
 use super::error::BridgeError;
 use super::mapping::{self, FalconLink};
+use super::resume::Intent;
+use super::target::TargetError as FalconError;
+use super::writes::{Cause, Subject, caused_by};
 use super::{Bridge, DeprovisionMode, Target};
-use crate::falcon::FalconError;
 use crate::scim::backend::{ListRequest, Page, RequestContext, UserBackend, UserEdit};
 use crate::scim::error::ScimError;
 use crate::scim::user::{UserResource, UserWrite};
+
+/// Whether a deprovisioning deleted the Falcon user.
+enum Deleted {
+    Yes,
+    No,
+}
+
+fn subject<'a>(login: &'a str, link: &'a FalconLink) -> Subject<'a> {
+    Subject {
+        login,
+        uuid: &link.uuid,
+        cid: &link.cid,
+    }
+}
 
 fn name_key(user_name: &str) -> String {
     format!("name:{}", user_name.to_lowercase())
@@ -39,8 +58,36 @@ impl<T: Target> UserBackend for Bridge<T> {
     async fn create_user(
         &self,
         user: UserWrite,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
     ) -> Result<UserResource, ScimError> {
+        caused_by(Cause::request(ctx), self.create_user_caused(user)).await
+    }
+
+    async fn update_user(
+        &self,
+        id: &str,
+        edit: UserEdit,
+        ctx: &RequestContext,
+    ) -> Result<UserResource, ScimError> {
+        caused_by(Cause::request(ctx), self.update_user_caused(id, edit)).await
+    }
+
+    async fn delete_user(&self, id: &str, ctx: &RequestContext) -> Result<(), ScimError> {
+        caused_by(Cause::request(ctx), async {
+            let _id_lock = self.locks.lock(&id_key(id)).await;
+            if self.read_directory().get(id).is_none() {
+                return Err(ScimError::not_found("User", id));
+            }
+            self.with_intent(id, Intent::Delete, self.delete_locked(id))
+                .await
+                .map_err(ScimError::from)
+        })
+        .await
+    }
+}
+
+impl<T: Target> Bridge<T> {
+    async fn create_user_caused(&self, user: UserWrite) -> Result<UserResource, ScimError> {
         let _name_lock = self.locks.lock(&name_key(&user.user_name)).await;
         let existing = self.read_directory().by_user_name(&user.user_name).cloned();
         match existing {
@@ -56,11 +103,10 @@ impl<T: Target> UserBackend for Bridge<T> {
         }
     }
 
-    async fn update_user(
+    async fn update_user_caused(
         &self,
         id: &str,
         edit: UserEdit,
-        _ctx: &RequestContext,
     ) -> Result<UserResource, ScimError> {
         let _id_lock = self.locks.lock(&id_key(id)).await;
         let entry = self
@@ -85,33 +131,32 @@ impl<T: Target> UserBackend for Bridge<T> {
             self.sync_user_locked(id).await?;
             return Ok(entry.resource);
         }
-        Ok(self.apply_change(entry, wanted).await?)
+        if !entry.managed {
+            return Ok(self.apply_change(entry, wanted).await?);
+        }
+        let intent = Intent::Apply(Box::new(wanted.clone()));
+        Ok(self
+            .with_intent(id, intent, self.apply_change(entry, wanted))
+            .await?)
     }
 
-    async fn delete_user(&self, id: &str, _ctx: &RequestContext) -> Result<(), ScimError> {
-        let _id_lock = self.locks.lock(&id_key(id)).await;
-        let entry = self
-            .read_directory()
-            .get(id)
-            .cloned()
-            .ok_or_else(|| ScimError::not_found("User", id))?;
+    /// Deprovisions (if linked) and forgets the user `id`; the caller holds its lock.
+    pub(super) async fn delete_locked(&self, id: &str) -> Result<(), BridgeError> {
+        let Some(entry) = self.read_directory().get(id).cloned() else {
+            return Ok(());
+        };
         if let Some(link) = &entry.link {
             self.deprovision(&entry.resource, link, DeprovisionMode::Delete)
                 .await?;
         }
         if entry.managed {
-            self.store
-                .delete_user(id)
-                .await
-                .map_err(BridgeError::from)?;
+            self.store.delete_user(id).await?;
         }
         self.write_directory().remove(id);
         tracing::info!(user = %entry.resource.write.user_name, id, "user deleted");
         Ok(())
     }
-}
 
-impl<T: Target> Bridge<T> {
     /// A user Falcon has never seen through us: create it there (unless it arrives inactive).
     async fn provision_new(&self, user: UserWrite) -> Result<UserResource, BridgeError> {
         let now = Utc::now();
@@ -149,7 +194,7 @@ impl<T: Target> Bridge<T> {
     }
 
     /// Makes Falcon match `wanted` for the user `entry`, then records it.
-    async fn apply_change(
+    pub(super) async fn apply_change(
         &self,
         entry: Entry,
         wanted: UserWrite,
@@ -169,12 +214,10 @@ impl<T: Target> Bridge<T> {
             (Some(l), true) => {
                 if mapping::falcon_names(&wanted) != mapping::falcon_names(&current.write) {
                     let (first, last) = mapping::falcon_names(&wanted);
-                    self.target
-                        .rename_user(&l.uuid, &first, &last)
-                        .await
-                        .map_err(|e| {
-                            BridgeError::falcon(format!("rename {}", wanted.user_name), e)
-                        })?;
+                    let who = subject(&wanted.user_name, l);
+                    self.falcon_rename(who, &first, &last).await.map_err(|e| {
+                        BridgeError::falcon(format!("rename {}", wanted.user_name), e)
+                    })?;
                 }
             }
             (None, false) => {}
@@ -201,14 +244,13 @@ impl<T: Target> Bridge<T> {
 
     /// Creates the Falcon user for `user`; if Falcon already has that login (created in the
     /// console since our last directory refresh), links to it instead.
-    async fn create_in_falcon(&self, user: &UserWrite) -> Result<FalconLink, BridgeError> {
+    pub(super) async fn create_in_falcon(
+        &self,
+        user: &UserWrite,
+    ) -> Result<FalconLink, BridgeError> {
         let (first, last) = mapping::falcon_names(user);
         let action = || format!("create Falcon user {}", user.user_name);
-        match self
-            .target
-            .create_user(&user.user_name, &first, &last)
-            .await
-        {
+        match self.falcon_create(&user.user_name, &first, &last).await {
             Ok(created) => Ok(FalconLink {
                 uuid: created.uuid,
                 cid: created.cid,
@@ -225,55 +267,86 @@ impl<T: Target> Bridge<T> {
                         FalconError::Rejected(failure),
                     ));
                 };
+                let link = FalconLink {
+                    uuid: existing.uuid,
+                    cid: existing.cid,
+                };
                 if (existing.first_name.as_str(), existing.last_name.as_str())
                     != (first.as_str(), last.as_str())
                 {
-                    self.target
-                        .rename_user(&existing.uuid, &first, &last)
+                    self.falcon_rename(subject(&user.user_name, &link), &first, &last)
                         .await
                         .map_err(|e| BridgeError::falcon(action(), e))?;
                 }
-                Ok(FalconLink {
-                    uuid: existing.uuid,
-                    cid: existing.cid,
-                })
+                Ok(link)
             }
             Err(e) => Err(BridgeError::falcon(action(), e)),
         }
     }
 
     /// Revokes every role the user holds, then (in `Delete` mode) deletes the Falcon user.
-    /// Returns the link that remains. A user Falcon no longer knows counts as done.
-    async fn deprovision(
+    /// Returns the link that remains. A user Falcon no longer knows counts as done. A deletion
+    /// is admitted by the deletion guard before anything is touched.
+    pub(super) async fn deprovision(
         &self,
         user: &UserResource,
         link: &FalconLink,
         mode: DeprovisionMode,
     ) -> Result<Option<FalconLink>, BridgeError> {
-        let action = || format!("deprovision {}", user.write.user_name);
-        let roles = match self.target.user_roles(&link.uuid).await {
+        let login = &user.write.user_name;
+        let permit = match mode {
+            DeprovisionMode::Delete => Some(self.guard.admit(&self.store, login).await?),
+            DeprovisionMode::RevokeOnly => None,
+        };
+        let outcome = self.revoke_and_delete(login, link, mode).await;
+        if let Some(permit) = permit
+            && !matches!(outcome, Ok(Some(Deleted::Yes)))
+        {
+            self.guard.cancel(&self.store, permit).await?;
+        }
+        match outcome? {
+            None => Ok(None),
+            Some(Deleted::Yes) => {
+                metrics::counter!(names::DEPROVISIONINGS, "mode" => "delete").increment(1);
+                tracing::info!(user = %login, "user deprovisioned (roles revoked, Falcon user deleted)");
+                Ok(None)
+            }
+            Some(Deleted::No) => {
+                metrics::counter!(names::DEPROVISIONINGS, "mode" => "revoke-only").increment(1);
+                tracing::info!(user = %login, "user deprovisioned (roles revoked, Falcon user kept)");
+                Ok(Some(link.clone()))
+            }
+        }
+    }
+
+    /// `None` when Falcon no longer knew the user.
+    async fn revoke_and_delete(
+        &self,
+        login: &str,
+        link: &FalconLink,
+        mode: DeprovisionMode,
+    ) -> Result<Option<Deleted>, BridgeError> {
+        let action = || format!("deprovision {login}");
+        let who = subject(login, link);
+        let roles = match self.falcon_user_roles(&link.uuid).await {
             Ok(roles) => roles,
             Err(FalconError::UnknownUser { .. }) => return Ok(None),
             Err(e) => return Err(BridgeError::falcon(action(), e)),
         };
         if !roles.is_empty() {
-            self.target
-                .revoke_roles(&link.uuid, &link.cid, &roles)
+            self.falcon_revoke(who, &roles)
                 .await
                 .map_err(|e| BridgeError::falcon(action(), e))?;
+            tracing::info!(user = %login, revoked = ?roles, "roles revoked for deprovisioning");
         }
         if mode == DeprovisionMode::RevokeOnly {
-            metrics::counter!(names::DEPROVISIONINGS, "mode" => "revoke-only").increment(1);
-            tracing::info!(user = %user.write.user_name, revoked = ?roles, "user deprovisioned (roles revoked, Falcon user kept)");
-            return Ok(Some(link.clone()));
+            return Ok(Some(Deleted::No));
         }
-        match self.target.delete_user(&link.uuid).await {
-            Ok(()) | Err(FalconError::UnknownUser { .. }) => {}
-            Err(e) => return Err(BridgeError::falcon(action(), e)),
+        match self.falcon_delete(who).await {
+            Ok(()) => Ok(Some(Deleted::Yes)),
+            Err(FalconError::UnknownUser { .. }) => Ok(None),
+            Err(e) => Err(BridgeError::falcon(action(), e)),
         }
-        metrics::counter!(names::DEPROVISIONINGS, "mode" => "delete").increment(1);
-        tracing::info!(user = %user.write.user_name, revoked = ?roles, "user deprovisioned (roles revoked, Falcon user deleted)");
-        Ok(None)
     }
 
     /// Persists a managed user and shows it in the directory.

@@ -588,6 +588,9 @@ impl FalconClient {
                 header_u64(&headers, headers::RATE_REMAINING),
             );
             let trace_id = header(&headers, headers::TRACE_ID).map(str::to_owned);
+            if let Some(trace) = &trace_id {
+                super::trace::report(trace);
+            }
             tracing::debug!(
                 operation = call.operation,
                 status = status.as_u16(),

@@ -7,6 +7,7 @@ pub mod model;
 pub mod region;
 mod throttle;
 mod token;
+pub mod trace;
 
 pub use client::{ClientConfig, FalconClient};
 pub use error::{Failure, FalconError};

@@ -1,8 +1,10 @@
-//! The store: what Falcon cannot hold (SCIM ids, externalId, tombstones; later groups,
-//! memberships, the audit log and the deletion-guard ledger). SQLite through `sqlx`, with
+//! The store: what Falcon cannot hold (SCIM ids, externalId, tombstones, groups, memberships,
+//! the audit log, the deletion-guard ledger and the intents of unfinished changes). SQLite through `sqlx`, with
 //! embedded migrations and WAL; `sqlite::memory:` for the demo and tests.
 
+mod audit;
 mod groups;
+mod ledger;
 mod users;
 
 use std::str::FromStr;
@@ -10,6 +12,7 @@ use std::str::FromStr;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use audit::{AuditQuery, AuditRecord};
 pub use groups::GroupRow;
 pub use users::UserRow;
 
