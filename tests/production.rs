@@ -4,80 +4,14 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::process::{BIN, free_port, output_of, serve, signal, wait_healthy};
 use common::{TEST_TOKEN, spawn_app, spawn_app_custom, spawn_sim};
 use falcon_scim_bridge::falcon::model::routes;
-use falcon_scim_bridge::sim::{ApiClientSpec, Fault, RunningSim, Scopes, SimConfig};
+use falcon_scim_bridge::sim::{ApiClientSpec, Fault, Scopes, SimConfig};
 use serde_json::json;
-use tokio::io::AsyncReadExt;
-use tokio::process::{Child, Command};
-
-const BIN: &str = env!("CARGO_BIN_EXE_falcon-scim-bridge");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `falcon-scim-bridge serve` against `sim`, stdout and stderr captured.
-fn serve(sim: &RunningSim, port: u16, rust_log: &str) -> Child {
-    let client = sim.sim.default_client();
-    Command::new(BIN)
-        .arg("serve")
-        .env_clear()
-        .env("FALCON_BASE_URL", &sim.base_url)
-        .env("FALCON_CLIENT_ID", &client.client_id)
-        .env("FALCON_CLIENT_SECRET", &client.client_secret)
-        .env("SCIM_BEARER_TOKENS", TEST_TOKEN)
-        .env("BRIDGE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("BRIDGE_DATABASE_URL", "sqlite::memory:")
-        .env("BRIDGE_LOG_FORMAT", "json")
-        .env("RUST_LOG", rust_log)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts")
-}
-
-async fn wait_healthy(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let url = format!("http://127.0.0.1:{port}/healthz");
-    while Instant::now() < deadline {
-        if reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the bridge did not become healthy on port {port}");
-}
-
-fn sigterm(child: &Child) {
-    let pid = child.id().expect("the child runs").to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-async fn output_of(mut child: Child) -> (std::process::ExitStatus, String) {
-    let mut out = String::new();
-    let mut err = String::new();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let (_, _, status) = tokio::join!(
-        stdout.read_to_string(&mut out),
-        stderr.read_to_string(&mut err),
-        child.wait()
-    );
-    (status.unwrap(), out + &err)
-}
+use tokio::process::Command;
 
 #[tokio::test]
 async fn healthcheck_subcommand_follows_the_bridge() {
@@ -207,7 +141,7 @@ async fn metrics_parse_as_prometheus_text_and_count_requests() {
 async fn sigterm_lets_a_slow_request_finish_then_exits_zero() {
     let sim = spawn_sim(SimConfig::default()).await;
     let port = free_port();
-    let child = serve(&sim, port, "info");
+    let child = serve(&sim, port, &[]);
     wait_healthy(port).await;
     sim.sim.inject_fault(
         routes::USERS,
@@ -231,7 +165,7 @@ async fn sigterm_lets_a_slow_request_finish_then_exits_zero() {
         assert!(Instant::now() < deadline, "the create never reached Falcon");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    sigterm(&child);
+    signal(&child, "-TERM");
     assert_eq!(slow.await.unwrap().expect("answered, not cut off"), 201);
     let (status, log) = output_of(child).await;
     assert!(status.success(), "exit status {status:?}\n{log}");
@@ -243,7 +177,7 @@ async fn sigterm_lets_a_slow_request_finish_then_exits_zero() {
 async fn no_secret_reaches_the_log_even_at_debug_level() {
     let sim = spawn_sim(SimConfig::default()).await;
     let port = free_port();
-    let child = serve(&sim, port, "debug");
+    let child = serve(&sim, port, &[("RUST_LOG", "debug".into())]);
     wait_healthy(port).await;
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}/scim/v2");
@@ -304,7 +238,7 @@ async fn no_secret_reaches_the_log_even_at_debug_level() {
         .unwrap();
     assert_eq!(resp.status(), 401);
 
-    sigterm(&child);
+    signal(&child, "-TERM");
     let (status, log) = output_of(child).await;
     assert!(status.success(), "{log}");
     assert!(log.contains("\"level\":\"DEBUG\""), "debug logging was on");

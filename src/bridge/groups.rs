@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::Utc;
 
 use super::error::BridgeError;
+use super::writes::{Cause, caused_by};
 use super::{Bridge, Target};
 use crate::falcon::model::Role;
 use crate::scim::backend::{GroupBackend, GroupListRequest, Page, RequestContext};
@@ -213,6 +214,14 @@ impl<T: Target> Bridge<T> {
     /// Re-resolves every group's roles (the configuration may have changed since the last
     /// start) and syncs the members of groups whose roles changed.
     pub async fn apply_group_mapping(&self) -> Result<(), BridgeError> {
+        caused_by(
+            Cause::internal("start-up"),
+            self.apply_group_mapping_caused(),
+        )
+        .await
+    }
+
+    async fn apply_group_mapping_caused(&self) -> Result<(), BridgeError> {
         let catalogue = self.roles.read().unwrap_or_else(|p| p.into_inner()).clone();
         let groups: Vec<GroupState> = self.read_groups().iter().cloned().collect();
         for mut state in groups {
@@ -487,8 +496,44 @@ impl<T: Target> GroupBackend for Bridge<T> {
     async fn create_group(
         &self,
         group: GroupWrite,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
     ) -> Result<GroupResource, ScimError> {
+        caused_by(Cause::request(ctx), self.create_group_caused(group)).await
+    }
+
+    async fn replace_group(
+        &self,
+        id: &str,
+        group: GroupWrite,
+        ctx: &RequestContext,
+    ) -> Result<GroupResource, ScimError> {
+        let changes = vec![
+            GroupChange::Rename(group.display_name),
+            GroupChange::SetExternalId(group.external_id),
+            GroupChange::ReplaceMembers(group.members),
+        ];
+        let state = caused_by(Cause::request(ctx), self.change_group(id, changes)).await?;
+        Ok(self.resource_of(&state, true))
+    }
+
+    async fn patch_group(
+        &self,
+        id: &str,
+        changes: Vec<GroupChange>,
+        ctx: &RequestContext,
+    ) -> Result<(), ScimError> {
+        caused_by(Cause::request(ctx), self.change_group(id, changes))
+            .await
+            .map(|_| ())
+    }
+
+    async fn delete_group(&self, id: &str, ctx: &RequestContext) -> Result<(), ScimError> {
+        caused_by(Cause::request(ctx), self.delete_group_caused(id)).await
+    }
+}
+
+impl<T: Target> Bridge<T> {
+    async fn create_group_caused(&self, group: GroupWrite) -> Result<GroupResource, ScimError> {
         let _name_lock = self.locks.lock(&group_name_key(&group.display_name)).await;
         if let Some(existing) = self.read_groups().by_name(&group.display_name) {
             return Err(ScimError::uniqueness(format!(
@@ -528,31 +573,7 @@ impl<T: Target> GroupBackend for Bridge<T> {
         Ok(self.resource_of(&state, true))
     }
 
-    async fn replace_group(
-        &self,
-        id: &str,
-        group: GroupWrite,
-        _ctx: &RequestContext,
-    ) -> Result<GroupResource, ScimError> {
-        let changes = vec![
-            GroupChange::Rename(group.display_name),
-            GroupChange::SetExternalId(group.external_id),
-            GroupChange::ReplaceMembers(group.members),
-        ];
-        let state = self.change_group(id, changes).await?;
-        Ok(self.resource_of(&state, true))
-    }
-
-    async fn patch_group(
-        &self,
-        id: &str,
-        changes: Vec<GroupChange>,
-        _ctx: &RequestContext,
-    ) -> Result<(), ScimError> {
-        self.change_group(id, changes).await.map(|_| ())
-    }
-
-    async fn delete_group(&self, id: &str, _ctx: &RequestContext) -> Result<(), ScimError> {
+    async fn delete_group_caused(&self, id: &str) -> Result<(), ScimError> {
         let _lock = self.locks.lock(&group_key(id)).await;
         if self.read_groups().get(id).is_none() {
             return Err(ScimError::not_found("Group", id));

@@ -117,4 +117,23 @@ mod tests {
             "{err:?}"
         );
     }
+
+    #[tokio::test]
+    async fn the_ledger_survives_a_restart() {
+        let dir = std::env::temp_dir().join(format!("fsb-guard-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("guard.db").display());
+        let store = Store::open(&url).await.unwrap();
+        DeletionGuard::new(1).admit(&store, "a").await.unwrap();
+        store.close().await;
+
+        let reopened = Store::open(&url).await.unwrap();
+        let refused = DeletionGuard::new(1).admit(&reopened, "b").await;
+        assert!(
+            matches!(refused, Err(GuardError::Refused { .. })),
+            "{refused:?}"
+        );
+        reopened.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

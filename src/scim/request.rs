@@ -59,7 +59,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
         Ok(Ctx(RequestContext {
             credential,
             method: parts.method.to_string(),
-            path: parts.uri.path().to_owned(),
+            // Inside the nested SCIM router the URI lacks the prefix; the audit log wants the
+            // path the IdP called.
+            path: parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map_or_else(|| parts.uri.path(), |o| o.0.path())
+                .to_owned(),
             request_id: parts
                 .headers
                 .get("x-request-id")

@@ -1,4 +1,5 @@
-//! Logs and metrics. Logging: JSON lines when stdout is not a terminal (containers, log
+//! Logs and metrics. Logging goes to stderr, so that what a subcommand prints on stdout (a
+//! report, JSON) stays parseable: JSON lines when stderr is not a terminal (containers, log
 //! shippers), readable text on a terminal; `BRIDGE_LOG_FORMAT=json|text` overrides; `RUST_LOG`
 //! filters (default `info`). Metrics: see [`metrics`].
 
@@ -13,9 +14,11 @@ pub fn init() {
     let json = match std::env::var("BRIDGE_LOG_FORMAT").ok().as_deref() {
         Some("json") => true,
         Some("text") => false,
-        _ => !std::io::stdout().is_terminal(),
+        _ => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // A second init (tests) is harmless: keep the first subscriber.
     let _ = if json {
         builder.json().flatten_event(true).try_init()

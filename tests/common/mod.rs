@@ -1,6 +1,8 @@
 //! Shared test setup: a Falcon simulator on a random loopback port, and clients for it.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::time::Duration;
 
 use falcon_scim_bridge::falcon::{ClientConfig, FalconClient};
@@ -38,6 +40,10 @@ pub struct TestApp {
     pub sim: RunningSim,
     pub http: reqwest::Client,
     pub bridge_addr: std::net::SocketAddr,
+    /// The running bridge, for what an IdP cannot see (the store, reconciliation).
+    pub bridge: std::sync::Arc<
+        falcon_scim_bridge::bridge::Bridge<falcon_scim_bridge::falcon::FalconClient>,
+    >,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -80,6 +86,7 @@ pub async fn spawn_app_custom(
         .expect("the bridge starts");
     let base = app.scim_base_url();
     let bridge_addr = app.local_addr();
+    let bridge = app.bridge();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
@@ -90,6 +97,7 @@ pub async fn spawn_app_custom(
         sim,
         http: reqwest::Client::new(),
         bridge_addr,
+        bridge,
         shutdown: Some(tx),
     }
 }

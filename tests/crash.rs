@@ -1,0 +1,188 @@
+//! The bridge process killed (SIGKILL) between a user's create and its grant, then restarted on
+//! the same store: the membership the IdP sent is kept, the grant is made at start-up, and the
+//! `reconcile` and `audit` subcommands see the result.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::process::{
+    bridge_command, free_port, output_of, outputs_of, serve, signal, wait_healthy,
+};
+use common::{TEST_TOKEN, spawn_sim};
+use falcon_scim_bridge::falcon::model::routes;
+use falcon_scim_bridge::sim::{Fault, SimConfig};
+use serde_json::{Value, json};
+
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> reqwest::Result<(u16, Value)> {
+    let mut req = http.request(method, url).bearer_auth(TEST_TOKEN);
+    if let Some(body) = body {
+        req = req
+            .header("content-type", "application/scim+json")
+            .body(body.to_string());
+    }
+    let resp = req.send().await?;
+    let status = resp.status().as_u16();
+    Ok((status, resp.json().await.unwrap_or(Value::Null)))
+}
+
+#[tokio::test]
+async fn a_grant_cut_off_by_sigkill_is_made_after_the_restart() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let dir = std::env::temp_dir().join(format!("fsb-crash-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = Scratch(dir.clone());
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        "[groups]\n\"SOC\" = [\"falcon_analyst\", \"event_viewer\"]\n",
+    )
+    .unwrap();
+    let env = vec![
+        (
+            "BRIDGE_DATABASE_URL",
+            format!("sqlite://{}", dir.join("bridge.db").display()),
+        ),
+        ("BRIDGE_CONFIG", config.display().to_string()),
+    ];
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}/scim/v2");
+    let http = reqwest::Client::new();
+
+    let first = serve(&sim, port, &env);
+    wait_healthy(port).await;
+    let (status, created) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{base}/Users"),
+        Some(json!({"userName":"crash@example.com","name":{"givenName":"C","familyName":"K"}})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let uuid = sim.sim.user_by_uid("crash@example.com").unwrap().uuid;
+    let (status, group) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{base}/Groups"),
+        Some(json!({"displayName":"SOC"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{group}");
+    let group = group["id"].as_str().unwrap().to_owned();
+
+    // The grant hangs in Falcon; the bridge is killed while it waits.
+    sim.sim.inject_fault(
+        routes::USER_ROLE_ACTIONS,
+        Some("POST"),
+        Fault::Delay(Duration::from_secs(2)),
+        1,
+    );
+    let patch = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations":[{"op":"add","path":"members","value":[{"value": id}]}]});
+    let pending = tokio::spawn({
+        let http = http.clone();
+        let url = format!("{base}/Groups/{group}");
+        async move { call(&http, reqwest::Method::PATCH, url, Some(patch)).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim.sim.call_count(routes::USER_ROLE_ACTIONS) == 0 {
+        assert!(Instant::now() < deadline, "the grant never reached Falcon");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    signal(&first, "-KILL");
+    let (_, first_log) = output_of(first).await;
+    assert!(
+        pending.await.unwrap().is_err(),
+        "the IdP got no answer, so it saw no success"
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    sim.sim.clear_faults();
+
+    // Restarted on the same store: the membership is still there and the grant is made.
+    let second = serve(&sim, port, &env);
+    wait_healthy(port).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut grants = sim.sim.grants_of(&uuid);
+        grants.sort();
+        if grants == ["event_viewer", "falcon_analyst"] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never granted: {grants:?}\n{first_log}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, got) = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{base}/Groups/{group}"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(got["members"][0]["value"], id.as_str(), "{got}");
+    signal(&second, "-TERM");
+    let (status, log) = output_of(second).await;
+    assert!(status.success(), "{log}");
+
+    // The operator's view: no drift, and the audit log of what was done and why.
+    let (status, report, log) = outputs_of(
+        bridge_command(&sim, &["reconcile", "--json"], &env)
+            .spawn()
+            .unwrap(),
+    )
+    .await;
+    assert!(status.success(), "{report}\n{log}");
+    let parsed: Value = serde_json::from_str(&report).expect("stdout is the JSON report");
+    assert_eq!(parsed["drift"], json!([]), "{report}");
+    assert_eq!(parsed["users_checked"], 1);
+
+    let (status, audit, log) = outputs_of(
+        bridge_command(
+            &sim,
+            &["audit", "--json", "--user", "CRASH@example.com"],
+            &env,
+        )
+        .spawn()
+        .unwrap(),
+    )
+    .await;
+    assert!(status.success(), "{audit}\n{log}");
+    let records: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let create = records
+        .iter()
+        .find(|r| r["operation"] == "create")
+        .expect("the create is audited");
+    assert_eq!(create["credential"], "token-1");
+    assert_eq!(create["path"], "/scim/v2/Users");
+    assert_eq!(create["outcome"], "ok");
+    assert!(
+        records
+            .iter()
+            .any(|r| r["operation"] == "grant" && r["outcome"] == "ok" && r["path"] == "start-up"),
+        "the restart made the grant: {audit}"
+    );
+    drop(scratch);
+}
