@@ -174,7 +174,7 @@ impl Report {
             out.push('\n');
         }
         out += &format!(
-            "{} drifting of {} users checked: {}\n",
+            "{} differences, {} users checked: {}\n",
             self.drift.len(),
             self.users_checked,
             self.summary()
@@ -442,7 +442,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("a@example.com  missing_roles"), "{text}");
-        assert!(text.contains("2 drifting of 3 users checked"), "{text}");
+        assert!(text.contains("2 differences, 3 users checked"), "{text}");
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["drift"][0]["drift"]["kind"], "missing_roles");
         assert_eq!(json["drift"][0]["drift"]["roles"][0], "falcon_analyst");
