@@ -13,6 +13,9 @@ use crate::bridge::{DeprovisionMode, Policy};
 use crate::falcon::{ClientConfig, Region};
 use crate::secret::Secret;
 
+// Inbound security (credentials, scopes, limits, TLS) lives in `config/security.rs`.
+pub mod security;
+
 /// `serve`'s settings as the command line and environment give them (see `main.rs`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
@@ -72,6 +75,9 @@ pub struct FileConfig {
     /// Group display name -> the Falcon role ids its members get.
     #[serde(default)]
     pub groups: BTreeMap<String, Vec<String>>,
+    /// Named, scoped inbound credentials (see `config/security.rs`).
+    #[serde(default)]
+    pub credentials: Vec<security::CredentialFile>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +93,8 @@ pub struct Settings {
     /// Group display name -> Falcon role ids, from the TOML file.
     pub group_roles: BTreeMap<String, Vec<String>>,
     pub refuse_unmapped_groups: bool,
+    /// Declared credentials, limits and TLS (see `config/security.rs`).
+    pub security: security::SecuritySettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,28 +155,10 @@ impl Settings {
             falcon.member_cid = Some(cid);
         }
 
-        let tokens = secret_value(args.scim_bearer_tokens.clone(), "SCIM_BEARER_TOKENS")?;
-        let tokens: Vec<String> = tokens
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if tokens.is_empty() {
-            return Err(invalid("SCIM_BEARER_TOKENS", "no token given"));
-        }
-        let bearer_tokens = tokens
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let name = file
-                    .token_names
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("token-{}", i + 1));
-                (name, Secret::new(t))
-            })
-            .collect();
+        let bearer_tokens = security::bearer_tokens(args.scim_bearer_tokens.clone(), &file)?;
+        let security = security::SecuritySettings {
+            credentials: security::declared_credentials(&file, &bearer_tokens)?,
+        };
 
         let listen = args.bridge_listen.parse().map_err(|_| {
             invalid(
@@ -218,6 +208,7 @@ impl Settings {
             },
             group_roles: file.groups,
             refuse_unmapped_groups: file.refuse_unmapped_groups,
+            security,
         })
     }
 }
@@ -271,10 +262,10 @@ fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn args() -> ServeArgs {
+    pub(crate) fn args() -> ServeArgs {
         ServeArgs {
             falcon_client_id: Some("0123456789abcdef0123456789abcdef".into()),
             falcon_client_secret: Some("s".repeat(40)),

@@ -74,6 +74,7 @@ impl Demo {
                 })
                 .collect(),
             refuse_unmapped_groups: false,
+            security: Default::default(),
         };
         let app = Application::build(settings).await?;
         Ok(Self { app, sim, token })

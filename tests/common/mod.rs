@@ -72,6 +72,7 @@ pub async fn spawn_app_custom(
         policy: falcon_scim_bridge::bridge::Policy::default(),
         group_roles: Default::default(),
         refuse_unmapped_groups: false,
+        security: Default::default(),
     };
     adjust(&mut settings);
     let app = falcon_scim_bridge::startup::Application::build(settings)
