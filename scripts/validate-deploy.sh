@@ -120,7 +120,7 @@ try:
     import tomllib
 except ImportError:  # Python < 3.11
     tomllib = None
-allowed = {"token_names", "refuse_unmapped_groups", "groups"}
+allowed = {"token_names", "refuse_unmapped_groups", "groups", "credentials"}
 for doc in sets["base"]:
     if doc["kind"] == "ConfigMap" and "config.toml" in (doc.get("data") or {}):
         what = f"config.toml in ConfigMap/{doc['metadata']['name']}"

@@ -70,9 +70,9 @@ pub async fn run(settings: &Settings) -> Report {
         Verdict::Ok,
         "configuration",
         format!(
-            "Falcon API at {}, {} SCIM bearer token(s), store {}",
+            "Falcon API at {}, {} SCIM credential(s), store {}",
             settings.falcon.base_url,
-            settings.bearer_tokens.len(),
+            settings.credential_specs().len(),
             settings.database_url
         ),
     );

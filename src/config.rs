@@ -13,6 +13,9 @@ use crate::bridge::{DeprovisionMode, Policy};
 use crate::falcon::{ClientConfig, Region};
 use crate::secret::Secret;
 
+// Inbound security (credentials, scopes, limits, TLS) lives in `config/security.rs`.
+pub mod security;
+
 /// `serve`'s settings as the command line and environment give them (see `main.rs`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
@@ -84,6 +87,9 @@ pub struct FileConfig {
     /// Group display name -> the Falcon role ids its members get.
     #[serde(default)]
     pub groups: BTreeMap<String, Vec<String>>,
+    /// Named, scoped inbound credentials (see `config/security.rs`).
+    #[serde(default)]
+    pub credentials: Vec<security::CredentialFile>,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +106,8 @@ pub struct Settings {
     pub group_roles: BTreeMap<String, Vec<String>>,
     pub refuse_unmapped_groups: bool,
     pub reconcile: ReconcileSchedule,
+    /// Declared credentials, limits and TLS (see `config/security.rs`).
+    pub security: security::SecuritySettings,
 }
 
 /// When `serve` reconciles in the background, and how much of Falcon's rate limit it may use.
@@ -181,28 +189,10 @@ impl Settings {
             falcon.member_cid = Some(cid);
         }
 
-        let tokens = secret_value(args.scim_bearer_tokens.clone(), "SCIM_BEARER_TOKENS")?;
-        let tokens: Vec<String> = tokens
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if tokens.is_empty() {
-            return Err(invalid("SCIM_BEARER_TOKENS", "no token given"));
-        }
-        let bearer_tokens = tokens
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let name = file
-                    .token_names
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("token-{}", i + 1));
-                (name, Secret::new(t))
-            })
-            .collect();
+        let bearer_tokens = security::bearer_tokens(args.scim_bearer_tokens.clone(), &file)?;
+        let security = security::SecuritySettings {
+            credentials: security::declared_credentials(&file, &bearer_tokens)?,
+        };
 
         let listen = args.bridge_listen.parse().map_err(|_| {
             invalid(
@@ -268,6 +258,7 @@ impl Settings {
             group_roles: file.groups,
             refuse_unmapped_groups: file.refuse_unmapped_groups,
             reconcile,
+            security,
         })
     }
 }
@@ -321,10 +312,10 @@ fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn args() -> ServeArgs {
+    pub(crate) fn args() -> ServeArgs {
         ServeArgs {
             falcon_client_id: Some("0123456789abcdef0123456789abcdef".into()),
             falcon_client_secret: Some("s".repeat(40)),

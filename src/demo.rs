@@ -75,6 +75,7 @@ impl Demo {
                 .collect(),
             refuse_unmapped_groups: false,
             reconcile: Default::default(),
+            security: Default::default(),
         };
         let app = Application::build(settings).await?;
         Ok(Self { app, sim, token })

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use falcon_scim_bridge::config::{ServeArgs, Settings};
 use falcon_scim_bridge::demo::Demo;
+use falcon_scim_bridge::scim;
 use falcon_scim_bridge::server::shutdown_signal;
 use falcon_scim_bridge::sim::{SimConfig, Simulator};
 use falcon_scim_bridge::startup::Application;
@@ -173,6 +174,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Demo { listen, token } => {
+            if let Some(why) = token.as_deref().and_then(scim::auth::weakness) {
+                anyhow::bail!("--token (DEMO_TOKEN) {why}");
+            }
             let demo = Demo::start(listen, token).await?;
             println!("{}", demo.banner());
             demo.app.run_until_stopped(shutdown_signal()).await?;

@@ -88,13 +88,7 @@ impl Application {
                 false
             }
         };
-        let credentials = Credentials::new(
-            settings
-                .bearer_tokens
-                .iter()
-                .map(|(name, token)| (name.clone(), token.expose().to_owned()))
-                .collect(),
-        );
+        let credentials = Credentials::new(settings.credential_specs());
         let scim_settings = ScimSettings {
             public_base_url: settings
                 .public_url

@@ -79,6 +79,7 @@ pub async fn spawn_app_custom(
         group_roles: Default::default(),
         refuse_unmapped_groups: false,
         reconcile: Default::default(),
+        security: Default::default(),
     };
     adjust(&mut settings);
     let app = falcon_scim_bridge::startup::Application::build(settings)

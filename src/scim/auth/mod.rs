@@ -1,0 +1,257 @@
+//! Authentication and authorisation of SCIM requests.
+//!
+//! Every inbound credential has a name (what logs and the audit trail show; the secret never
+//! is) and a [`Scope`]. A request presents `Authorization: Bearer <token>`; the token is one of
+//! the configured static tokens (`static_token.rs`). A credential whose scope is read-only may
+//! only read (GET, HEAD): anything else is a 403. Whoever authenticated is put into the
+//! request's extensions as a [`Caller`], for the handlers, the rate limiter and the audit log.
+
+mod static_token;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub use static_token::{MIN_TOKEN_LEN, weakness};
+
+use super::error::ScimError;
+use crate::secret::Secret;
+use static_token::StaticTokens;
+
+/// What a credential may do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Read and change users and groups (what a provisioning IdP needs).
+    #[default]
+    ReadWrite,
+    /// GET and HEAD only: for audits, dashboards and "test connection" from a second tool.
+    ReadOnly,
+}
+
+impl Scope {
+    pub fn allows(self, method: &Method) -> bool {
+        match self {
+            Self::ReadWrite => true,
+            Self::ReadOnly => method == Method::GET || method == Method::HEAD,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReadWrite => "read-write",
+            Self::ReadOnly => "read-only",
+        }
+    }
+}
+
+/// One configured inbound credential.
+#[derive(Debug, Clone)]
+pub struct CredentialSpec {
+    /// Shown in logs and the audit log; unique among the credentials.
+    pub name: String,
+    pub scope: Scope,
+    /// Requests per minute this credential may make; `None` uses the global limit.
+    pub rate_limit_per_minute: Option<u32>,
+    pub kind: CredentialKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum CredentialKind {
+    /// A static bearer token (at least [`MIN_TOKEN_LEN`] characters).
+    StaticToken(Secret),
+}
+
+impl CredentialSpec {
+    /// A read-write static token, the common case (`SCIM_BEARER_TOKENS`, the demo, tests).
+    pub fn static_token(name: impl Into<String>, token: Secret) -> Self {
+        Self {
+            name: name.into(),
+            scope: Scope::ReadWrite,
+            rate_limit_per_minute: None,
+            kind: CredentialKind::StaticToken(token),
+        }
+    }
+}
+
+/// Who a request authenticated as, put into the request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub name: String,
+    pub scope: Scope,
+}
+
+/// Why a request was not authenticated. The `Display` text goes to the log; it never contains
+/// the presented token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("no Authorization: Bearer header")]
+    Missing,
+    #[error("the bearer token matches no configured credential")]
+    UnknownToken,
+}
+
+impl AuthFailure {
+    /// What the client is told (the IdP shows it to its admin).
+    fn detail(&self) -> String {
+        match self {
+            Self::Missing => "an Authorization: Bearer token is required".to_owned(),
+            Self::UnknownToken => "the bearer token is not valid".to_owned(),
+        }
+    }
+}
+
+/// The configured inbound credentials.
+pub struct Credentials {
+    specs: Vec<CredentialSpec>,
+    tokens: StaticTokens,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.specs.iter().map(|c| c.name.as_str()).collect();
+        f.debug_struct("Credentials")
+            .field("names", &names)
+            .finish()
+    }
+}
+
+impl Credentials {
+    pub fn new(specs: Vec<CredentialSpec>) -> Self {
+        let mut tokens = StaticTokens::default();
+        for (index, spec) in specs.iter().enumerate() {
+            match &spec.kind {
+                CredentialKind::StaticToken(token) => tokens.push(index, token.expose()),
+            }
+        }
+        Self { specs, tokens }
+    }
+
+    /// Every configured credential, in order.
+    pub fn specs(&self) -> &[CredentialSpec] {
+        &self.specs
+    }
+
+    /// The credential `presented` (the bearer token) belongs to.
+    pub async fn authenticate(&self, presented: &[u8]) -> Result<Caller, AuthFailure> {
+        if !self.tokens.is_empty()
+            && let Some(index) = self.tokens.find(presented)
+        {
+            return Ok(self.caller(index));
+        }
+        Err(AuthFailure::UnknownToken)
+    }
+
+    fn caller(&self, index: usize) -> Caller {
+        let spec = &self.specs[index];
+        Caller {
+            name: spec.name.clone(),
+            scope: spec.scope,
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+fn bearer(request: &Request) -> Option<&[u8]> {
+    let value = request.headers().get(header::AUTHORIZATION)?.as_bytes();
+    let (scheme, token) = value.split_at_checked(7)?;
+    if !scheme.eq_ignore_ascii_case(b"bearer ") {
+        return None;
+    }
+    let token = token.trim_ascii();
+    (!token.is_empty()).then_some(token)
+}
+
+/// Authenticates the request, then checks that the credential's scope allows its method.
+pub async fn require_bearer(
+    State(credentials): State<Arc<Credentials>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let outcome = match bearer(&request) {
+        None => Err(AuthFailure::Missing),
+        Some(token) => credentials.authenticate(token).await,
+    };
+    let caller = match outcome {
+        Ok(caller) => caller,
+        Err(failure) => {
+            match failure {
+                AuthFailure::Missing => {
+                    tracing::info!(reason = %failure, "SCIM request refused: not authenticated");
+                }
+                _ => tracing::warn!(reason = %failure, "SCIM request refused: not authenticated"),
+            }
+            return ScimError::unauthorized(failure.detail()).into_response();
+        }
+    };
+    tracing::Span::current().record("credential", caller.name.as_str());
+    if !caller.scope.allows(request.method()) {
+        tracing::warn!(
+            credential = %caller.name,
+            method = %request.method(),
+            "SCIM request refused: the credential is read-only"
+        );
+        return ScimError::forbidden(format!(
+            "the credential '{}' is read-only; {} is not allowed with it",
+            caller.name,
+            request.method()
+        ))
+        .into_response();
+    }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Credentials {
+        Credentials::new(vec![
+            CredentialSpec::static_token("okta", Secret::new("a".repeat(40))),
+            CredentialSpec {
+                scope: Scope::ReadOnly,
+                ..CredentialSpec::static_token("auditor", Secret::new("b".repeat(40)))
+            },
+        ])
+    }
+
+    #[tokio::test]
+    async fn finds_the_matching_name_and_scope_only() {
+        let creds = creds();
+        let caller = creds.authenticate("b".repeat(40).as_bytes()).await.unwrap();
+        assert_eq!(
+            caller,
+            Caller {
+                name: "auditor".into(),
+                scope: Scope::ReadOnly
+            }
+        );
+        assert_eq!(
+            creds.authenticate("b".repeat(39).as_bytes()).await,
+            Err(AuthFailure::UnknownToken)
+        );
+        assert_eq!(
+            creds.authenticate(b"").await,
+            Err(AuthFailure::UnknownToken)
+        );
+        assert!(
+            !format!("{creds:?}").contains("aaaa"),
+            "Debug never shows a token"
+        );
+    }
+
+    #[test]
+    fn read_only_allows_reads_only() {
+        for method in [Method::GET, Method::HEAD] {
+            assert!(Scope::ReadOnly.allows(&method));
+        }
+        for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            assert!(!Scope::ReadOnly.allows(&method));
+            assert!(Scope::ReadWrite.allows(&method));
+        }
+    }
+}
