@@ -84,6 +84,7 @@ impl Application {
             }
         };
         let credentials = Credentials::new(settings.credential_specs());
+        credentials.load_key_sets().await;
         let scim_settings = ScimSettings {
             public_base_url: settings
                 .public_url

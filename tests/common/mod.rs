@@ -1,6 +1,8 @@
 //! Shared test setup: a Falcon simulator on a random loopback port, and clients for it.
 #![allow(dead_code)]
 
+pub mod jwt;
+
 use std::time::Duration;
 
 use falcon_scim_bridge::falcon::{ClientConfig, FalconClient};
