@@ -59,6 +59,9 @@ pub struct ServeArgs {
     /// What `active:false` does: `delete` (revoke roles, delete the Falcon user) or `revoke-only`.
     #[arg(long, env = "BRIDGE_DEPROVISION", default_value = "delete")]
     pub bridge_deprovision: String,
+    /// Limits and TLS (see `config/security.rs`).
+    #[command(flatten)]
+    pub security: security::SecurityArgs,
 }
 
 /// The optional TOML file. Unknown keys are an error: a typo must not silently do nothing.
@@ -158,6 +161,7 @@ impl Settings {
         let bearer_tokens = security::bearer_tokens(args.scim_bearer_tokens.clone(), &file)?;
         let security = security::SecuritySettings {
             credentials: security::declared_credentials(&file, &bearer_tokens)?,
+            limits: security::limits(&args.security)?,
         };
 
         let listen = args.bridge_listen.parse().map_err(|_| {

@@ -91,7 +91,7 @@ impl Application {
                 .clone()
                 .map(|u| format!("{u}{SCIM_PREFIX}")),
             prefix: SCIM_PREFIX.to_owned(),
-            ..ScimSettings::default()
+            limits: settings.security.limits.clone(),
         };
         let scim = scim::router(bridge.clone(), Arc::new(credentials), scim_settings);
         let app = server::app(

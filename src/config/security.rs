@@ -35,6 +35,7 @@ use crate::scim::auth::jwks::JwksSource;
 use crate::scim::auth::{
     CredentialKind, CredentialSpec, JwtSpec, KeySource, MIN_HMAC_SECRET_BYTES, Scope, weakness,
 };
+use crate::scim::limits::{Limits, PARSER_MAX_FILTER_DEPTH, RateLimit};
 use crate::secret::Secret;
 
 /// The security settings that `Settings` carries besides `bearer_tokens`.
@@ -42,6 +43,99 @@ use crate::secret::Secret;
 pub struct SecuritySettings {
     /// Credentials declared in the TOML file (`[[credentials]]`).
     pub credentials: Vec<CredentialSpec>,
+    /// Request limits of the SCIM endpoint.
+    pub limits: Limits,
+}
+
+/// The security variables of `serve` (flattened into `ServeArgs`). Unset means the default,
+/// which each doc comment states.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SecurityArgs {
+    /// Largest SCIM request body in bytes (default 1048576); larger ones get 413.
+    #[arg(long, env = "BRIDGE_MAX_BODY_BYTES")]
+    pub bridge_max_body_bytes: Option<usize>,
+    /// Most operations in one PATCH (default 10000).
+    #[arg(long, env = "BRIDGE_MAX_PATCH_OPERATIONS")]
+    pub bridge_max_patch_operations: Option<usize>,
+    /// Longest filter in characters (default 4096).
+    #[arg(long, env = "BRIDGE_MAX_FILTER_LENGTH")]
+    pub bridge_max_filter_length: Option<usize>,
+    /// Deepest filter nesting (default 16, at most 64).
+    #[arg(long, env = "BRIDGE_MAX_FILTER_DEPTH")]
+    pub bridge_max_filter_depth: Option<usize>,
+    /// Largest page of a list, whatever `count` asks (default 1000).
+    #[arg(long, env = "BRIDGE_MAX_RESULTS")]
+    pub bridge_max_results: Option<usize>,
+    /// Most group members one request may name (default 10000).
+    #[arg(long, env = "BRIDGE_MAX_MEMBERS")]
+    pub bridge_max_members: Option<usize>,
+    /// Seconds a SCIM request may take before it is answered 504 (default 50).
+    #[arg(long, env = "BRIDGE_REQUEST_TIMEOUT_SECS")]
+    pub bridge_request_timeout_secs: Option<u64>,
+    /// Requests per minute per credential (default 1200; 0 turns the limit off).
+    #[arg(long, env = "BRIDGE_RATE_LIMIT_PER_MINUTE")]
+    pub bridge_rate_limit_per_minute: Option<u32>,
+    /// Requests a credential may make at once before the per-minute rate applies (default 200).
+    #[arg(long, env = "BRIDGE_RATE_LIMIT_BURST")]
+    pub bridge_rate_limit_burst: Option<u32>,
+}
+
+/// The limits from `args`, defaults where unset, each checked for sense.
+pub(super) fn limits(args: &SecurityArgs) -> Result<Limits, ConfigError> {
+    let d = Limits::default();
+    let at_least_one = |value: Option<usize>, default: usize, var: &'static str| match value {
+        Some(0) => Err(invalid(var, "must be at least 1")),
+        Some(v) => Ok(v),
+        None => Ok(default),
+    };
+    let max_filter_depth = at_least_one(
+        args.bridge_max_filter_depth,
+        d.max_filter_depth,
+        "BRIDGE_MAX_FILTER_DEPTH",
+    )?;
+    if max_filter_depth > PARSER_MAX_FILTER_DEPTH {
+        return Err(invalid(
+            "BRIDGE_MAX_FILTER_DEPTH",
+            format!("at most {PARSER_MAX_FILTER_DEPTH} (the filter parser's own bound)"),
+        ));
+    }
+    let timeout = match args.bridge_request_timeout_secs {
+        Some(0) => return Err(invalid("BRIDGE_REQUEST_TIMEOUT_SECS", "must be at least 1")),
+        Some(secs) => Duration::from_secs(secs),
+        None => d.request_timeout,
+    };
+    let burst = match args.bridge_rate_limit_burst {
+        Some(0) => return Err(invalid("BRIDGE_RATE_LIMIT_BURST", "must be at least 1")),
+        Some(b) => b,
+        None => d.rate_limit.burst,
+    };
+    Ok(Limits {
+        max_body_bytes: at_least_one(
+            args.bridge_max_body_bytes,
+            d.max_body_bytes,
+            "BRIDGE_MAX_BODY_BYTES",
+        )?,
+        max_patch_operations: at_least_one(
+            args.bridge_max_patch_operations,
+            d.max_patch_operations,
+            "BRIDGE_MAX_PATCH_OPERATIONS",
+        )?,
+        max_filter_len: at_least_one(
+            args.bridge_max_filter_length,
+            d.max_filter_len,
+            "BRIDGE_MAX_FILTER_LENGTH",
+        )?,
+        max_filter_depth,
+        max_results: at_least_one(args.bridge_max_results, d.max_results, "BRIDGE_MAX_RESULTS")?,
+        max_members: at_least_one(args.bridge_max_members, d.max_members, "BRIDGE_MAX_MEMBERS")?,
+        request_timeout: timeout,
+        rate_limit: RateLimit {
+            per_minute: args
+                .bridge_rate_limit_per_minute
+                .unwrap_or(d.rate_limit.per_minute),
+            burst,
+        },
+    })
 }
 
 /// One `[[credentials]]` table of the TOML file.
@@ -700,5 +794,57 @@ mod tests {
             assert!(!err.problem.contains(&"h".repeat(40)));
         }
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn limits_default_and_refuse_nonsense() {
+        let s = Settings::from_args(&args()).unwrap();
+        assert_eq!(s.security.limits, Limits::default());
+        let s = Settings::from_args(&ServeArgs {
+            security: SecurityArgs {
+                bridge_max_members: Some(50),
+                bridge_rate_limit_per_minute: Some(0),
+                bridge_request_timeout_secs: Some(5),
+                ..Default::default()
+            },
+            ..args()
+        })
+        .unwrap();
+        assert_eq!(s.security.limits.max_members, 50);
+        assert_eq!(s.security.limits.rate_limit.per_minute, 0);
+        assert_eq!(s.security.limits.request_timeout, Duration::from_secs(5));
+        for (security, var) in [
+            (
+                SecurityArgs {
+                    bridge_max_filter_depth: Some(65),
+                    ..Default::default()
+                },
+                "BRIDGE_MAX_FILTER_DEPTH",
+            ),
+            (
+                SecurityArgs {
+                    bridge_max_body_bytes: Some(0),
+                    ..Default::default()
+                },
+                "BRIDGE_MAX_BODY_BYTES",
+            ),
+            (
+                SecurityArgs {
+                    bridge_request_timeout_secs: Some(0),
+                    ..Default::default()
+                },
+                "BRIDGE_REQUEST_TIMEOUT_SECS",
+            ),
+            (
+                SecurityArgs {
+                    bridge_rate_limit_burst: Some(0),
+                    ..Default::default()
+                },
+                "BRIDGE_RATE_LIMIT_BURST",
+            ),
+        ] {
+            let err = Settings::from_args(&ServeArgs { security, ..args() }).unwrap_err();
+            assert_eq!(err.var, var);
+        }
     }
 }
