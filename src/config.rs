@@ -162,6 +162,7 @@ impl Settings {
         let security = security::SecuritySettings {
             credentials: security::declared_credentials(&file, &bearer_tokens)?,
             limits: security::limits(&args.security)?,
+            tls: security::tls(&args.security)?,
         };
 
         let listen = args.bridge_listen.parse().map_err(|_| {

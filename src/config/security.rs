@@ -37,6 +37,7 @@ use crate::scim::auth::{
 };
 use crate::scim::limits::{Limits, PARSER_MAX_FILTER_DEPTH, RateLimit};
 use crate::secret::Secret;
+use crate::tls::TlsFiles;
 
 /// The security settings that `Settings` carries besides `bearer_tokens`.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +46,8 @@ pub struct SecuritySettings {
     pub credentials: Vec<CredentialSpec>,
     /// Request limits of the SCIM endpoint.
     pub limits: Limits,
+    /// Serve HTTPS with these files (`BRIDGE_TLS_CERT`, `BRIDGE_TLS_KEY`); plain HTTP if unset.
+    pub tls: Option<TlsFiles>,
 }
 
 /// The security variables of `serve` (flattened into `ServeArgs`). Unset means the default,
@@ -78,6 +81,41 @@ pub struct SecurityArgs {
     /// Requests a credential may make at once before the per-minute rate applies (default 200).
     #[arg(long, env = "BRIDGE_RATE_LIMIT_BURST")]
     pub bridge_rate_limit_burst: Option<u32>,
+    /// PEM certificate chain: serve HTTPS instead of HTTP (with BRIDGE_TLS_KEY).
+    #[arg(long, env = "BRIDGE_TLS_CERT")]
+    pub bridge_tls_cert: Option<PathBuf>,
+    /// PEM private key of BRIDGE_TLS_CERT.
+    #[arg(long, env = "BRIDGE_TLS_KEY")]
+    pub bridge_tls_key: Option<PathBuf>,
+}
+
+/// The TLS files, when both are given; one without the other is a mistake worth stopping.
+pub(super) fn tls(args: &SecurityArgs) -> Result<Option<TlsFiles>, ConfigError> {
+    match (&args.bridge_tls_cert, &args.bridge_tls_key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => {
+            for (path, var) in [(cert, "BRIDGE_TLS_CERT"), (key, "BRIDGE_TLS_KEY")] {
+                if !path.is_file() {
+                    return Err(invalid(
+                        var,
+                        format!("{} is not a readable file", path.display()),
+                    ));
+                }
+            }
+            Ok(Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }))
+        }
+        (Some(_), None) => Err(invalid(
+            "BRIDGE_TLS_KEY",
+            "required when BRIDGE_TLS_CERT is set",
+        )),
+        (None, Some(_)) => Err(invalid(
+            "BRIDGE_TLS_CERT",
+            "required when BRIDGE_TLS_KEY is set",
+        )),
+    }
 }
 
 /// The limits from `args`, defaults where unset, each checked for sense.
@@ -846,5 +884,40 @@ mod tests {
             let err = Settings::from_args(&ServeArgs { security, ..args() }).unwrap_err();
             assert_eq!(err.var, var);
         }
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let dir = temp_dir();
+        let cert = write(&dir, "cert.pem", "x");
+        let key = write(&dir, "key.pem", "x");
+        let with = |cert: Option<PathBuf>, key: Option<PathBuf>| {
+            Settings::from_args(&ServeArgs {
+                security: SecurityArgs {
+                    bridge_tls_cert: cert,
+                    bridge_tls_key: key,
+                    ..Default::default()
+                },
+                ..args()
+            })
+        };
+        assert!(with(None, None).unwrap().security.tls.is_none());
+        let s = with(Some(cert.clone()), Some(key.clone())).unwrap();
+        assert_eq!(s.security.tls.unwrap().key, key);
+        assert_eq!(
+            with(Some(cert.clone()), None).unwrap_err().var,
+            "BRIDGE_TLS_KEY"
+        );
+        assert_eq!(
+            with(None, Some(key.clone())).unwrap_err().var,
+            "BRIDGE_TLS_CERT"
+        );
+        assert_eq!(
+            with(Some(dir.join("missing.pem")), Some(key))
+                .unwrap_err()
+                .var,
+            "BRIDGE_TLS_CERT"
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -41,6 +41,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub bridge_addr: std::net::SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 pub const TEST_TOKEN: &str = "test-token-0123456789abcdefghijklmnopqrstuvwxyz";
@@ -83,7 +84,7 @@ pub async fn spawn_app_custom(
     let base = app.scim_base_url();
     let bridge_addr = app.local_addr();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async {
+    let served = tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
     }));
     TestApp {
@@ -93,10 +94,23 @@ pub async fn spawn_app_custom(
         http: reqwest::Client::new(),
         bridge_addr,
         shutdown: Some(tx),
+        served: Some(served),
     }
 }
 
 impl TestApp {
+    /// Shuts the bridge down gracefully and returns what `run_until_stopped` returned.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.served
+            .take()
+            .expect("running")
+            .await
+            .expect("the server task does not panic")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
