@@ -71,6 +71,9 @@ pub struct ServeArgs {
     /// Share of Falcon's rate limit (percent, 1-100) a reconciliation may use.
     #[arg(long, env = "BRIDGE_RECONCILE_RATE_PERCENT", default_value_t = 10)]
     pub bridge_reconcile_rate_percent: u8,
+    /// Limits and TLS (see `config/security.rs`).
+    #[command(flatten)]
+    pub security: security::SecurityArgs,
 }
 
 /// The optional TOML file. Unknown keys are an error: a typo must not silently do nothing.
@@ -192,6 +195,8 @@ impl Settings {
         let bearer_tokens = security::bearer_tokens(args.scim_bearer_tokens.clone(), &file)?;
         let security = security::SecuritySettings {
             credentials: security::declared_credentials(&file, &bearer_tokens)?,
+            limits: security::limits(&args.security)?,
+            tls: security::tls(&args.security)?,
         };
 
         let listen = args.bridge_listen.parse().map_err(|_| {

@@ -97,6 +97,9 @@ enum Command {
     Healthcheck {
         #[arg(long, env = "BRIDGE_LISTEN", default_value = "0.0.0.0:8080")]
         listen: String,
+        /// When set, the bridge serves HTTPS, and so does the probe.
+        #[arg(long, env = "BRIDGE_TLS_CERT")]
+        tls_cert: Option<std::path::PathBuf>,
     },
 }
 
@@ -205,17 +208,23 @@ async fn run(command: Command) -> anyhow::Result<()> {
             shutdown_signal().await;
             running.shutdown().await;
         }
-        Command::Healthcheck { listen } => healthcheck(&listen).await?,
+        Command::Healthcheck { listen, tls_cert } => {
+            healthcheck(&listen, tls_cert.is_some()).await?
+        }
     }
     Ok(())
 }
 
-async fn healthcheck(listen: &str) -> anyhow::Result<()> {
+async fn healthcheck(listen: &str, tls: bool) -> anyhow::Result<()> {
     // The bridge listens on all interfaces by default; the probe runs beside it.
     let port = listen.rsplit(':').next().unwrap_or("8080");
-    let url = format!("http://127.0.0.1:{port}/healthz");
+    let scheme = if tls { "https" } else { "http" };
+    let url = format!("{scheme}://127.0.0.1:{port}/healthz");
+    // Over loopback to our own process the certificate's name (the public host name) cannot
+    // match 127.0.0.1; the probe checks liveness, not identity.
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(3))
+        .danger_accept_invalid_certs(tls)
         .build();
     let ok = match client {
         Ok(c) => c

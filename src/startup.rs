@@ -15,6 +15,7 @@ use crate::falcon::{FalconClient, FalconError};
 use crate::scim::{self, ScimSettings, auth::Credentials};
 use crate::server::{self, Readiness, SCIM_PREFIX};
 use crate::store::{Store, StoreError};
+use crate::tls::{self, TlsError, TlsListener};
 
 /// Until the first directory load succeeds, retry it this often.
 const INITIAL_RETRY: Duration = Duration::from_secs(10);
@@ -29,6 +30,8 @@ pub enum StartupError {
     Mapping(Vec<UnknownMappedRole>),
     #[error(transparent)]
     Bridge(crate::bridge::error::BridgeError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -41,6 +44,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 pub struct Application {
     listener: TcpListener,
+    /// Set when the endpoint serves HTTPS itself (`BRIDGE_TLS_CERT`/`BRIDGE_TLS_KEY`).
+    tls: Option<tokio_rustls::TlsAcceptor>,
     app: axum::Router,
     store: Store,
     bridge: Arc<Bridge<FalconClient>>,
@@ -88,14 +93,22 @@ impl Application {
                 false
             }
         };
+        // Certificate problems stop the start before anything else is set up to serve.
+        let tls = settings
+            .security
+            .tls
+            .as_ref()
+            .map(tls::acceptor)
+            .transpose()?;
         let credentials = Credentials::new(settings.credential_specs());
+        credentials.load_key_sets().await;
         let scim_settings = ScimSettings {
             public_base_url: settings
                 .public_url
                 .clone()
                 .map(|u| format!("{u}{SCIM_PREFIX}")),
             prefix: SCIM_PREFIX.to_owned(),
-            ..ScimSettings::default()
+            limits: settings.security.limits.clone(),
         };
         let scim = scim::router(bridge.clone(), Arc::new(credentials), scim_settings);
         let app = server::app(
@@ -115,6 +128,7 @@ impl Application {
                 })?;
         Ok(Self {
             listener,
+            tls,
             app,
             store,
             bridge,
@@ -130,9 +144,10 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// `http://ADDR/scim/v2`, for printing and for tests.
+    /// `http(s)://ADDR/scim/v2`, for printing and for tests.
     pub fn scim_base_url(&self) -> String {
-        format!("http://{}{SCIM_PREFIX}", self.local_addr())
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}{SCIM_PREFIX}", self.local_addr())
     }
 
     pub fn bridge(&self) -> Arc<Bridge<FalconClient>> {
@@ -163,27 +178,13 @@ impl Application {
         let reconciler = self.reconcile.interval.map(|every| {
             spawn_reconcile(self.bridge.clone(), every, self.reconcile.calls_per_minute)
         });
-        tracing::info!(addr = %self.local_addr(), "SCIM endpoint listening on {}", self.scim_base_url());
-        // Requests in flight get SHUTDOWN_GRACE to finish (within Kubernetes' default 30 s
-        // termination grace period); after that the process stops anyway.
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(self.listener, self.app).with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stopping_tx.send(());
-        });
-        let deadline = async move {
-            if stopping_rx.await.is_ok() {
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-            } else {
-                std::future::pending::<()>().await;
+        tracing::info!(addr = %self.local_addr(), tls = self.tls.is_some(), "SCIM endpoint listening on {}", self.scim_base_url());
+        let served = match self.tls {
+            Some(acceptor) => {
+                let listener = TlsListener::new(self.listener, acceptor)?;
+                serve_gracefully(listener, self.app, shutdown).await
             }
-        };
-        let served = tokio::select! {
-            served = server => served,
-            () = deadline => {
-                tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "requests still in flight after the grace period; stopping anyway");
-                Ok(())
-            }
+            None => serve_gracefully(self.listener, self.app, shutdown).await,
         };
         refresh.abort();
         remap.abort();
@@ -193,6 +194,39 @@ impl Application {
         self.store.close().await;
         tracing::info!("stopped");
         served
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown`; requests in flight then get SHUTDOWN_GRACE to
+/// finish (within Kubernetes' default 30 s termination grace period), after which the process
+/// stops anyway.
+async fn serve_gracefully<L>(
+    listener: L,
+    app: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+    });
+    let deadline = async move {
+        if stopping_rx.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server => served,
+        () = deadline => {
+            tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "requests still in flight after the grace period; stopping anyway");
+            Ok(())
+        }
     }
 }
 

@@ -43,7 +43,7 @@ async fn service_provider_config<B: Send + Sync>(State(st): St<B>, headers: Head
         "documentationUri": "https://github.com/falcon-scim-bridge/falcon-scim-bridge#readme",
         "patch": {"supported": true},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-        "filter": {"supported": true, "maxResults": st.settings.max_results},
+        "filter": {"supported": true, "maxResults": st.settings.limits.max_results},
         "changePassword": {"supported": false},
         "sort": {"supported": true},
         "etag": {"supported": false},

@@ -109,6 +109,19 @@ impl ScimError {
         }
     }
 
+    /// The request took longer than the configured timeout (504).
+    pub fn timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            None,
+            format!(
+                "the request took longer than {} s and was abandoned; a Falcon change it started \
+                 may still complete, and retrying is safe",
+                limit.as_secs_f64()
+            ),
+        )
+    }
+
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, None, detail)
     }

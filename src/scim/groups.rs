@@ -16,7 +16,7 @@ use super::ScimState;
 use super::backend::{GroupBackend, GroupListRequest, UserBackend};
 use super::error::ScimError;
 use super::group::{GroupResource, GroupWrite};
-use super::patch::{group_changes, parse_patch};
+use super::patch::{GroupChange, group_changes, parse_patch};
 use super::query::{GroupFilter, ListParams, Projection};
 use super::request::{Ctx, ScimBody, base_url, created, list_response, scim_json};
 
@@ -45,7 +45,7 @@ async fn list<B: GroupBackend>(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ScimError> {
-    let params = ListParams::parse(query.as_deref(), st.settings.max_results)?;
+    let params = ListParams::parse(query.as_deref(), st.settings.limits.max_results)?;
     if params.sort_by.is_some() {
         tracing::debug!("sortBy on /Groups ignored: groups are listed by creation");
     }
@@ -53,7 +53,7 @@ async fn list<B: GroupBackend>(
         filter: params
             .filter
             .as_deref()
-            .map(GroupFilter::parse)
+            .map(|f| GroupFilter::parse_limited(f, (&st.settings.limits).into()))
             .transpose()?,
         start_index: params.start_index,
         count: params.count,
@@ -76,6 +76,7 @@ async fn create<B: GroupBackend>(
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let group = GroupWrite::parse(&body)?;
+    st.settings.limits.check_members(group.members.len())?;
     let created_group = st.backend.create_group(group, &ctx).await?;
     Ok(created(
         &created_group.to_json(&base_url(&st.settings, &headers), true),
@@ -107,6 +108,7 @@ async fn replace<B: GroupBackend>(
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let group = GroupWrite::parse(&body)?;
+    st.settings.limits.check_members(group.members.len())?;
     let replaced = st.backend.replace_group(&id, group, &ctx).await?;
     Ok(scim_json(
         StatusCode::OK,
@@ -122,8 +124,11 @@ async fn patch<B: GroupBackend>(
     Ctx(ctx): Ctx,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
-    let ops = parse_patch(&body, st.settings.max_patch_operations)?;
+    let ops = parse_patch(&body, st.settings.limits.max_patch_operations)?;
     let changes = group_changes(ops)?;
+    st.settings
+        .limits
+        .check_members(changes.iter().map(GroupChange::member_count).sum())?;
     st.backend.patch_group(&id, changes, &ctx).await?;
     let projection = Projection::from_query(query.as_deref());
     if projection.is_identity() {

@@ -4,7 +4,8 @@
 //! call a [`backend::UserBackend`] / [`backend::GroupBackend`], and render what comes back;
 //! every failure leaves through [`error::ScimError`]. Where a request goes:
 //! `users.rs` (`/Users`), `groups.rs` (`/Groups`), `discovery.rs` (`/ServiceProviderConfig`,
-//! `/ResourceTypes`, `/Schemas`), all behind `auth.rs`.
+//! `/ResourceTypes`, `/Schemas`), all behind `limits.rs` (timeout), `auth/` (who, and may they)
+//! and `rate_limit.rs` (how often), in that order.
 
 pub mod auth;
 pub mod backend;
@@ -12,12 +13,15 @@ mod discovery;
 pub mod error;
 pub mod group;
 mod groups;
+pub mod limits;
 pub mod patch;
 pub mod query;
+pub mod rate_limit;
 mod request;
 pub mod user;
 mod users;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -33,12 +37,7 @@ use error::ScimError;
 /// Limits and addresses of the SCIM endpoint.
 #[derive(Debug, Clone)]
 pub struct ScimSettings {
-    /// Largest page a list returns, whatever `count` asks (advertised in the SPC).
-    pub max_results: usize,
-    /// Largest request body accepted.
-    pub max_body_bytes: usize,
-    /// Most operations one PATCH may carry.
-    pub max_patch_operations: usize,
+    pub limits: limits::Limits,
     /// `https://bridge.example.com/scim/v2`, for `meta.location`; derived from `Host` if unset.
     pub public_base_url: Option<String>,
     /// Where the router is mounted (for locations derived from `Host`).
@@ -48,10 +47,7 @@ pub struct ScimSettings {
 impl Default for ScimSettings {
     fn default() -> Self {
         Self {
-            max_results: 1000,
-            max_body_bytes: 1024 * 1024,
-            // Entra sends one operation per changed member; 10,000 covers its largest batches.
-            max_patch_operations: 10_000,
+            limits: limits::Limits::default(),
             public_base_url: None,
             prefix: "/scim/v2".to_owned(),
         }
@@ -69,7 +65,17 @@ pub fn router<B>(backend: Arc<B>, credentials: Arc<Credentials>, settings: ScimS
 where
     B: UserBackend + GroupBackend,
 {
-    let max_body = settings.max_body_bytes;
+    let max_body = settings.limits.max_body_bytes;
+    let timeout = settings.limits.request_timeout;
+    let overrides: HashMap<String, u32> = credentials
+        .specs()
+        .iter()
+        .filter_map(|c| c.rate_limit_per_minute.map(|r| (c.name.clone(), r)))
+        .collect();
+    let limiter = Arc::new(rate_limit::RateLimiter::new(
+        settings.limits.rate_limit,
+        overrides,
+    ));
     let state = Arc::new(ScimState { backend, settings });
     Router::new()
         .merge(users::routes::<B>())
@@ -83,10 +89,13 @@ where
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(Extension(request::BodyLimit(max_body)))
+        // Layers run outermost last-added: timeout, then authentication, then the rate limit.
+        .layer(middleware::from_fn_with_state(limiter, rate_limit::limit))
         .layer(middleware::from_fn_with_state(
             credentials,
             auth::require_bearer,
         ))
+        .layer(middleware::from_fn_with_state(timeout, limits::timeout))
 }
 
 /// Searching by POST is optional (RFC 7644 §3.4.3); GET with `filter` does the same.

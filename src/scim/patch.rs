@@ -403,6 +403,18 @@ pub enum GroupChange {
     ReplaceMembers(Vec<String>),
 }
 
+impl GroupChange {
+    /// How many member ids the change names (for the per-request member limit).
+    pub fn member_count(&self) -> usize {
+        match self {
+            Self::AddMembers(ids) | Self::RemoveMembers(ids) | Self::ReplaceMembers(ids) => {
+                ids.len()
+            }
+            _ => 0,
+        }
+    }
+}
+
 /// The changes a Group PATCH asks for, in order.
 pub fn group_changes(ops: Vec<PatchOp>) -> Result<Vec<GroupChange>, ScimError> {
     let mut changes = Vec::new();

@@ -7,15 +7,43 @@
 
 use std::cmp::Ordering;
 
-use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, ValFilter};
+use scim_v2::filter::{
+    AttrExp, AttrPath, CompValue, CompareOp, Filter, FilterActionError, ParseError, ValFilter,
+};
 use serde_json::{Map, Value};
 
 use super::error::ScimError;
 use super::group::{GROUP_SCHEMA, GroupResource};
+use super::limits::{DEFAULT_MAX_FILTER_DEPTH, DEFAULT_MAX_FILTER_LEN, Limits};
 use super::user::{USER_SCHEMA, UserResource, get_ci};
 
-/// Longest filter accepted; Okta's and Entra's filters are a few dozen characters.
-pub const MAX_FILTER_LEN: usize = 4096;
+/// Longest filter accepted by default; Okta's and Entra's filters are a few dozen characters.
+pub const MAX_FILTER_LEN: usize = DEFAULT_MAX_FILTER_LEN;
+
+/// How long and how deeply nested a filter may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilterLimits {
+    pub max_len: usize,
+    pub max_depth: usize,
+}
+
+impl Default for FilterLimits {
+    fn default() -> Self {
+        Self {
+            max_len: DEFAULT_MAX_FILTER_LEN,
+            max_depth: DEFAULT_MAX_FILTER_DEPTH,
+        }
+    }
+}
+
+impl From<&Limits> for FilterLimits {
+    fn from(limits: &Limits) -> Self {
+        Self {
+            max_len: limits.max_filter_len,
+            max_depth: limits.max_filter_depth,
+        }
+    }
+}
 
 /// Whether `parent.leaf` compares case-sensitively (RFC 7643 `caseExact: true`): ids, and the
 /// `value` (an id) of group members and of a user's groups; e-mail addresses do not.
@@ -29,14 +57,61 @@ fn case_exact(parent: Option<&str>, leaf: &str) -> bool {
     id_like || member_id
 }
 
-fn parse_filter(text: &str) -> Result<Filter, ScimError> {
-    if text.len() > MAX_FILTER_LEN {
+fn parse_filter(text: &str, limits: FilterLimits) -> Result<Filter, ScimError> {
+    if text.len() > limits.max_len {
         return Err(ScimError::invalid_filter(format!(
-            "the filter is longer than {MAX_FILTER_LEN} characters"
+            "the filter is longer than {} characters",
+            limits.max_len
         )));
     }
-    text.parse::<Filter>()
-        .map_err(|e| ScimError::invalid_filter(format!("cannot parse filter {text:?}: {e}")))
+    // The parser bounds nesting (64) and terms (1024) itself, while parsing, so that a hostile
+    // filter costs bounded memory; going past those bounds is "too complex", not a syntax error.
+    let filter = text.parse::<Filter>().map_err(|e| match e {
+        ParseError::User {
+            error: FilterActionError::DepthExceeded(_),
+        } => ScimError::too_many(format!(
+            "the filter is nested more than {} levels deep",
+            limits.max_depth
+        )),
+        ParseError::User {
+            error: FilterActionError::TooManyTerms(_),
+        } => ScimError::too_many(format!(
+            "the filter has more than {} comparisons",
+            scim_v2::filter::MAX_FILTER_TERMS
+        )),
+        // The message quotes at most the offending token, never more of the input.
+        e => ScimError::invalid_filter(format!("cannot parse the filter: {e}")),
+    })?;
+    let depth = filter_depth(&filter);
+    if depth > limits.max_depth {
+        return Err(ScimError::too_many(format!(
+            "the filter is nested {depth} levels deep; at most {} are allowed",
+            limits.max_depth
+        )));
+    }
+    Ok(filter)
+}
+
+/// Nesting depth of a parsed filter: a comparison is 1, each `and`/`or`/`not`/`[...]` adds 1.
+/// Recursion is safe here: the parser refused anything deeper than 64.
+fn filter_depth(filter: &Filter) -> usize {
+    fn val_depth(filter: &ValFilter) -> usize {
+        match filter {
+            ValFilter::Attr(_) => 1,
+            ValFilter::Not(inner) => 1 + val_depth(inner),
+            ValFilter::And(items) | ValFilter::Or(items) => {
+                1 + items.iter().map(val_depth).max().unwrap_or(0)
+            }
+        }
+    }
+    match filter {
+        Filter::Attr(_) => 1,
+        Filter::ValuePath(vp) => 1 + val_depth(&vp.filter),
+        Filter::Not(inner) => 1 + filter_depth(inner),
+        Filter::And(items) | Filter::Or(items) => {
+            1 + items.iter().map(filter_depth).max().unwrap_or(0)
+        }
+    }
 }
 
 /// A filter over Users.
@@ -45,7 +120,11 @@ pub struct UserFilter(Filter);
 
 impl UserFilter {
     pub fn parse(text: &str) -> Result<Self, ScimError> {
-        parse_filter(text).map(Self)
+        Self::parse_limited(text, FilterLimits::default())
+    }
+
+    pub fn parse_limited(text: &str, limits: FilterLimits) -> Result<Self, ScimError> {
+        parse_filter(text, limits).map(Self)
     }
 
     /// The login in `userName eq "x"` (alone or and-ed with other terms): the IdPs' existence
@@ -70,7 +149,11 @@ pub struct GroupFilter(Filter);
 
 impl GroupFilter {
     pub fn parse(text: &str) -> Result<Self, ScimError> {
-        parse_filter(text).map(Self)
+        Self::parse_limited(text, FilterLimits::default())
+    }
+
+    pub fn parse_limited(text: &str, limits: FilterLimits) -> Result<Self, ScimError> {
+        parse_filter(text, limits).map(Self)
     }
 
     /// The name in `displayName eq "x"`: Okta's check before a Group Push.

@@ -24,9 +24,7 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
         let limit = req.extensions().get::<BodyLimit>().map(|l| l.0);
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ScimError::payload_too_large(
-                    limit.unwrap_or(ScimSettings::default().max_body_bytes),
-                )
+                ScimError::payload_too_large(limit.unwrap_or(super::limits::DEFAULT_MAX_BODY_BYTES))
             } else {
                 ScimError::invalid_syntax(format!("cannot read the request body: {rejection}"))
             }

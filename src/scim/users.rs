@@ -41,12 +41,12 @@ async fn list<B: UserBackend>(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ScimError> {
-    let params = ListParams::parse(query.as_deref(), st.settings.max_results)?;
+    let params = ListParams::parse(query.as_deref(), st.settings.limits.max_results)?;
     let request = ListRequest {
         filter: params
             .filter
             .as_deref()
-            .map(UserFilter::parse)
+            .map(|f| UserFilter::parse_limited(f, (&st.settings.limits).into()))
             .transpose()?,
         sort: params
             .sort_by
@@ -117,7 +117,7 @@ async fn patch<B: UserBackend>(
     Ctx(ctx): Ctx,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
-    let ops = parse_patch(&body, st.settings.max_patch_operations)?;
+    let ops = parse_patch(&body, st.settings.limits.max_patch_operations)?;
     let edit: UserEdit = Box::new(move |current| apply_user_patch(current, &ops));
     let user = st.backend.update_user(&id, edit, &ctx).await?;
     let projection = Projection::from_query(query.as_deref());

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod process;
+pub mod jwt;
 
 use std::time::Duration;
 
@@ -45,6 +46,7 @@ pub struct TestApp {
         falcon_scim_bridge::bridge::Bridge<falcon_scim_bridge::falcon::FalconClient>,
     >,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 pub const TEST_TOKEN: &str = "test-token-0123456789abcdefghijklmnopqrstuvwxyz";
@@ -89,7 +91,7 @@ pub async fn spawn_app_custom(
     let bridge_addr = app.local_addr();
     let bridge = app.bridge();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async {
+    let served = tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
     }));
     TestApp {
@@ -100,10 +102,23 @@ pub async fn spawn_app_custom(
         bridge_addr,
         bridge,
         shutdown: Some(tx),
+        served: Some(served),
     }
 }
 
 impl TestApp {
+    /// Shuts the bridge down gracefully and returns what `run_until_stopped` returned.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.served
+            .take()
+            .expect("running")
+            .await
+            .expect("the server task does not panic")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

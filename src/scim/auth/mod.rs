@@ -2,10 +2,13 @@
 //!
 //! Every inbound credential has a name (what logs and the audit trail show; the secret never
 //! is) and a [`Scope`]. A request presents `Authorization: Bearer <token>`; the token is one of
-//! the configured static tokens (`static_token.rs`). A credential whose scope is read-only may
+//! the configured static tokens (`static_token.rs`) or a JWT that a JWT credential verifies
+//! (`jwt.rs`, with keys from `jwks.rs`). A credential whose scope is read-only may
 //! only read (GET, HEAD): anything else is a 403. Whoever authenticated is put into the
 //! request's extensions as a [`Caller`], for the handlers, the rate limiter and the audit log.
 
+pub mod jwks;
+pub mod jwt;
 mod static_token;
 
 use std::sync::Arc;
@@ -15,10 +18,12 @@ use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+pub use jwt::{JwtCheck, JwtSpec, KeySource, MIN_HMAC_SECRET_BYTES};
 pub use static_token::{MIN_TOKEN_LEN, weakness};
 
 use super::error::ScimError;
 use crate::secret::Secret;
+use jwt::JwtVerifier;
 use static_token::StaticTokens;
 
 /// What a credential may do.
@@ -63,6 +68,8 @@ pub struct CredentialSpec {
 pub enum CredentialKind {
     /// A static bearer token (at least [`MIN_TOKEN_LEN`] characters).
     StaticToken(Secret),
+    /// JWTs verified by these rules.
+    Jwt(JwtSpec),
 }
 
 impl CredentialSpec {
@@ -92,6 +99,13 @@ pub enum AuthFailure {
     Missing,
     #[error("the bearer token matches no configured credential")]
     UnknownToken,
+    /// A JWT was refused; `credential` is the one whose issuer it named, if any.
+    #[error("JWT refused{}: {} check failed: {reason}", credential.as_deref().map(|c| format!(" by credential '{c}'")).unwrap_or_default(), check.as_str())]
+    Jwt {
+        credential: Option<String>,
+        check: JwtCheck,
+        reason: String,
+    },
 }
 
 impl AuthFailure {
@@ -100,6 +114,7 @@ impl AuthFailure {
         match self {
             Self::Missing => "an Authorization: Bearer token is required".to_owned(),
             Self::UnknownToken => "the bearer token is not valid".to_owned(),
+            Self::Jwt { reason, .. } => format!("the bearer token is not valid: {reason}"),
         }
     }
 }
@@ -108,6 +123,8 @@ impl AuthFailure {
 pub struct Credentials {
     specs: Vec<CredentialSpec>,
     tokens: StaticTokens,
+    /// JWT credentials with the index of their spec.
+    jwts: Vec<(usize, JwtVerifier)>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -122,12 +139,35 @@ impl std::fmt::Debug for Credentials {
 impl Credentials {
     pub fn new(specs: Vec<CredentialSpec>) -> Self {
         let mut tokens = StaticTokens::default();
+        let mut jwts = Vec::new();
         for (index, spec) in specs.iter().enumerate() {
             match &spec.kind {
                 CredentialKind::StaticToken(token) => tokens.push(index, token.expose()),
+                CredentialKind::Jwt(jwt) => jwts.push((index, JwtVerifier::new(jwt.clone()))),
             }
         }
-        Self { specs, tokens }
+        Self {
+            specs,
+            tokens,
+            jwts,
+        }
+    }
+
+    /// Loads every key set once, so the first request does not wait for it. A key set that
+    /// cannot be loaded is logged, not fatal: the bridge tries again when a token needs it.
+    pub async fn load_key_sets(&self) {
+        for (index, verifier) in &self.jwts {
+            let Some(jwks) = verifier.jwks() else {
+                continue;
+            };
+            let name = &self.specs[*index].name;
+            match jwks.load().await {
+                Ok(keys) => {
+                    tracing::info!(credential = %name, source = %jwks.source(), keys, "JWKS loaded")
+                }
+                Err(e) => tracing::error!(credential = %name, error = %e, "JWKS not loaded yet"),
+            }
+        }
     }
 
     /// Every configured credential, in order.
@@ -142,7 +182,55 @@ impl Credentials {
         {
             return Ok(self.caller(index));
         }
-        Err(AuthFailure::UnknownToken)
+        if self.jwts.is_empty() || !jwt::looks_like_jwt(presented) {
+            return Err(AuthFailure::UnknownToken);
+        }
+        let token = std::str::from_utf8(presented).map_err(|_| AuthFailure::UnknownToken)?;
+        let seen = jwt::peek(token).map_err(|r| AuthFailure::Jwt {
+            credential: None,
+            check: r.check,
+            reason: r.reason,
+        })?;
+        if seen.alg.eq_ignore_ascii_case("none") {
+            return Err(AuthFailure::Jwt {
+                credential: None,
+                check: JwtCheck::AlgNone,
+                reason: "unsigned tokens (alg none) are never accepted".to_owned(),
+            });
+        }
+        // The (unverified) issuer routes the token to the credentials that trust that issuer.
+        let mut first_refusal = None;
+        for (index, verifier) in &self.jwts {
+            if !seen
+                .iss
+                .as_deref()
+                .is_some_and(|i| verifier.accepts_issuer(i))
+            {
+                continue;
+            }
+            match verifier.verify(token, &seen).await {
+                Ok(()) => return Ok(self.caller(*index)),
+                Err(refusal) => {
+                    first_refusal.get_or_insert((self.specs[*index].name.clone(), refusal));
+                }
+            }
+        }
+        Err(match first_refusal {
+            Some((name, r)) => AuthFailure::Jwt {
+                credential: Some(name),
+                check: r.check,
+                reason: r.reason,
+            },
+            None => AuthFailure::Jwt {
+                credential: None,
+                check: JwtCheck::Issuer,
+                reason: if seen.iss.is_some() {
+                    "the issuer (iss) is not accepted".to_owned()
+                } else {
+                    "the token has no issuer (iss)".to_owned()
+                },
+            },
+        })
     }
 
     fn caller(&self, index: usize) -> Caller {

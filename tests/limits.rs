@@ -1,0 +1,319 @@
+//! Every request limit, as a client meets it: the exact SCIM error, never a crash, and the
+//! bridge still serving afterwards.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestApp, spawn_app_custom};
+use falcon_scim_bridge::falcon::model::routes;
+use falcon_scim_bridge::scim::auth::CredentialSpec;
+use falcon_scim_bridge::scim::limits::{Limits, RateLimit};
+use falcon_scim_bridge::secret::Secret;
+use falcon_scim_bridge::sim::{Fault, SimConfig};
+use serde_json::{Value, json};
+
+const OTHER_TOKEN: &str = "other-credential-token-0123456789abcdefghijklmnop";
+
+async fn app_with(limits: Limits) -> TestApp {
+    spawn_app_custom(
+        SimConfig::default(),
+        |_| {},
+        move |s| {
+            s.security.limits = limits;
+            s.security.credentials.push(CredentialSpec::static_token(
+                "other",
+                Secret::new(OTHER_TOKEN),
+            ));
+        },
+    )
+    .await
+}
+
+/// Status, SCIM content type and exactly the RFC 7644 §3.12 members.
+async fn scim_error(resp: reqwest::Response, status: u16, scim_type: Option<&str>) -> Value {
+    assert_eq!(resp.status().as_u16(), status);
+    assert_eq!(resp.headers()["content-type"], "application/scim+json");
+    let body: Value = resp.json().await.unwrap();
+    let mut expected = vec!["detail", "schemas", "status"];
+    if scim_type.is_some() {
+        expected.push("scimType");
+        expected.sort_unstable();
+    }
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, expected, "{body}");
+    assert_eq!(
+        body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+    );
+    assert_eq!(body["status"], status.to_string());
+    if let Some(t) = scim_type {
+        assert_eq!(body["scimType"], t, "{body}");
+    }
+    body
+}
+
+/// POSTs `chunks` chunks of `size` bytes with chunked transfer encoding over a raw socket and
+/// returns what the bridge answered.
+async fn chunked_post(app: &TestApp, path: &str, chunks: usize, size: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.bridge_addr)
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /scim/v2{path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/scim+json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.bridge_addr, app.token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..chunks {
+        let chunk = format!("{size:x}\r\n{}\r\n", "x".repeat(size));
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break; // the bridge answered and closed early
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn patch_op(ops: Vec<Value>) -> Value {
+    json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations": ops})
+}
+
+#[tokio::test]
+async fn body_patch_filter_count_and_member_limits() {
+    let app = app_with(Limits {
+        max_body_bytes: 8 * 1024,
+        max_patch_operations: 5,
+        max_filter_len: 200,
+        max_filter_depth: 4,
+        max_results: 3,
+        max_members: 4,
+        ..Limits::default()
+    })
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let user = json!({"userName": format!("limit{i}@example.com"), "name":{"givenName":"L","familyName":"M"}});
+        let created = app.expect(app.post("/Users", &user), 201).await;
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+
+    // Body size: 413, also for a body sent without Content-Length.
+    let big = json!({"userName":"big@example.com","displayName":"x".repeat(9000)});
+    let err = scim_error(app.post("/Users", &big).send().await.unwrap(), 413, None).await;
+    assert!(
+        err["detail"].as_str().unwrap().contains("8192 bytes"),
+        "{err}"
+    );
+    // Chunked, without Content-Length: the limit applies while reading.
+    let raw = chunked_post(&app, "/Users", 20, 1024).await;
+    assert!(raw.starts_with("HTTP/1.1 413"), "{raw}");
+    assert!(
+        raw.contains("urn:ietf:params:scim:api:messages:2.0:Error"),
+        "{raw}"
+    );
+
+    // PATCH operations.
+    let ops: Vec<Value> = (0..6)
+        .map(|_| json!({"op":"replace","path":"displayName","value":"x"}))
+        .collect();
+    let err = scim_error(
+        app.patch(&format!("/Users/{}", ids[0]), &patch_op(ops))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        Some("tooMany"),
+    )
+    .await;
+    assert!(
+        err["detail"].as_str().unwrap().contains("at most 5"),
+        "{err}"
+    );
+
+    // Filter length, own depth limit, and the parser's bounds beyond it.
+    let long = format!("userName eq \"{}\"", "a".repeat(200));
+    scim_error(
+        app.get("/Users")
+            .query(&[("filter", &long)])
+            .send()
+            .await
+            .unwrap(),
+        400,
+        Some("invalidFilter"),
+    )
+    .await;
+    // Redundant parentheses cost nothing; nested and/or/not do.
+    let parens = format!("{}userName pr{}", "(".repeat(10), ")".repeat(10));
+    app.expect(app.get("/Users").query(&[("filter", &parens)]), 200)
+        .await;
+    let deep = "userName pr and (title pr or (active eq true and (title pr or not (title pr))))";
+    let resp = app
+        .get("/Users")
+        .query(&[("filter", deep)])
+        .send()
+        .await
+        .unwrap();
+    scim_error(resp, 400, Some("tooMany")).await;
+    let ok = "userName pr and (active eq true or not (title pr))";
+    app.expect(app.get("/Users").query(&[("filter", ok)]), 200)
+        .await;
+
+    // count is clamped, not refused; the SPC advertises the maximum.
+    let page = app.expect(app.get("/Users?count=5000"), 200).await;
+    assert_eq!(page["itemsPerPage"], 3);
+    assert!(page["totalResults"].as_u64().unwrap() >= 5);
+    let spc = app.expect(app.get("/ServiceProviderConfig"), 200).await;
+    assert_eq!(spc["filter"]["maxResults"], 3);
+
+    // Members per request: POST, PUT and PATCH.
+    let members: Vec<Value> = ids.iter().map(|id| json!({"value": id})).collect();
+    let group = json!({"displayName":"Too Big","members": members});
+    let err = scim_error(
+        app.post("/Groups", &group).send().await.unwrap(),
+        400,
+        Some("tooMany"),
+    )
+    .await;
+    assert!(
+        err["detail"]
+            .as_str()
+            .unwrap()
+            .contains("at most 4 group members")
+    );
+    let small = app
+        .expect(
+            app.post(
+                "/Groups",
+                &json!({"displayName":"Small","members": members[..2]}),
+            ),
+            201,
+        )
+        .await;
+    let gid = small["id"].as_str().unwrap();
+    scim_error(
+        app.put(&format!("/Groups/{gid}"), &group)
+            .send()
+            .await
+            .unwrap(),
+        400,
+        Some("tooMany"),
+    )
+    .await;
+    let add_all = patch_op(vec![
+        json!({"op":"add","path":"members","value": members[..3]}),
+        json!({"op":"remove","path":"members","value": members[3..]}),
+    ]);
+    scim_error(
+        app.patch(&format!("/Groups/{gid}"), &add_all)
+            .send()
+            .await
+            .unwrap(),
+        400,
+        Some("tooMany"),
+    )
+    .await;
+    let add_some = patch_op(vec![
+        json!({"op":"add","path":"members","value": members[2..4]}),
+    ]);
+    app.expect(app.patch(&format!("/Groups/{gid}"), &add_some), 204)
+        .await;
+}
+
+#[tokio::test]
+async fn the_parser_bounds_are_too_many_not_a_crash() {
+    let app = app_with(Limits {
+        max_filter_len: 1 << 20,
+        max_filter_depth: 64,
+        ..Limits::default()
+    })
+    .await;
+    let cases = [
+        format!("{}userName pr{}", "(".repeat(100), ")".repeat(100)),
+        format!("{}userName pr{}", "not (".repeat(100), ")".repeat(100)),
+        vec!["userName pr"; 2000].join(" or "),
+        format!("emails[{}type pr{}]", "(".repeat(100), ")".repeat(100)),
+    ];
+    for filter in cases {
+        let resp = app
+            .get("/Users")
+            .query(&[("filter", &filter)])
+            .send()
+            .await
+            .unwrap();
+        scim_error(resp, 400, Some("tooMany")).await;
+    }
+    app.expect(app.get("/Users?count=1"), 200).await;
+}
+
+#[tokio::test]
+async fn a_slow_request_is_answered_504_with_a_scim_body() {
+    let app = app_with(Limits {
+        request_timeout: Duration::from_millis(700),
+        ..Limits::default()
+    })
+    .await;
+    app.sim.sim.inject_fault(
+        routes::USERS,
+        Some("POST"),
+        Fault::Delay(Duration::from_secs(3)),
+        1,
+    );
+    let user = json!({"userName":"slow@example.com","name":{"givenName":"S","familyName":"L"}});
+    let started = std::time::Instant::now();
+    let resp = app.post("/Users", &user).send().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let err = scim_error(resp, 504, None).await;
+    assert!(err["detail"].as_str().unwrap().contains("retrying is safe"));
+    // The bridge keeps serving.
+    app.expect(app.get("/Users?count=1"), 200).await;
+}
+
+#[tokio::test]
+async fn each_credential_has_its_own_rate_limit_with_retry_after() {
+    let app = app_with(Limits {
+        rate_limit: RateLimit {
+            per_minute: 60,
+            burst: 3,
+        },
+        ..Limits::default()
+    })
+    .await;
+    for _ in 0..3 {
+        app.expect(app.get("/Users?count=1"), 200).await;
+    }
+    let resp = app.get("/Users?count=1").send().await.unwrap();
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let err = scim_error(resp, 429, None).await;
+    assert!(
+        err["detail"]
+            .as_str()
+            .unwrap()
+            .contains("credential 'okta'")
+    );
+    // The other credential is not affected.
+    let other = app
+        .http
+        .get(app.url("/Users?count=1"))
+        .bearer_auth(OTHER_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+    // After Retry-After, the first credential may go on.
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    app.expect(app.get("/Users?count=1"), 200).await;
+}
