@@ -114,8 +114,15 @@ impl Idp {
         let latency = started.elapsed();
         let (status, body) = match result {
             Ok((status, body)) => (Some(status), body),
-            Err(_) => (None, Vec::new()),
+            Err(e) => {
+                tracing::warn!(%path, error = %e, "no answer from the bridge");
+                (None, Vec::new())
+            }
         };
+        if let Some(s) = status.filter(|s| *s != expect) {
+            let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+            tracing::warn!(%path, status = s, expected = expect, body = %text, "unexpected answer");
+        }
         Answer {
             sample: Sample {
                 latency,

@@ -91,7 +91,8 @@ impl BridgeProcess {
             .env("BRIDGE_LOG_FORMAT", "text")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            // The bridge logs to stdout.
+            .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true)
             .spawn()?;
@@ -161,6 +162,15 @@ impl BridgeProcess {
             self.child.start_kill()?;
             self.child.wait().await?;
         }
+        let log = std::fs::read_to_string(self.dir.join("bridge.log")).unwrap_or_default();
+        let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
+        if let Some(first) = errors.first() {
+            tracing::warn!(
+                count = errors.len(),
+                first = %first,
+                "the bridge logged errors during the scenario"
+            );
+        }
         Ok(())
     }
 
@@ -175,7 +185,9 @@ impl BridgeProcess {
 impl Drop for BridgeProcess {
     fn drop(&mut self) {
         // The child itself is killed by `kill_on_drop` if it still runs.
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if std::env::var_os("FSB_BENCH_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
