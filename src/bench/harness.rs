@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 use super::BenchError;
+use crate::falcon::{ClientConfig, FalconClient};
+use crate::secret::Secret;
 use crate::sim::{RunningSim, SimConfig, Simulator};
 
 /// E-mail domain of the users seeded into Falcon.
@@ -44,6 +46,36 @@ pub async fn start_sim(
         sim.seed_users(users, SEED_DOMAIN);
     }
     Ok(sim.spawn(([127, 0, 0, 1], 0).into()).await?)
+}
+
+/// The latency a Falcon call to `sim` really takes, seen from a client on this machine: the
+/// median of a few sequential calls (the simulator's sleep is rounded up to the timer's
+/// millisecond ticks, and loopback HTTP adds its own). Costs a few calls; reset the counters
+/// afterwards.
+pub async fn calibrate_latency(sim: &RunningSim) -> Result<Duration, BenchError> {
+    const PROBES: usize = 21;
+    let spec = sim.sim.default_client();
+    let client = FalconClient::new(ClientConfig::new(
+        sim.base_url.clone(),
+        spec.client_id,
+        Secret::new(spec.client_secret),
+    ))
+    .map_err(|e| BenchError::Unexpected(format!("calibration client: {e}")))?;
+    client
+        .authenticate()
+        .await
+        .map_err(|e| BenchError::Unexpected(format!("calibration token: {e}")))?;
+    let mut samples = Vec::with_capacity(PROBES);
+    for _ in 0..PROBES {
+        let started = Instant::now();
+        client
+            .role_ids()
+            .await
+            .map_err(|e| BenchError::Unexpected(format!("calibration call: {e}")))?;
+        samples.push(started.elapsed());
+    }
+    samples.sort_unstable();
+    Ok(samples[PROBES / 2])
 }
 
 /// The bridge under test, running as a child process.
