@@ -1,6 +1,10 @@
 //! The two processes a scenario runs against: the Falcon simulator inside the bench process,
 //! and the bridge as a child process (`<this executable> serve`), so that the bridge's peak
 //! RSS is its own and not the simulator's or the load generator's.
+//!
+//! For debugging a scenario: `FSB_BENCH_BRIDGE_LOG` sets the bridge's `RUST_LOG` (default
+//! `warn`), and with `FSB_BENCH_KEEP` set the temporary directory (store, configuration and
+//! the bridge's log) is kept.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -121,7 +125,10 @@ impl BridgeProcess {
             )
             .env("BRIDGE_CONFIG", &config)
             .env("BRIDGE_LOG_FORMAT", "text")
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("FSB_BENCH_BRIDGE_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             // The bridge logs to stdout.
             .stdout(log.try_clone()?)
