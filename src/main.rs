@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use falcon_scim_bridge::bench::{self, BenchArgs};
 use falcon_scim_bridge::config::{ServeArgs, Settings};
 use falcon_scim_bridge::demo::Demo;
 use falcon_scim_bridge::scim;
@@ -93,6 +94,9 @@ enum Command {
         #[arg(long)]
         controls: bool,
     },
+    /// Measure the bridge against the simulator: IdP scenarios, Falcon calls per SCIM operation,
+    /// latency, throughput and peak RSS, next to the targets of issue 8.
+    Bench(BenchArgs),
     /// Exit 0 when the bridge on this machine answers /healthz, 1 otherwise (Docker HEALTHCHECK).
     Healthcheck {
         #[arg(long, env = "BRIDGE_LISTEN", default_value = "0.0.0.0:8080")]
@@ -106,8 +110,19 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init();
-    match run(cli.command.unwrap_or(Command::Serve(cli.serve))).await {
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
+    if matches!(command, Command::Bench(_)) {
+        // The bench's stdout is its report; the simulator inside it logs warnings to stderr.
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
+    } else {
+        telemetry::init();
+    }
+    match run(command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("falcon-scim-bridge: {e:#}");
@@ -210,6 +225,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Healthcheck { listen, tls_cert } => {
             healthcheck(&listen, tls_cert.is_some()).await?
+        }
+        Command::Bench(args) => {
+            if args.json {
+                let report = bench::run(&args, |_| {}).await?;
+                println!("{}", report.to_json());
+            } else {
+                let machine = bench::report::Machine::this_one();
+                println!("{}", bench::report::header(&machine, &args.settings()));
+                let report = bench::run(&args, |s| println!("{}", s.render())).await?;
+                print!("{}", report.summary());
+            }
         }
     }
     Ok(())

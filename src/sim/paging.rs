@@ -65,6 +65,20 @@ impl Page {
     }
 }
 
+impl Page {
+    /// Like [`Page::cut`], borrowing the page out of a slice.
+    pub(crate) fn cut_slice<T>(self, all: &[T]) -> (&[T], Pagination) {
+        let start = self.offset.min(all.len());
+        let end = start.saturating_add(self.limit).min(all.len());
+        let pagination = Pagination {
+            offset: self.offset as u64,
+            limit: self.limit as u64,
+            total: all.len() as u64,
+        };
+        (&all[start..end], pagination)
+    }
+}
+
 /// A validated `sort` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Sort {
@@ -177,6 +191,12 @@ mod tests {
         .cut((0..5).collect::<Vec<_>>());
         assert!(items.is_empty());
         assert_eq!(p.total, 5);
+        let all: Vec<u32> = (0..5).collect();
+        let page = |offset, limit| Page { offset, limit };
+        assert_eq!(page(2, 2).cut_slice(&all).0, [2, 3]);
+        assert_eq!(page(4, 9).cut_slice(&all).0, [4]);
+        assert!(page(9, 2).cut_slice(&all).0.is_empty());
+        assert_eq!(page(9, 2).cut_slice(&all).1.total, 5);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! route modules. Every failure is a [`DirectoryError`] whose text is the message Falcon sends.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -72,6 +73,10 @@ pub(crate) struct Directory {
     grants: HashMap<String, GrantLedger>,
     /// Serial number for bulk-seeded logins.
     seeded: u64,
+    /// Per CID, the uuids of its users in `uid|asc` order: built by the first unfiltered
+    /// query after a user was created or deleted, so that paging through 100,000 users does
+    /// not walk all of them for every page.
+    uid_order: Mutex<HashMap<String, Arc<Vec<String>>>>,
 }
 
 impl Directory {
@@ -177,6 +182,7 @@ impl Directory {
     }
 
     fn insert(&mut self, user: User) {
+        self.forget_uid_order();
         self.by_uid
             .insert(user.uid.to_lowercase(), user.uuid.clone());
         self.users.insert(user.uuid.clone(), user);
@@ -249,6 +255,30 @@ impl Directory {
             .ok_or_else(|| DirectoryError::UnknownUser(uuid.to_owned()))
     }
 
+    /// The uuids of the users homed in `cid`, in `uid|asc` order (cached until a user is
+    /// created or deleted).
+    pub(crate) fn uuids_of_cid_by_uid(&self, cid: &str) -> Arc<Vec<String>> {
+        let mut cache = self.uid_order.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(cid.to_owned())
+            .or_insert_with(|| {
+                Arc::new(
+                    self.users_by_uid()
+                        .filter(|u| u.cid == cid)
+                        .map(|u| u.uuid.clone())
+                        .collect(),
+                )
+            })
+            .clone()
+    }
+
+    fn forget_uid_order(&mut self) {
+        self.uid_order
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     /// Every user in `uid|asc` order.
     pub(crate) fn users_by_uid(&self) -> impl Iterator<Item = &User> {
         self.by_uid.values().filter_map(|uuid| self.users.get(uuid))
@@ -276,6 +306,7 @@ impl Directory {
     /// Deletes the user and every grant it held; a re-created login gets a new uuid.
     pub(crate) fn delete(&mut self, uuid: &str, scope: &str) -> Result<(), DirectoryError> {
         let uid = self.visible_user(uuid, scope)?.uid.to_lowercase();
+        self.forget_uid_order();
         self.by_uid.remove(&uid);
         self.users.remove(uuid);
         self.grants.remove(uuid);

@@ -84,7 +84,9 @@ impl Store {
 
     /// Deletes the group and its memberships; returns the ids of the users who were members.
     pub async fn delete_group(&self, id: &str) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: a deferred transaction that reads then writes fails at once with
+        // SQLITE_BUSY when another connection wrote in between (busy_timeout cannot help).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let members: Vec<String> =
             sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
                 .bind(id)
@@ -116,7 +118,8 @@ impl Store {
         remove: &[String],
         remove_all_others: bool,
     ) -> Result<BTreeSet<String>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE, as in `delete_group`: concurrent group pushes must wait, not fail.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let before: BTreeSet<String> =
             sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
                 .bind(group_id)

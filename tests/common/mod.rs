@@ -1,8 +1,8 @@
 //! Shared test setup: a Falcon simulator on a random loopback port, and clients for it.
 #![allow(dead_code)]
 
-pub mod process;
 pub mod jwt;
+pub mod process;
 
 use std::time::Duration;
 

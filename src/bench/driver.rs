@@ -1,0 +1,219 @@
+//! The load generator: an IdP's side of SCIM over HTTP/1.1 keep-alive, timing every request
+//! and tallying what came back (latencies, 429s, unexpected answers).
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, stream};
+use reqwest::Method;
+use serde_json::Value;
+
+use super::BenchError;
+
+/// One request as the IdP saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub latency: Duration,
+    /// `None` when no answer came (transport error).
+    pub status: Option<u16>,
+    /// The status was the one expected.
+    pub expected: bool,
+}
+
+/// A SCIM answer: its sample and its body.
+#[derive(Debug)]
+pub struct Answer {
+    pub sample: Sample,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as JSON (`Null` when it is empty or not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// The samples of a phase.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    pub latencies: Vec<Duration>,
+    pub idp_429s: u64,
+    pub errors: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, sample: Sample) {
+        self.latencies.push(sample.latency);
+        if sample.status == Some(429) {
+            self.idp_429s += 1;
+        } else if !sample.expected {
+            self.errors += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: Tally) {
+        self.latencies.extend(other.latencies);
+        self.idp_429s += other.idp_429s;
+        self.errors += other.errors;
+    }
+
+    pub fn ops(&self) -> u64 {
+        self.latencies.len() as u64
+    }
+}
+
+/// A SCIM client with the bridge's bearer token.
+#[derive(Clone)]
+pub struct Idp {
+    http: reqwest::Client,
+    /// `http://127.0.0.1:PORT/scim/v2`
+    base: String,
+    token: String,
+}
+
+impl Idp {
+    pub fn new(root: &str, token: &str, connections: usize) -> Result<Self, BenchError> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(connections.max(1))
+            .timeout(Duration::from_secs(120))
+            .build()?;
+        Ok(Self {
+            http,
+            base: format!("{root}{}", crate::server::SCIM_PREFIX),
+            token: token.to_owned(),
+        })
+    }
+
+    /// Sends one request and reads the whole answer; never fails (a transport error is a
+    /// sample without status).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        expect: u16,
+    ) -> Answer {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req
+                .header("content-type", "application/scim+json")
+                .body(body.to_string());
+        }
+        let started = Instant::now();
+        let result = async {
+            let resp = req.send().await?;
+            let status = resp.status().as_u16();
+            let bytes = resp.bytes().await?;
+            Ok::<_, reqwest::Error>((status, bytes.to_vec()))
+        }
+        .await;
+        let latency = started.elapsed();
+        let (status, body) = match result {
+            Ok((status, body)) => (Some(status), body),
+            Err(e) => {
+                tracing::warn!(%path, error = %e, "no answer from the bridge");
+                (None, Vec::new())
+            }
+        };
+        if let Some(s) = status.filter(|s| *s != expect) {
+            let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+            tracing::warn!(%path, status = s, expected = expect, body = %text, "unexpected answer");
+        }
+        Answer {
+            sample: Sample {
+                latency,
+                status,
+                expected: status == Some(expect),
+            },
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, expect: u16) -> Answer {
+        self.call(Method::GET, path, None, expect).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, expect: u16) -> Answer {
+        self.call(Method::POST, path, Some(body), expect).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, expect: u16) -> Answer {
+        self.call(Method::PATCH, path, Some(body), expect).await
+    }
+}
+
+/// Runs `op` for every item with at most `concurrency` at once; each op returns its samples
+/// and a result. Returns the tally, the results (in completion order) and the wall time.
+pub async fn run_concurrently<I, F, Fut, R>(
+    items: I,
+    concurrency: usize,
+    op: F,
+) -> (Tally, Vec<R>, Duration)
+where
+    I: IntoIterator,
+    F: Fn(I::Item) -> Fut,
+    Fut: Future<Output = (Vec<Sample>, R)>,
+{
+    let started = Instant::now();
+    let outcomes: Vec<(Vec<Sample>, R)> = stream::iter(items)
+        .map(op)
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let wall = started.elapsed();
+    let mut tally = Tally::default();
+    let mut results = Vec::with_capacity(outcomes.len());
+    for (samples, result) in outcomes {
+        for s in samples {
+            tally.add(s);
+        }
+        results.push(result);
+    }
+    (tally, results, wall)
+}
+
+/// SCIM's string quoting for a filter value.
+pub fn quoted(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `/Users?filter=userName eq "<name>"`, URL-encoded.
+pub fn user_name_filter(user_name: &str) -> String {
+    let filter = format!("userName eq {}", quoted(user_name));
+    format!(
+        "/Users?{}",
+        serde_urlencoded::to_string([("filter", filter)]).unwrap_or_default()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tallies_count_429s_apart_from_errors() {
+        let mut t = Tally::default();
+        let s = |status, expected| Sample {
+            latency: Duration::from_millis(1),
+            status,
+            expected,
+        };
+        t.add(s(Some(201), true));
+        t.add(s(Some(429), false));
+        t.add(s(Some(500), false));
+        t.add(s(None, false));
+        assert_eq!((t.ops(), t.idp_429s, t.errors), (4, 1, 2));
+    }
+
+    #[test]
+    fn filters_are_quoted_and_encoded() {
+        assert_eq!(
+            user_name_filter("a.b@x.com"),
+            "/Users?filter=userName+eq+%22a.b%40x.com%22"
+        );
+    }
+}

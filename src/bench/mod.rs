@@ -1,0 +1,135 @@
+//! `falcon-scim-bridge bench`: the bridge's speed and its Falcon call economy, measured.
+//!
+//! Each scenario starts the Falcon simulator in this process (with the chosen latency and
+//! rate limit) and the bridge as a child process of this executable, drives SCIM requests as
+//! Okta or Entra would, and reports SCIM throughput and latency, the Falcon calls spent (from
+//! the simulator's counters), 429s seen by the IdP and the bridge's peak RSS, with the targets
+//! of issue 8 next to the measured values. `measure.rs` computes, `driver.rs` sends,
+//! `harness.rs` starts and stops the processes, `scenarios.rs` holds the scenarios and
+//! `report.rs` renders tables and JSON.
+
+pub mod driver;
+pub mod harness;
+pub mod measure;
+pub mod report;
+pub mod scenarios;
+
+use std::time::Duration;
+
+use report::{BenchReport, Machine, RunSettings, ScenarioReport};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("the bridge under test: {0}")]
+    Bridge(String),
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+/// The bench's options; every size can be shrunk for a quick run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Run only this scenario (repeatable): 1 Okta push, 2 import, 3 Entra PATCHes,
+    /// 4 look-ups, 5 start-up. Default: all.
+    #[arg(long = "scenario", value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub scenarios: Vec<u8>,
+    /// Latency the simulator adds to every Falcon user-management call, in milliseconds.
+    #[arg(long, default_value_t = 30)]
+    pub latency_ms: u64,
+    /// Falcon calls per minute before the simulator answers 429.
+    #[arg(long, default_value_t = 6000)]
+    pub rate_limit: u32,
+    /// Users pushed in scenario 1 (and Falcon users looked up in scenario 4).
+    #[arg(long, default_value_t = 1000)]
+    pub users: usize,
+    /// Groups pushed in scenarios 1 and 4 (at most 5).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub groups: u8,
+    /// Members of each pushed group.
+    #[arg(long, default_value_t = 200)]
+    pub group_size: usize,
+    /// IdP concurrency of scenario 1.
+    #[arg(long, default_value_t = 10)]
+    pub concurrency: usize,
+    /// PATCHes of scenario 3 (half name changes, a quarter deactivations, a quarter
+    /// reactivations).
+    #[arg(long, default_value_t = 1000)]
+    pub patches: usize,
+    /// IdP concurrency of scenario 3.
+    #[arg(long, default_value_t = 20)]
+    pub patch_concurrency: usize,
+    /// Falcon user counts scenario 2 imports, comma-separated.
+    #[arg(long, default_value = "10000,100000", value_delimiter = ',')]
+    pub import_users: Vec<usize>,
+    /// IdP concurrency of scenario 4.
+    #[arg(long, default_value_t = 32)]
+    pub lookup_concurrency: usize,
+    /// How long scenario 4 runs, in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Falcon users present when the bridge starts in scenario 5.
+    #[arg(long, default_value_t = 100_000)]
+    pub startup_users: usize,
+    /// Print the report as JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl BenchArgs {
+    pub fn latency(&self) -> Duration {
+        Duration::from_millis(self.latency_ms)
+    }
+
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.duration.max(0.1))
+    }
+
+    pub fn settings(&self) -> RunSettings {
+        RunSettings {
+            falcon_latency_ms: self.latency_ms,
+            falcon_rate_limit_per_minute: self.rate_limit,
+        }
+    }
+
+    fn runs(&self, scenario: u8) -> bool {
+        self.scenarios.is_empty() || self.scenarios.contains(&scenario)
+    }
+}
+
+/// Runs the chosen scenarios in order, handing each report to `on_report` as it is done.
+pub async fn run(
+    args: &BenchArgs,
+    mut on_report: impl FnMut(&ScenarioReport),
+) -> Result<BenchReport, BenchError> {
+    let mut scenarios = Vec::new();
+    let mut done = |r: ScenarioReport| {
+        on_report(&r);
+        scenarios.push(r);
+    };
+    if args.runs(1) {
+        done(scenarios::okta_push(args).await?);
+    }
+    if args.runs(2) {
+        for &users in &args.import_users {
+            done(scenarios::import(args, users).await?);
+        }
+    }
+    if args.runs(3) {
+        done(scenarios::entra_incremental(args).await?);
+    }
+    if args.runs(4) {
+        done(scenarios::lookups(args).await?);
+    }
+    if args.runs(5) {
+        done(scenarios::startup(args).await?);
+    }
+    Ok(BenchReport {
+        machine: Machine::this_one(),
+        settings: args.settings(),
+        scenarios,
+    })
+}
