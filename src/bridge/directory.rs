@@ -128,6 +128,19 @@ impl Directory {
                 .collect();
             return page(hit, skip, req.count);
         }
+        if req.filter.is_none() && req.sort.is_none() {
+            // An import's page: walk to it in id order, without listing all 100,000 users.
+            return Page {
+                total: self.by_id.len(),
+                items: self
+                    .by_id
+                    .values()
+                    .skip(skip)
+                    .take(req.count)
+                    .map(|e| e.resource.clone())
+                    .collect(),
+            };
+        }
         let mut matches: Vec<&UserResource> = self
             .by_id
             .values()
@@ -151,5 +164,54 @@ fn page(matches: Vec<&UserResource>, skip: usize, count: usize) -> Page<UserReso
             .take(count)
             .cloned()
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::query::UserFilter;
+
+    fn directory(n: usize) -> Directory {
+        let mut dir = Directory::default();
+        dir.apply_falcon_snapshot(
+            (0..n)
+                .map(|i| FalconUser {
+                    uuid: format!("{:08}-0000-4000-8000-000000000000", (i * 7919) % 1000),
+                    uid: format!("user{i}@example.com"),
+                    cid: "cid".into(),
+                    first_name: "A".into(),
+                    last_name: format!("B{i}"),
+                    ..Default::default()
+                })
+                .collect(),
+        );
+        dir
+    }
+
+    #[test]
+    fn unfiltered_pages_are_cut_from_id_order() {
+        let dir = directory(250);
+        // `active eq true` matches everyone, so it takes the general path: same pages.
+        let everyone = UserFilter::parse("active eq true").unwrap();
+        for start_index in [1, 2, 100, 201, 250, 251, 400] {
+            let plain = dir.query(&ListRequest {
+                start_index,
+                count: 100,
+                ..Default::default()
+            });
+            let general = dir.query(&ListRequest {
+                filter: Some(everyone.clone()),
+                start_index,
+                count: 100,
+                ..Default::default()
+            });
+            assert_eq!(plain.total, 250);
+            assert_eq!(general.total, 250);
+            let ids = |p: &Page<UserResource>| -> Vec<String> {
+                p.items.iter().map(|u| u.id.clone()).collect()
+            };
+            assert_eq!(ids(&plain), ids(&general), "startIndex {start_index}");
+        }
     }
 }
