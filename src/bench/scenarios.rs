@@ -36,7 +36,7 @@ impl Env {
         connections: usize,
     ) -> Result<Self, BenchError> {
         let sim = start_sim(args.latency(), args.rate_limit, seeded).await?;
-        let mut bridge = BridgeProcess::spawn(&sim)?;
+        let mut bridge = BridgeProcess::spawn(&sim, &args.bridge_exe()?)?;
         bridge.wait_ready().await?;
         let idp = Idp::new(&bridge.root, &bridge.token, connections)?;
         Ok(Self { sim, bridge, idp })
@@ -565,7 +565,7 @@ pub async fn startup(args: &BenchArgs) -> Result<ScenarioReport, BenchError> {
     let users = args.startup_users;
     let sim = start_sim(args.latency(), args.rate_limit, users).await?;
     FalconCalls::start(&sim.sim);
-    let mut bridge = BridgeProcess::spawn(&sim)?;
+    let mut bridge = BridgeProcess::spawn(&sim, &args.bridge_exe()?)?;
     let ready = bridge.wait_ready().await?;
     let falcon = FalconCalls::read(&sim.sim);
     let rss = bridge.peak_rss();
