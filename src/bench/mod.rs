@@ -77,6 +77,9 @@ pub struct BenchArgs {
     /// Print the report as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// The bridge executable to start (default: this one; tests point it at the built binary).
+    #[arg(long, hide = true)]
+    pub bridge_exe: Option<std::path::PathBuf>,
 }
 
 impl BenchArgs {
@@ -86,6 +89,14 @@ impl BenchArgs {
 
     pub fn duration(&self) -> Duration {
         Duration::from_secs_f64(self.duration.max(0.1))
+    }
+
+    /// The executable started as the bridge.
+    pub fn bridge_exe(&self) -> Result<std::path::PathBuf, BenchError> {
+        match &self.bridge_exe {
+            Some(path) => Ok(path.clone()),
+            None => Ok(std::env::current_exe()?),
+        }
     }
 
     pub fn settings(&self) -> RunSettings {

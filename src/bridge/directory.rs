@@ -5,6 +5,8 @@
 //! requests a second, and Falcon allows 6,000 calls a minute for the whole customer.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use super::mapping::{self, FalconLink};
@@ -27,7 +29,14 @@ pub struct Directory {
     by_id: BTreeMap<String, Entry>,
     by_name: HashMap<String, String>,
     refreshed_at: Option<SystemTime>,
+    /// Where recent pages ended: 0-based index -> the id at that index, so that an import's
+    /// next page is a range look-up instead of a walk from the first entry (5 ms at 100,000
+    /// users). Cleared whenever an id comes or goes, since indices then shift.
+    cursors: Mutex<HashMap<usize, String>>,
 }
+
+/// Page ends remembered at most (a few IdPs importing at once).
+const MAX_CURSORS: usize = 64;
 
 impl Directory {
     pub fn get(&self, id: &str) -> Option<&Entry> {
@@ -56,6 +65,8 @@ impl Directory {
         if let Some(old) = self.by_id.get(&entry.resource.id) {
             let old_name = old.resource.write.user_name.to_lowercase();
             self.by_name.remove(&old_name);
+        } else {
+            self.forget_cursors();
         }
         self.by_name.insert(
             entry.resource.write.user_name.to_lowercase(),
@@ -73,6 +84,7 @@ impl Directory {
 
     pub fn remove(&mut self, id: &str) -> Option<Entry> {
         let entry = self.by_id.remove(id)?;
+        self.forget_cursors();
         let name = entry.resource.write.user_name.to_lowercase();
         if self.by_name.get(&name).is_some_and(|owner| owner == id) {
             self.by_name.remove(&name);
@@ -128,6 +140,9 @@ impl Directory {
                 .collect();
             return page(hit, skip, req.count);
         }
+        if req.filter.is_none() && req.sort.is_none() {
+            return self.plain_page(skip, req.count);
+        }
         let mut matches: Vec<&UserResource> = self
             .by_id
             .values()
@@ -142,6 +157,46 @@ impl Directory {
     }
 }
 
+impl Directory {
+    /// A page of everyone in id order: an import's page.
+    fn plain_page(&self, skip: usize, count: usize) -> Page<UserResource> {
+        let mut cursors = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
+        let entries: Box<dyn Iterator<Item = (&String, &Entry)>> = match cursors.get(&skip) {
+            Some(id) => Box::new(
+                self.by_id
+                    .range::<str, _>((Bound::Included(id.as_str()), Bound::Unbounded)),
+            ),
+            None => Box::new(self.by_id.iter().skip(skip)),
+        };
+        let mut items = Vec::with_capacity(count.min(self.by_id.len()));
+        let mut next = None;
+        for (id, entry) in entries.take(count.saturating_add(1)) {
+            if items.len() == count {
+                next = Some(id.clone());
+            } else {
+                items.push(entry.resource.clone());
+            }
+        }
+        if let Some(next) = next {
+            if cursors.len() >= MAX_CURSORS {
+                cursors.clear();
+            }
+            cursors.insert(skip + count, next);
+        }
+        Page {
+            total: self.by_id.len(),
+            items,
+        }
+    }
+
+    fn forget_cursors(&mut self) {
+        self.cursors
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
 fn page(matches: Vec<&UserResource>, skip: usize, count: usize) -> Page<UserResource> {
     Page {
         total: matches.len(),
@@ -151,5 +206,93 @@ fn page(matches: Vec<&UserResource>, skip: usize, count: usize) -> Page<UserReso
             .take(count)
             .cloned()
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::query::UserFilter;
+
+    fn directory(n: usize) -> Directory {
+        let mut dir = Directory::default();
+        dir.apply_falcon_snapshot(
+            (0..n)
+                .map(|i| FalconUser {
+                    uuid: format!("{:08}-0000-4000-8000-000000000000", (i * 7919) % 1000),
+                    uid: format!("user{i}@example.com"),
+                    cid: "cid".into(),
+                    first_name: "A".into(),
+                    last_name: format!("B{i}"),
+                    ..Default::default()
+                })
+                .collect(),
+        );
+        dir
+    }
+
+    #[test]
+    fn unfiltered_pages_are_cut_from_id_order() {
+        let dir = directory(250);
+        // `active eq true` matches everyone, so it takes the general path: same pages.
+        let everyone = UserFilter::parse("active eq true").unwrap();
+        for start_index in [1, 2, 100, 201, 250, 251, 400] {
+            let plain = dir.query(&ListRequest {
+                start_index,
+                count: 100,
+                ..Default::default()
+            });
+            let general = dir.query(&ListRequest {
+                filter: Some(everyone.clone()),
+                start_index,
+                count: 100,
+                ..Default::default()
+            });
+            assert_eq!(plain.total, 250);
+            assert_eq!(general.total, 250);
+            let ids = |p: &Page<UserResource>| -> Vec<String> {
+                p.items.iter().map(|u| u.id.clone()).collect()
+            };
+            assert_eq!(ids(&plain), ids(&general), "startIndex {start_index}");
+        }
+    }
+
+    #[test]
+    fn an_import_pages_from_remembered_cursors_and_stays_right_after_changes() {
+        let mut dir = directory(250);
+        let everyone = UserFilter::parse("active eq true").unwrap();
+        let ids = |dir: &Directory, start_index: usize, filter: Option<UserFilter>| {
+            dir.query(&ListRequest {
+                filter,
+                start_index,
+                count: 30,
+                ..Default::default()
+            })
+            .items
+            .into_iter()
+            .map(|u| u.id)
+            .collect::<Vec<_>>()
+        };
+        let import = |dir: &Directory| {
+            let mut all = Vec::new();
+            for start in (1..=260).step_by(30) {
+                let page = ids(dir, start, None);
+                assert_eq!(page, ids(dir, start, Some(everyone.clone())), "{start}");
+                all.extend(page);
+            }
+            all
+        };
+        let first = import(&dir);
+        assert_eq!(first.len(), 250);
+        assert_eq!(import(&dir), first, "the same pages from the cursors");
+        // A user with the smallest id arrives: every later index shifts by one.
+        let mut newcomer = dir.get(&first[0]).unwrap().clone();
+        newcomer.resource.id = "0".into();
+        newcomer.resource.write.user_name = "newcomer@example.com".into();
+        dir.upsert(newcomer);
+        let second = import(&dir);
+        assert_eq!(second.len(), 251);
+        assert_eq!(second[0], "0");
+        assert_eq!(second[1..], first[..]);
     }
 }
