@@ -126,6 +126,9 @@ impl BridgeProcess {
             // The deletion guard (issue 5) would rightly stop scenario 3's 250 deactivations
             // an hour; the bench measures the bridge, not the guard. Ignored where it is absent.
             .env("BRIDGE_MAX_DELETIONS_PER_HOUR", "1000000")
+            // Likewise the inbound per-credential rate limit (issue 7): scenario 4 measures
+            // throughput far above what one IdP credential may send.
+            .env("BRIDGE_RATE_LIMIT_PER_MINUTE", "0")
             .env("BRIDGE_LOG_FORMAT", "text")
             .env(
                 "RUST_LOG",
