@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target in fuzz/ for a bounded time (FUZZ_SECONDS each, default 60).
+# Builds are release with debug assertions and overflow checks (cargo-fuzz's default).
 # Needs a nightly toolchain; installs cargo-fuzz from crates.io when it is missing. Without a
 # nightly toolchain it says so and exits 0: the corpus test in `cargo test` still runs.
 # A crash fails the run and leaves its input under fuzz/artifacts/TARGET/; fix the bug, then
@@ -24,7 +25,7 @@ fi
 cargo +nightly --version
 cargo fuzz --version
 
-if ! cargo +nightly fuzz build --release; then
+if ! cargo +nightly fuzz build; then
   echo "fuzz: SKIPPED: the fuzz targets did not build with this nightly toolchain (see above)"
   exit 0
 fi
@@ -34,7 +35,7 @@ for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"
   echo "--- fuzz $target (${seconds} s)"
   # -rss_limit_mb bounds memory per input; -timeout flags an input that takes over 10 s.
-  if ! cargo +nightly fuzz run --release "$target" "corpus/$target" -- \
+  if ! cargo +nightly fuzz run "$target" "corpus/$target" -- \
       -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
       2>"artifacts-$target.log"; then
     tail -n 40 "artifacts-$target.log"
