@@ -4,14 +4,27 @@
 
 mod common;
 
+use common::jwt::{self as kit, AUDIENCE, HS_SECRET, ISSUER, JwksServer};
 use std::time::{Duration, Instant};
 
-use common::process::{BIN, free_port, output_of, serve, signal, wait_healthy};
+use common::process::{BIN, drain, finish, free_port, output_of, serve, signal, wait_healthy};
 use common::{TEST_TOKEN, spawn_app, spawn_app_custom, spawn_sim};
 use falcon_scim_bridge::falcon::model::routes;
+use falcon_scim_bridge::sim::RunningSim;
 use falcon_scim_bridge::sim::{ApiClientSpec, Fault, Scopes, SimConfig};
 use serde_json::json;
-use tokio::process::Command;
+use tokio::process::{Child, Command};
+
+/// `serve` against `sim` with `RUST_LOG=rust_log` and more environment variables.
+fn serve_with(sim: &RunningSim, port: u16, rust_log: &str, env: &[(&str, String)]) -> Child {
+    let mut env = env.to_vec();
+    env.push(("RUST_LOG", rust_log.to_owned()));
+    serve(sim, port, &env)
+}
+
+fn sigterm(child: &Child) {
+    signal(child, "-TERM");
+}
 
 #[tokio::test]
 async fn healthcheck_subcommand_follows_the_bridge() {
@@ -261,4 +274,186 @@ async fn no_secret_reaches_the_log_even_at_debug_level() {
             &secret[..6]
         );
     }
+}
+
+#[tokio::test]
+async fn jwt_refusals_name_the_check_and_no_token_or_secret_reaches_the_log() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let jwks = JwksServer::start(vec![kit::jwk(
+        &kit::rsa_key(1),
+        jsonwebtoken::Algorithm::RS256,
+        "k1",
+    )])
+    .await;
+    let dir = std::env::temp_dir().join(format!("fsb-prod-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let okta_token = "okta-static-token-from-a-variable-0123456789abcdef";
+    let config = dir.join("bridge.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[credentials]]\nname = \"okta-static\"\ntoken_env = \"OKTA_SCIM_TOKEN\"\n\
+             [[credentials]]\nname = \"okta-hs\"\n[credentials.jwt]\nissuer = \"https://okta.example/oauth2/aus1\"\n\
+             audience = \"{AUDIENCE}\"\nalgorithms = [\"HS256\"]\nsecret_env = \"JWT_HS_SECRET\"\n\
+             [[credentials]]\nname = \"entra\"\n[credentials.jwt]\nissuer = \"{ISSUER}\"\naudience = \"{AUDIENCE}\"\n\
+             algorithms = [\"RS256\"]\njwks_url = \"{}\"\n",
+            jwks.url
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut child = serve_with(
+        &sim,
+        port,
+        "debug",
+        &[
+            ("BRIDGE_CONFIG", config.display().to_string()),
+            ("OKTA_SCIM_TOKEN", okta_token.to_owned()),
+            ("JWT_HS_SECRET", HS_SECRET.to_owned()),
+        ],
+    );
+    let output = drain(&mut child);
+    wait_healthy(port).await;
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}/scim/v2");
+
+    let mut hs_claims = kit::claims();
+    hs_claims["iss"] = json!("https://okta.example/oauth2/aus1");
+    let hs_token = kit::sign(
+        jsonwebtoken::Algorithm::HS256,
+        None,
+        &hs_claims,
+        &jsonwebtoken::EncodingKey::from_secret(HS_SECRET.as_bytes()),
+    );
+    let rs_token = kit::rs256("k1", &kit::claims());
+    // A full Okta sequence with each kind of credential.
+    for (n, token) in [okta_token.to_owned(), hs_token.clone(), rs_token.clone()]
+        .iter()
+        .enumerate()
+    {
+        let send = |method: reqwest::Method, path: String, body: Option<serde_json::Value>| {
+            let mut req = http
+                .request(method, format!("{base}{path}"))
+                .bearer_auth(token);
+            if let Some(body) = body {
+                req = req.body(body.to_string());
+            }
+            req.send()
+        };
+        let user_name = format!("jwt.keeper{n}@example.com");
+        let resp = send(
+            reqwest::Method::GET,
+            format!("/Users?filter=userName%20eq%20%22{user_name}%22&startIndex=1&count=100"),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            resp.status(),
+            200,
+            "credential {n}: {}",
+            resp.text().await.unwrap()
+        );
+        let created: serde_json::Value = send(
+            reqwest::Method::POST,
+            "/Users".into(),
+            Some(json!({"userName": user_name, "name":{"givenName":"J","familyName":"K"},"active":true})),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let id = created["id"].as_str().expect("created").to_owned();
+        for active in [false, true] {
+            let resp = send(
+                reqwest::Method::PATCH,
+                format!("/Users/{id}"),
+                Some(
+                    json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations":[{"op":"replace","value":{"active":active}}]}),
+                ),
+            )
+            .await
+            .unwrap();
+            assert!(resp.status().is_success());
+        }
+        let resp = send(
+            reqwest::Method::POST,
+            "/Groups".into(),
+            Some(json!({"displayName": format!("Group {n}"),"members":[{"value":id}]})),
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+
+    // Refused tokens, each with the check the log must name.
+    let now = kit::now();
+    let mut expired = kit::claims();
+    expired["exp"] = json!(now - 3600);
+    let mut wrong_aud = kit::claims();
+    wrong_aud["aud"] = json!("api://someone-else");
+    let confused = kit::sign(
+        jsonwebtoken::Algorithm::HS256,
+        Some("k1"),
+        &kit::claims(),
+        &jsonwebtoken::EncodingKey::from_secret(&kit::fixture("rsa-1.pub.pem")),
+    );
+    let refused = [
+        (kit::unsigned(&kit::claims()), "alg-none check failed"),
+        (kit::rs256("k1", &expired), "exp check failed"),
+        (kit::rs256("k1", &wrong_aud), "audience check failed"),
+        (confused, "algorithm check failed"),
+        (
+            kit::sign(
+                jsonwebtoken::Algorithm::RS256,
+                Some("k1"),
+                &kit::claims(),
+                &kit::rsa_key(2),
+            ),
+            "signature check failed",
+        ),
+    ];
+    for (token, _) in &refused {
+        let resp = http
+            .get(format!("{base}/Users"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401);
+    }
+
+    sigterm(&child);
+    let (status, log) = finish(child, output).await;
+    assert!(status.success(), "{log}");
+    assert!(log.contains("\"level\":\"DEBUG\""), "debug logging was on");
+    for (_, check) in &refused {
+        assert!(
+            log.contains(check),
+            "the log names the failed check: {check}"
+        );
+    }
+    assert!(
+        log.contains("okta-hs") && log.contains("entra"),
+        "credential names are logged"
+    );
+    let mut secrets = vec![okta_token.to_owned(), HS_SECRET.to_owned()];
+    for token in [&hs_token, &rs_token]
+        .into_iter()
+        .chain(refused.iter().map(|(t, _)| t))
+    {
+        secrets.push(token.clone());
+        // No part of a token either: header, payload or signature.
+        secrets.extend(token.split('.').filter(|p| p.len() > 16).map(str::to_owned));
+    }
+    for secret in secrets {
+        assert!(
+            !log.contains(&secret),
+            "a secret or token leaked into the log: {}…",
+            &secret[..8]
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -50,7 +50,7 @@ async fn service_provider_config<B: Send + Sync>(State(st): St<B>, headers: Head
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
-            "description": "Authentication with a bearer token configured in SCIM_BEARER_TOKENS",
+            "description": "Authorization: Bearer with a static token or a JWT of a configured credential",
             "primary": true,
         }],
         "meta": {

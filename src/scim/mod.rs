@@ -13,6 +13,7 @@ mod discovery;
 pub mod error;
 pub mod group;
 mod groups;
+pub mod harness;
 pub mod limits;
 pub mod patch;
 pub mod query;

@@ -106,6 +106,8 @@ pub async fn limit(
     match limiter.check(&caller.name, Instant::now()) {
         Decision::Allow => next.run(request).await,
         Decision::Refuse(wait) => {
+            metrics::counter!(crate::telemetry::metrics::RATE_LIMITED, "credential" => caller.name.clone())
+                .increment(1);
             let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
             ScimError::rate_limited(
                 format!(

@@ -35,6 +35,11 @@ pub const DIRECTORY_USERS: &str = "bridge_directory_users";
 pub const DIRECTORY_REFRESHED: &str = "bridge_directory_refreshed_timestamp_seconds";
 /// Drift found by the last reconciliation, by `kind`.
 pub const DRIFT: &str = "bridge_drift";
+/// SCIM requests refused by authentication or scope, by `reason` (`missing`, `unknown-token`,
+/// `read-only`, or the JWT check that failed).
+pub const AUTH_REFUSALS: &str = "scim_auth_refusals_total";
+/// SCIM requests refused by the per-credential rate limit, by `credential` (its name).
+pub const RATE_LIMITED: &str = "scim_rate_limited_total";
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,

@@ -91,3 +91,27 @@ pub async fn outputs_of(mut child: Child) -> (std::process::ExitStatus, String, 
     );
     (status.unwrap(), out, err)
 }
+
+/// Starts reading the child's output at once: a chatty child (debug logging) would otherwise
+/// block on a full pipe. Finish with [`finish`].
+pub fn drain(child: &mut Child) -> tokio::task::JoinHandle<String> {
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    tokio::spawn(async move {
+        let mut out = String::new();
+        let mut err = String::new();
+        let _ = tokio::join!(
+            stdout.read_to_string(&mut out),
+            stderr.read_to_string(&mut err)
+        );
+        out + &err
+    })
+}
+
+pub async fn finish(
+    mut child: Child,
+    output: tokio::task::JoinHandle<String>,
+) -> (std::process::ExitStatus, String) {
+    let status = child.wait().await.unwrap();
+    (status, output.await.unwrap())
+}

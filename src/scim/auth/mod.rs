@@ -109,6 +109,15 @@ pub enum AuthFailure {
 }
 
 impl AuthFailure {
+    /// A short, bounded label for the metric.
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::UnknownToken => "unknown-token",
+            Self::Jwt { check, .. } => check.as_str(),
+        }
+    }
+
     /// What the client is told (the IdP shows it to its admin).
     fn detail(&self) -> String {
         match self {
@@ -272,6 +281,8 @@ pub async fn require_bearer(
                 }
                 _ => tracing::warn!(reason = %failure, "SCIM request refused: not authenticated"),
             }
+            metrics::counter!(crate::telemetry::metrics::AUTH_REFUSALS, "reason" => failure.reason())
+                .increment(1);
             return ScimError::unauthorized(failure.detail()).into_response();
         }
     };
@@ -282,6 +293,8 @@ pub async fn require_bearer(
             method = %request.method(),
             "SCIM request refused: the credential is read-only"
         );
+        metrics::counter!(crate::telemetry::metrics::AUTH_REFUSALS, "reason" => "read-only")
+            .increment(1);
         return ScimError::forbidden(format!(
             "the credential '{}' is read-only; {} is not allowed with it",
             caller.name,
