@@ -2,9 +2,9 @@
 //! and the bridge as a child process (`<this executable> serve`), so that the bridge's peak
 //! RSS is its own and not the simulator's or the load generator's.
 //!
-//! For debugging a scenario: `FSB_BENCH_BRIDGE_LOG` sets the bridge's `RUST_LOG` (default
-//! `warn`), and with `FSB_BENCH_KEEP` set the temporary directory (store, configuration and
-//! the bridge's log) is kept.
+//! The bridge logs as deployed (JSON at `info`). For debugging a scenario:
+//! `FSB_BENCH_BRIDGE_LOG` sets its `RUST_LOG`, and with `FSB_BENCH_KEEP` set the temporary
+//! directory (store, configuration and the bridge's log) is kept.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -129,13 +129,12 @@ impl BridgeProcess {
             // Likewise the inbound per-credential rate limit (issue 7): scenario 4 measures
             // throughput far above what one IdP credential may send.
             .env("BRIDGE_RATE_LIMIT_PER_MINUTE", "0")
-            .env("BRIDGE_LOG_FORMAT", "text")
+            // Logged as deployed (JSON at the default level): logging is part of the cost.
             .env(
                 "RUST_LOG",
-                std::env::var("FSB_BENCH_BRIDGE_LOG").unwrap_or_else(|_| "warn".into()),
+                std::env::var("FSB_BENCH_BRIDGE_LOG").unwrap_or_else(|_| "info".into()),
             )
             .stdin(Stdio::null())
-            // The bridge logs to stdout.
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true)

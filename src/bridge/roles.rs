@@ -15,8 +15,10 @@ use super::error::BridgeError;
 use super::writes::Subject;
 use super::{Bridge, Target};
 
-/// Users synced at once after a group change (a 200-member push is 200 independent grants).
-const SYNC_PARALLELISM: usize = 8;
+/// Users synced at once after a group change. A 200-member push is 200 independent grants and
+/// Okta gives the request 60 s, so they all go together; the Falcon client's own cap on calls
+/// in flight (and its pacing when Falcon's rate limit runs low) is what holds them back.
+const SYNC_PARALLELISM: usize = 256;
 
 impl<T: Target> Bridge<T> {
     /// Syncs each of `user_ids` under its own lock.
@@ -47,8 +49,7 @@ impl<T: Target> Bridge<T> {
         let Some(link) = entry.link.filter(|_| entry.resource.write.active) else {
             return Ok(());
         };
-        let desired = self.store.desired_roles(user_id).await?;
-        let mut applied = self.store.applied_roles(user_id).await?;
+        let (desired, mut applied) = self.store.roles_of(user_id).await?;
         let grant: Vec<String> = desired.difference(&applied).cloned().collect();
         let revoke: Vec<String> = applied.difference(&desired).cloned().collect();
         let name = &entry.resource.write.user_name;

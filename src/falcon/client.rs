@@ -48,7 +48,9 @@ pub struct ClientConfig {
     /// Retries of an idempotent call after a 5xx or a transport error.
     pub max_retries: u32,
     pub retry_base_delay: Duration,
-    /// Most Falcon calls in flight at once, across all callers.
+    /// Most Falcon calls in flight at once, across all callers. Falcon limits calls per minute,
+    /// not concurrency; this only keeps a burst (a large group push) from opening sockets
+    /// without end.
     pub max_concurrency: usize,
     pub request_timeout: Duration,
     /// Refresh the token this long before it expires.
@@ -66,7 +68,7 @@ impl ClientConfig {
             max_rate_limit_wait: Duration::from_secs(30),
             max_retries: 3,
             retry_base_delay: Duration::from_millis(250),
-            max_concurrency: 32,
+            max_concurrency: 256,
             request_timeout: Duration::from_secs(30),
             token_refresh_margin: Duration::from_secs(120),
         }

@@ -5,9 +5,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Executor, Row, Sqlite};
 
+use super::batch::Write;
 use super::{Store, StoreError};
 
 /// One Falcon write as recorded.
@@ -66,26 +67,9 @@ fn from_row(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
 }
 
 impl Store {
+    /// Appends `record`; returns once it is committed (see `batch`).
     pub async fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        let roles = serde_json::to_string(&record.roles).unwrap_or_else(|_| "[]".into());
-        sqlx::query(
-            "INSERT INTO audit (at, operation, login, falcon_uuid, roles, outcome, detail, trace_id, \
-             method, path, credential, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(record.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .bind(&record.operation)
-        .bind(&record.login)
-        .bind(&record.falcon_uuid)
-        .bind(roles)
-        .bind(&record.outcome)
-        .bind(&record.detail)
-        .bind(&record.trace_id)
-        .bind(&record.method)
-        .bind(&record.path)
-        .bind(&record.credential)
-        .bind(&record.request_id)
-        .execute(&self.pool)
-        .await?;
+        self.batch.write(Write::Audit(record.clone())).await?;
         Ok(())
     }
 
@@ -102,10 +86,40 @@ impl Store {
         .bind(since)
         .bind(&query.login)
         .bind(query.limit.map(i64::from).unwrap_or(-1))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter().map(from_row).collect()
     }
+}
+
+pub(super) async fn insert<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    record: &AuditRecord,
+) -> Result<u64, sqlx::Error> {
+    let roles = serde_json::to_string(&record.roles).unwrap_or_else(|_| "[]".into());
+    let done = sqlx::query(
+        "INSERT INTO audit (at, operation, login, falcon_uuid, roles, outcome, detail, trace_id, \
+         method, path, credential, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(
+        record
+            .at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
+    .bind(&record.operation)
+    .bind(&record.login)
+    .bind(&record.falcon_uuid)
+    .bind(roles)
+    .bind(&record.outcome)
+    .bind(&record.detail)
+    .bind(&record.trace_id)
+    .bind(&record.method)
+    .bind(&record.path)
+    .bind(&record.credential)
+    .bind(&record.request_id)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 #[cfg(test)]

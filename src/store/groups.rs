@@ -3,9 +3,10 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Executor, Row, Sqlite};
 
+use super::batch::Write;
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +49,7 @@ fn group_from(row: &SqliteRow) -> Result<GroupRow, StoreError> {
 impl Store {
     pub async fn all_groups(&self) -> Result<Vec<GroupRow>, StoreError> {
         let rows = sqlx::query("SELECT * FROM groups ORDER BY id")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await?;
         rows.iter().map(group_from).collect()
     }
@@ -56,7 +57,7 @@ impl Store {
     pub async fn group(&self, id: &str) -> Result<Option<GroupRow>, StoreError> {
         let row = sqlx::query("SELECT * FROM groups WHERE id = ?")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(group_from).transpose()
     }
@@ -77,7 +78,7 @@ impl Store {
         .bind(roles_to(&group.roles))
         .bind(group.created.to_rfc3339())
         .bind(group.last_modified.to_rfc3339())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -86,7 +87,7 @@ impl Store {
     pub async fn delete_group(&self, id: &str) -> Result<Vec<String>, StoreError> {
         // IMMEDIATE: a deferred transaction that reads then writes fails at once with
         // SQLITE_BUSY when another connection wrote in between (busy_timeout cannot help).
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let members: Vec<String> =
             sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
                 .bind(id)
@@ -105,7 +106,7 @@ impl Store {
             "SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id",
         )
         .bind(group_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?)
     }
 
@@ -119,7 +120,7 @@ impl Store {
         remove_all_others: bool,
     ) -> Result<BTreeSet<String>, StoreError> {
         // IMMEDIATE, as in `delete_group`: concurrent group pushes must wait, not fail.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let before: BTreeSet<String> =
             sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
                 .bind(group_id)
@@ -162,7 +163,7 @@ impl Store {
              WHERE m.user_id = ? ORDER BY g.display_name_lc",
         )
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
@@ -175,7 +176,7 @@ impl Store {
             "SELECT m.user_id, g.id, g.display_name FROM memberships m JOIN groups g ON g.id = m.group_id
              ORDER BY m.user_id, g.display_name_lc",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         rows.iter()
             .map(|r| {
@@ -194,7 +195,7 @@ impl Store {
             "SELECT g.roles FROM groups g JOIN memberships m ON m.group_id = g.id WHERE m.user_id = ?",
         )
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         let mut roles = BTreeSet::new();
         for list in lists {
@@ -205,15 +206,36 @@ impl Store {
 
     /// The managed roles the bridge has granted the user and not revoked since.
     pub async fn applied_roles(&self, user_id: &str) -> Result<BTreeSet<String>, StoreError> {
-        let text: Option<String> =
-            sqlx::query_scalar("SELECT applied_roles FROM users WHERE id = ?")
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(match text {
-            Some(t) => roles_from(&t)?.into_iter().collect(),
-            None => BTreeSet::new(),
-        })
+        Ok(self.roles_of(user_id).await?.1)
+    }
+
+    /// `(desired, applied)` for the user in one read: what a role sync compares.
+    pub async fn roles_of(
+        &self,
+        user_id: &str,
+    ) -> Result<(BTreeSet<String>, BTreeSet<String>), StoreError> {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT applied_roles, (SELECT json_group_array(g.roles) FROM groups g \
+             JOIN memberships m ON m.group_id = g.id WHERE m.user_id = u.id) \
+             FROM users u WHERE u.id = ?",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some((applied, desired)) = row else {
+            return Ok((BTreeSet::new(), BTreeSet::new()));
+        };
+        // `desired` is a JSON array of each group's role list (itself JSON text).
+        let lists: Vec<String> = match desired {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("role lists '{text}': {e}")))?,
+            None => Vec::new(),
+        };
+        let mut wanted = BTreeSet::new();
+        for list in lists {
+            wanted.extend(roles_from(&list)?);
+        }
+        Ok((wanted, roles_from(&applied)?.into_iter().collect()))
     }
 
     pub async fn set_applied_roles(
@@ -222,13 +244,28 @@ impl Store {
         roles: &BTreeSet<String>,
     ) -> Result<(), StoreError> {
         let list: Vec<String> = roles.iter().cloned().collect();
-        sqlx::query("UPDATE users SET applied_roles = ? WHERE id = ?")
-            .bind(roles_to(&list))
-            .bind(user_id)
-            .execute(&self.pool)
+        self.batch
+            .write(Write::AppliedRoles {
+                user_id: user_id.to_owned(),
+                roles: roles_to(&list),
+            })
             .await?;
         Ok(())
     }
+}
+
+/// `roles` is already encoded as the column stores it.
+pub(super) async fn update_applied_roles<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    user_id: &str,
+    roles: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET applied_roles = ? WHERE id = ?")
+        .bind(roles)
+        .bind(user_id)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 #[cfg(test)]
@@ -338,6 +375,39 @@ mod tests {
             store.desired_roles("a").await.unwrap(),
             ["r2", "r3"].map(String::from).into()
         );
+    }
+
+    #[tokio::test]
+    async fn roles_of_reads_desired_and_applied_together() {
+        let store = store_with_users(&["a", "b"]).await;
+        store
+            .save_group(&group("g1", "One", &["r1", "r2"]))
+            .await
+            .unwrap();
+        store
+            .save_group(&group("g2", "Two", &["r2", "r3"]))
+            .await
+            .unwrap();
+        for g in ["g1", "g2"] {
+            store
+                .change_members(g, &ids(&["a"]), &[], false)
+                .await
+                .unwrap();
+        }
+        let applied: BTreeSet<String> = ["r1", "old"].map(String::from).into();
+        store.set_applied_roles("a", &applied).await.unwrap();
+
+        let (desired, got) = store.roles_of("a").await.unwrap();
+        assert_eq!(desired, ["r1", "r2", "r3"].map(String::from).into());
+        assert_eq!(got, applied);
+        assert_eq!(desired, store.desired_roles("a").await.unwrap());
+        let (desired, applied) = store.roles_of("b").await.unwrap();
+        assert!(
+            desired.is_empty() && applied.is_empty(),
+            "no groups, nothing granted"
+        );
+        let (desired, applied) = store.roles_of("nobody").await.unwrap();
+        assert!(desired.is_empty() && applied.is_empty());
     }
 
     #[tokio::test]

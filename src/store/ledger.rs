@@ -3,8 +3,9 @@
 //! Both live in the store so that they survive a restart: a crash loop must not reset the
 //! guard's count, and a change cut off between two Falcon calls must be finished afterwards.
 
-use sqlx::Row;
+use sqlx::{Executor, Row, Sqlite};
 
+use super::batch::Write;
 use super::{Store, StoreError};
 
 impl Store {
@@ -14,7 +15,7 @@ impl Store {
             "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM deprovision_ledger WHERE at >= ?",
         )
         .bind(since)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.reader)
         .await?;
         let n: i64 = row.try_get("n")?;
         Ok((u32::try_from(n).unwrap_or(u32::MAX), row.try_get("oldest")?))
@@ -24,13 +25,13 @@ impl Store {
     pub async fn record_deletion(&self, at: i64) -> Result<i64, StoreError> {
         let id = sqlx::query("INSERT INTO deprovision_ledger (at) VALUES (?)")
             .bind(at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .last_insert_rowid();
         // Rows older than a day are of no use to a rolling hour.
         sqlx::query("DELETE FROM deprovision_ledger WHERE at < ?")
             .bind(at - 86_400)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(id)
     }
@@ -39,29 +40,26 @@ impl Store {
     pub async fn cancel_deletion(&self, id: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM deprovision_ledger WHERE id = ?")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
 
     /// Records what is about to be done to `user_id` (JSON the bridge understands).
     pub async fn save_intent(&self, user_id: &str, intent: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO intents (user_id, intent, at) VALUES (?, ?, ?) \
-             ON CONFLICT(user_id) DO UPDATE SET intent = excluded.intent, at = excluded.at",
-        )
-        .bind(user_id)
-        .bind(intent)
-        .bind(chrono::Utc::now().to_rfc3339())
-        .execute(&self.pool)
-        .await?;
+        self.batch
+            .write(Write::SaveIntent {
+                user_id: user_id.to_owned(),
+                intent: intent.to_owned(),
+                at: chrono::Utc::now().to_rfc3339(),
+            })
+            .await?;
         Ok(())
     }
 
     pub async fn clear_intent(&self, user_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM intents WHERE user_id = ?")
-            .bind(user_id)
-            .execute(&self.pool)
+        self.batch
+            .write(Write::ClearIntent(user_id.to_owned()))
             .await?;
         Ok(())
     }
@@ -69,12 +67,41 @@ impl Store {
     /// `(user_id, intent)` of every change not known to have finished.
     pub async fn intents(&self) -> Result<Vec<(String, String)>, StoreError> {
         let rows = sqlx::query("SELECT user_id, intent FROM intents ORDER BY at")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("user_id")?, r.try_get("intent")?)))
             .collect()
     }
+}
+
+pub(super) async fn upsert_intent<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    user_id: &str,
+    intent: &str,
+    at: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO intents (user_id, intent, at) VALUES (?, ?, ?) \
+         ON CONFLICT(user_id) DO UPDATE SET intent = excluded.intent, at = excluded.at",
+    )
+    .bind(user_id)
+    .bind(intent)
+    .bind(at)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub(super) async fn delete_intent<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM intents WHERE user_id = ?")
+        .bind(user_id)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! Rows of the `users` table.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Executor, Row, Sqlite};
 
+use super::batch::Write;
 use super::{Store, StoreError};
 
 /// One managed SCIM user as stored. `emails` is kept as the JSON the SCIM layer produced.
@@ -51,7 +52,7 @@ fn from_row(row: &SqliteRow) -> Result<UserRow, StoreError> {
 impl Store {
     pub async fn all_users(&self) -> Result<Vec<UserRow>, StoreError> {
         let rows = sqlx::query("SELECT * FROM users ORDER BY id")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await?;
         rows.iter().map(from_row).collect()
     }
@@ -59,51 +60,66 @@ impl Store {
     pub async fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
         let row = sqlx::query("SELECT * FROM users WHERE id = ?")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(from_row).transpose()
     }
 
     /// Inserts or replaces the row with this id.
     pub async fn save_user(&self, user: &UserRow) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO users (id, user_name, user_name_lc, external_id, given_name, family_name,
-                formatted, display_name, emails, active, falcon_uuid, falcon_cid, created, last_modified)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT(id) DO UPDATE SET
-                user_name = excluded.user_name, user_name_lc = excluded.user_name_lc,
-                external_id = excluded.external_id, given_name = excluded.given_name,
-                family_name = excluded.family_name, formatted = excluded.formatted,
-                display_name = excluded.display_name, emails = excluded.emails,
-                active = excluded.active, falcon_uuid = excluded.falcon_uuid,
-                falcon_cid = excluded.falcon_cid, last_modified = excluded.last_modified",
-        )
-        .bind(&user.id)
-        .bind(&user.user_name)
-        .bind(user.user_name.to_lowercase())
-        .bind(&user.external_id)
-        .bind(&user.given_name)
-        .bind(&user.family_name)
-        .bind(&user.formatted)
-        .bind(&user.display_name)
-        .bind(&user.emails_json)
-        .bind(i64::from(user.active))
-        .bind(&user.falcon_uuid)
-        .bind(&user.falcon_cid)
-        .bind(user.created.to_rfc3339())
-        .bind(user.last_modified.to_rfc3339())
-        .execute(&self.pool)
-        .await?;
+        self.batch.write(Write::SaveUser(user.clone())).await?;
         Ok(())
     }
 
     pub async fn delete_user(&self, id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM users WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        Ok(self.batch.write(Write::DeleteUser(id.to_owned())).await? > 0)
     }
+}
+
+pub(super) async fn upsert<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    user: &UserRow,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO users (id, user_name, user_name_lc, external_id, given_name, family_name,
+            formatted, display_name, emails, active, falcon_uuid, falcon_cid, created, last_modified)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET
+            user_name = excluded.user_name, user_name_lc = excluded.user_name_lc,
+            external_id = excluded.external_id, given_name = excluded.given_name,
+            family_name = excluded.family_name, formatted = excluded.formatted,
+            display_name = excluded.display_name, emails = excluded.emails,
+            active = excluded.active, falcon_uuid = excluded.falcon_uuid,
+            falcon_cid = excluded.falcon_cid, last_modified = excluded.last_modified",
+    )
+    .bind(&user.id)
+    .bind(&user.user_name)
+    .bind(user.user_name.to_lowercase())
+    .bind(&user.external_id)
+    .bind(&user.given_name)
+    .bind(&user.family_name)
+    .bind(&user.formatted)
+    .bind(&user.display_name)
+    .bind(&user.emails_json)
+    .bind(i64::from(user.active))
+    .bind(&user.falcon_uuid)
+    .bind(&user.falcon_cid)
+    .bind(user.created.to_rfc3339())
+    .bind(user.last_modified.to_rfc3339())
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub(super) async fn delete<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    id: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM users WHERE id = ?")
+        .bind(id)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 #[cfg(test)]
