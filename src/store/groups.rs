@@ -345,9 +345,8 @@ mod tests {
         assert_eq!(changed, ["c"].map(String::from).into());
     }
 
-    #[tokio::test]
-    async fn desired_roles_are_the_union_of_the_groups() {
-        let store = store_with_users(&["a"]).await;
+    /// Groups g1 (r1, r2) and g2 (r2, r3), both with the member `user`.
+    async fn two_groups_holding(store: &Store, user: &str) {
         store
             .save_group(&group("g1", "One", &["r1", "r2"]))
             .await
@@ -356,14 +355,18 @@ mod tests {
             .save_group(&group("g2", "Two", &["r2", "r3"]))
             .await
             .unwrap();
-        store
-            .change_members("g1", &ids(&["a"]), &[], false)
-            .await
-            .unwrap();
-        store
-            .change_members("g2", &ids(&["a"]), &[], false)
-            .await
-            .unwrap();
+        for g in ["g1", "g2"] {
+            store
+                .change_members(g, &ids(&[user]), &[], false)
+                .await
+                .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn desired_roles_are_the_union_of_the_groups() {
+        let store = store_with_users(&["a"]).await;
+        two_groups_holding(&store, "a").await;
         assert_eq!(
             store.desired_roles("a").await.unwrap(),
             ["r1", "r2", "r3"].map(String::from).into()
@@ -380,20 +383,7 @@ mod tests {
     #[tokio::test]
     async fn roles_of_reads_desired_and_applied_together() {
         let store = store_with_users(&["a", "b"]).await;
-        store
-            .save_group(&group("g1", "One", &["r1", "r2"]))
-            .await
-            .unwrap();
-        store
-            .save_group(&group("g2", "Two", &["r2", "r3"]))
-            .await
-            .unwrap();
-        for g in ["g1", "g2"] {
-            store
-                .change_members(g, &ids(&["a"]), &[], false)
-                .await
-                .unwrap();
-        }
+        two_groups_holding(&store, "a").await;
         let applied: BTreeSet<String> = ["r1", "old"].map(String::from).into();
         store.set_applied_roles("a", &applied).await.unwrap();
 
