@@ -6,8 +6,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && rustup target add x86_64-unknown-linux-musl
 WORKDIR /src
-COPY Cargo.toml Cargo.lock build.rs ./
-COPY migrations ./migrations
+COPY Cargo.toml Cargo.lock ./
+COPY crates ./crates
 COPY src ./src
 RUN cargo build --release --locked --target x86_64-unknown-linux-musl \
  && install -D target/x86_64-unknown-linux-musl/release/falcon-scim-bridge /out/falcon-scim-bridge \

@@ -4,7 +4,7 @@
 # Needs a nightly toolchain; installs cargo-fuzz from crates.io when it is missing. Without a
 # nightly toolchain it says so and exits 0: the corpus test in `cargo test` still runs.
 # A crash fails the run and leaves its input under fuzz/artifacts/TARGET/; fix the bug, then
-# copy the input to fuzz/regressions/TARGET/ so tests/decoder_corpus.rs keeps checking it.
+# copy the input to fuzz/regressions/TARGET/ so crates/scim-harness/tests/decoder_corpus.rs keeps checking it.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 

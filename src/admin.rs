@@ -6,13 +6,13 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use crate::bridge::Bridge;
-use crate::bridge::error::BridgeError;
-use crate::bridge::groups::GroupMapping;
-use crate::bridge::reconcile::{Pace, Report};
 use crate::config::Settings;
-use crate::falcon::{FalconClient, FalconError};
-use crate::store::{AuditQuery, AuditRecord, Store, StoreError};
+use bridge::Bridge;
+use bridge::error::BridgeError;
+use bridge::groups::GroupMapping;
+use bridge::reconcile::{Pace, Report};
+use bridge::store::{AuditQuery, AuditRecord, Store, StoreError};
+use falcon::{FalconClient, FalconError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {

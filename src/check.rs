@@ -3,10 +3,10 @@
 
 use std::fmt::Write as _;
 
-use crate::bridge::groups::{GroupMapping, check_mapping};
 use crate::config::Settings;
-use crate::falcon::model::{CreateUserRequest, Role};
-use crate::falcon::{FalconClient, FalconError};
+use bridge::groups::{GroupMapping, check_mapping};
+use falcon::model::{CreateUserRequest, Role};
+use falcon::{FalconClient, FalconError};
 
 /// Login used for the write-scope probe; `validate_only` creates nothing.
 const PROBE_LOGIN: &str = "falcon-scim-bridge-check@example.invalid";

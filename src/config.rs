@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::bridge::{DeprovisionMode, Policy};
-use crate::falcon::{ClientConfig, Region};
-use crate::secret::Secret;
+use bridge::{DeprovisionMode, Policy};
+use falcon::{ClientConfig, Region};
+use secrecy::SecretString;
 
 // Inbound security (credentials, scopes, limits, TLS) lives in `config/security.rs`.
 pub mod security;
@@ -99,7 +99,7 @@ pub struct FileConfig {
 pub struct Settings {
     pub falcon: ClientConfig,
     /// `(name, token)` pairs; names appear in logs, tokens never do.
-    pub bearer_tokens: Vec<(String, Secret)>,
+    pub bearer_tokens: Vec<(String, SecretString)>,
     pub listen: SocketAddr,
     pub database_url: String,
     pub public_url: Option<String>,
@@ -156,12 +156,10 @@ impl Settings {
         };
         let client_id = required(args.falcon_client_id.clone(), "FALCON_CLIENT_ID")?;
         let secret = secret_value(args.falcon_client_secret.clone(), "FALCON_CLIENT_SECRET")?;
-        let region: Region =
-            args.falcon_cloud
-                .parse()
-                .map_err(|e: crate::falcon::region::UnknownRegion| {
-                    invalid("FALCON_CLOUD", e.to_string())
-                })?;
+        let region: Region = args
+            .falcon_cloud
+            .parse()
+            .map_err(|e: falcon::region::UnknownRegion| invalid("FALCON_CLOUD", e.to_string()))?;
         let mut falcon = match &args.falcon_base_url {
             Some(url) => {
                 let parsed = url::Url::parse(url)
@@ -174,11 +172,11 @@ impl Settings {
                 }
                 // The region still names where the credentials must belong: a proxy in front of
                 // eu-1 with FALCON_CLOUD left at us-1 is a mistake worth stopping.
-                let mut cfg = ClientConfig::new(url.clone(), client_id, Secret::new(secret));
+                let mut cfg = ClientConfig::new(url.clone(), client_id, SecretString::from(secret));
                 cfg.expected_region = Some(region);
                 cfg
             }
-            None => ClientConfig::for_region(region, client_id, Secret::new(secret)),
+            None => ClientConfig::for_region(region, client_id, SecretString::from(secret)),
         };
         if let Some(cid) = &args.falcon_member_cid {
             let cid = cid.trim().to_ascii_lowercase();

@@ -4,12 +4,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::bridge::Policy;
 use crate::config::Settings;
-use crate::falcon::ClientConfig;
-use crate::secret::Secret;
-use crate::sim::{RunningSim, SimConfig, Simulator};
 use crate::startup::{Application, StartupError};
+use bridge::Policy;
+use falcon::ClientConfig;
+use falcon::sim::{RunningSim, SimConfig, Simulator};
+use secrecy::SecretString;
 
 /// Falcon users that exist before any IdP connects (the bridge lists and can adopt them).
 const SEED_USERS: [(&str, &str, &str); 3] = [
@@ -56,9 +56,9 @@ impl Demo {
             falcon: ClientConfig::new(
                 sim.base_url.clone(),
                 client.client_id,
-                Secret::new(client.client_secret),
+                SecretString::from(client.client_secret),
             ),
-            bearer_tokens: vec![("demo".to_owned(), Secret::new(token.clone()))],
+            bearer_tokens: vec![("demo".to_owned(), SecretString::from(token.clone()))],
             listen,
             database_url: "sqlite::memory:".to_owned(),
             public_url: None,

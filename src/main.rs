@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use falcon::sim::{SimConfig, Simulator};
 use falcon_scim_bridge::bench::{self, BenchArgs};
 use falcon_scim_bridge::config::{ServeArgs, Settings};
 use falcon_scim_bridge::demo::Demo;
-use falcon_scim_bridge::scim;
 use falcon_scim_bridge::server::shutdown_signal;
-use falcon_scim_bridge::sim::{SimConfig, Simulator};
 use falcon_scim_bridge::startup::Application;
 use falcon_scim_bridge::telemetry;
 
@@ -156,7 +155,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             } else {
                 print!("{}", report.render());
             }
-            let repaired = |d: &falcon_scim_bridge::bridge::reconcile::UserDrift| {
+            let repaired = |d: &bridge::reconcile::UserDrift| {
                 d.repair
                     .as_deref()
                     .is_some_and(|r| !r.starts_with("not repaired"))
@@ -176,7 +175,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let since = since
                 .map(|s| falcon_scim_bridge::admin::parse_since(&s, chrono::Utc::now()))
                 .transpose()?;
-            let query = falcon_scim_bridge::store::AuditQuery {
+            let query = bridge::store::AuditQuery {
                 since,
                 login: user,
                 limit,

@@ -15,9 +15,9 @@ use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::falcon::FalconClient;
-use crate::store::Store;
 use crate::telemetry::metrics as names;
+use bridge::store::Store;
+use falcon::FalconClient;
 
 pub const SCIM_PREFIX: &str = "/scim/v2";
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::bridge::Bridge;
-use crate::bridge::groups::{GroupMapping, UnknownMappedRole, check_mapping};
-use crate::bridge::reconcile::Pace;
 use crate::config::{ReconcileSchedule, Settings};
-use crate::falcon::{FalconClient, FalconError};
-use crate::scim::{self, ScimSettings, auth::Credentials};
 use crate::server::{self, Readiness, SCIM_PREFIX};
-use crate::store::{Store, StoreError};
 use crate::tls::{self, TlsError, TlsListener};
+use bridge::Bridge;
+use bridge::groups::{GroupMapping, UnknownMappedRole, check_mapping};
+use bridge::reconcile::Pace;
+use bridge::store::{Store, StoreError};
+use falcon::{FalconClient, FalconError};
+use scim::{self, ScimSettings, auth::Credentials};
 
 /// Until the first directory load succeeds, retry it this often.
 const INITIAL_RETRY: Duration = Duration::from_secs(10);
@@ -29,7 +29,7 @@ pub enum StartupError {
     #[error("the group mapping names roles Falcon does not have: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Mapping(Vec<UnknownMappedRole>),
     #[error(transparent)]
-    Bridge(crate::bridge::error::BridgeError),
+    Bridge(bridge::error::BridgeError),
     #[error(transparent)]
     Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
@@ -69,10 +69,8 @@ impl Application {
         )
         .await
         .map_err(|e| match e {
-            crate::bridge::error::BridgeError::Store(s) => StartupError::Store(s),
-            crate::bridge::error::BridgeError::Falcon { source, .. } => {
-                StartupError::Falcon(source)
-            }
+            bridge::error::BridgeError::Store(s) => StartupError::Store(s),
+            bridge::error::BridgeError::Falcon { source, .. } => StartupError::Falcon(source),
             other => StartupError::Bridge(other),
         })?;
         match bridge.refresh_roles().await {

@@ -6,7 +6,7 @@ mod common;
 use tokio::process::Command;
 
 use common::spawn_sim;
-use falcon_scim_bridge::sim::{ApiClientSpec, Scopes, SimConfig};
+use falcon::sim::{ApiClientSpec, Scopes, SimConfig};
 
 async fn check(base_url: &str, spec: &ApiClientSpec, extra: &[(&str, &str)]) -> (bool, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));

@@ -10,8 +10,8 @@ use common::process::{
     bridge_command, free_port, output_of, outputs_of, serve, signal, wait_healthy,
 };
 use common::{TEST_TOKEN, spawn_sim};
-use falcon_scim_bridge::falcon::model::routes;
-use falcon_scim_bridge::sim::{Fault, SimConfig};
+use falcon::model::routes;
+use falcon::sim::{Fault, SimConfig};
 use serde_json::{Value, json};
 
 struct Scratch(std::path::PathBuf);

@@ -6,9 +6,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{client, client_config, spawn_sim};
-use falcon_scim_bridge::falcon::model::{CreateUserRequest, routes};
-use falcon_scim_bridge::falcon::{FalconClient, FalconError, Region};
-use falcon_scim_bridge::sim::{ApiClientSpec, Fault, Scopes, SimConfig};
+use falcon::model::{CreateUserRequest, routes};
+use falcon::sim::{ApiClientSpec, Fault, Scopes, SimConfig};
+use falcon::{FalconClient, FalconError, Region};
 
 fn uid(i: usize) -> String {
     format!("user{i:05}@example.com")

@@ -10,10 +10,10 @@ use common::jwt::{
     jwks_credential, rs256, rsa_key, sign, unsigned,
 };
 use common::{TestApp, spawn_app_custom};
-use falcon_scim_bridge::scim::auth::jwks::JwksSource;
-use falcon_scim_bridge::scim::auth::{CredentialKind, CredentialSpec, KeySource, Scope};
-use falcon_scim_bridge::sim::SimConfig;
+use falcon::sim::SimConfig;
 use jsonwebtoken::{Algorithm, EncodingKey};
+use scim::auth::jwks::JwksSource;
+use scim::auth::{CredentialKind, CredentialSpec, KeySource, Scope};
 use serde_json::{Value, json};
 
 async fn app_with(credentials: Vec<CredentialSpec>) -> TestApp {

@@ -6,11 +6,11 @@ mod common;
 use std::time::Duration;
 
 use common::{TestApp, spawn_app_custom};
-use falcon_scim_bridge::falcon::model::routes;
-use falcon_scim_bridge::scim::auth::CredentialSpec;
-use falcon_scim_bridge::scim::limits::{Limits, RateLimit};
-use falcon_scim_bridge::secret::Secret;
-use falcon_scim_bridge::sim::{Fault, SimConfig};
+use falcon::model::routes;
+use falcon::sim::{Fault, SimConfig};
+use scim::auth::CredentialSpec;
+use scim::limits::{Limits, RateLimit};
+use secrecy::SecretString;
 use serde_json::{Value, json};
 
 const OTHER_TOKEN: &str = "other-credential-token-0123456789abcdefghijklmnop";
@@ -23,7 +23,7 @@ async fn app_with(limits: Limits) -> TestApp {
             s.security.limits = limits;
             s.security.credentials.push(CredentialSpec::static_token(
                 "other",
-                Secret::new(OTHER_TOKEN),
+                SecretString::from(OTHER_TOKEN),
             ));
         },
     )

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use common::process::{BIN, drain, finish, free_port, output_of, serve, signal, wait_healthy};
 use common::{TEST_TOKEN, spawn_app, spawn_app_custom, spawn_sim};
-use falcon_scim_bridge::falcon::model::routes;
-use falcon_scim_bridge::sim::RunningSim;
-use falcon_scim_bridge::sim::{ApiClientSpec, Fault, Scopes, SimConfig};
+use falcon::model::routes;
+use falcon::sim::RunningSim;
+use falcon::sim::{ApiClientSpec, Fault, Scopes, SimConfig};
 use serde_json::json;
 use tokio::process::{Child, Command};
 
@@ -59,8 +59,7 @@ async fn readyz_waits_for_falcon_to_accept_the_credentials() {
         |_| {},
         move |settings| {
             settings.falcon.client_id = spec.client_id.clone();
-            settings.falcon.client_secret =
-                falcon_scim_bridge::secret::Secret::new(spec.client_secret.clone());
+            settings.falcon.client_secret = secrecy::SecretString::from(spec.client_secret.clone());
             settings.directory_refresh = Duration::from_secs(1);
         },
     )

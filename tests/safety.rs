@@ -8,11 +8,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use bridge::reconcile::{Drift, Pace};
+use bridge::store::AuditQuery;
 use common::{TestApp, spawn_app_custom};
-use falcon_scim_bridge::bridge::reconcile::{Drift, Pace};
-use falcon_scim_bridge::falcon::model::routes;
-use falcon_scim_bridge::sim::{Fault, SimConfig};
-use falcon_scim_bridge::store::AuditQuery;
+use falcon::model::routes;
+use falcon::sim::{Fault, SimConfig};
 use serde_json::{Value, json};
 
 const SOC_ROLES: [&str; 2] = ["event_viewer", "falcon_analyst"];

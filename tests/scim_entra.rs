@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::{TestApp, spawn_app, spawn_app_custom};
-use falcon_scim_bridge::falcon::model::routes;
-use falcon_scim_bridge::sim::{Fault, SimConfig};
+use falcon::model::routes;
+use falcon::sim::{Fault, SimConfig};
 use serde_json::{Value, json};
 
 fn entra_user(user_name: &str) -> Value {

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{TestApp, spawn_app_custom};
-use falcon_scim_bridge::falcon::model::routes;
-use falcon_scim_bridge::sim::SimConfig;
+use falcon::model::routes;
+use falcon::sim::SimConfig;
 use serde_json::{Value, json};
 
 const ADMINS: &str = "Falcon Admins";

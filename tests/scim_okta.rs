@@ -5,8 +5,8 @@
 mod common;
 
 use common::{TestApp, spawn_app, spawn_app_with};
-use falcon_scim_bridge::falcon::model::routes;
-use falcon_scim_bridge::sim::SimConfig;
+use falcon::model::routes;
+use falcon::sim::SimConfig;
 use serde_json::{Value, json};
 
 fn okta_user(user_name: &str, given: &str, family: &str) -> Value {

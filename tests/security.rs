@@ -4,9 +4,9 @@
 mod common;
 
 use common::{TEST_TOKEN, spawn_app_custom};
-use falcon_scim_bridge::scim::auth::{CredentialSpec, Scope};
-use falcon_scim_bridge::secret::Secret;
-use falcon_scim_bridge::sim::SimConfig;
+use falcon::sim::SimConfig;
+use scim::auth::{CredentialSpec, Scope};
+use secrecy::SecretString;
 use serde_json::{Value, json};
 
 const READ_ONLY_TOKEN: &str = "read-only-token-0123456789abcdefghijklmnopqrstuv";
@@ -41,7 +41,7 @@ async fn a_read_only_credential_reads_and_is_refused_writes_with_403() {
         |s| {
             s.security.credentials.push(CredentialSpec {
                 scope: Scope::ReadOnly,
-                ..CredentialSpec::static_token("auditor", Secret::new(READ_ONLY_TOKEN))
+                ..CredentialSpec::static_token("auditor", SecretString::from(READ_ONLY_TOKEN))
             })
         },
     )

@@ -2,8 +2,8 @@
 //! groups at once does): every change must wait for the others, none may fail with
 //! "database is locked".
 
+use bridge::store::{GroupRow, Store, UserRow};
 use chrono::Utc;
-use falcon_scim_bridge::store::{GroupRow, Store, UserRow};
 
 #[tokio::test]
 async fn concurrent_group_pushes_do_not_fail_with_database_locked() {

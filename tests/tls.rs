@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::spawn_app_custom;
-use falcon_scim_bridge::sim::SimConfig;
+use falcon::sim::SimConfig;
 use falcon_scim_bridge::tls::TlsFiles;
 use serde_json::json;
 
@@ -111,7 +111,7 @@ async fn unusable_certificate_files_stop_the_start_naming_the_variable() {
             falcon,
             bearer_tokens: vec![(
                 "okta".into(),
-                falcon_scim_bridge::secret::Secret::new(common::TEST_TOKEN),
+                secrecy::SecretString::from(common::TEST_TOKEN),
             )],
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: "sqlite::memory:".into(),

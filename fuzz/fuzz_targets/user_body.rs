@@ -1,9 +1,9 @@
-//! Fuzz target: `falcon_scim_bridge::scim::harness::user_body` must never panic, and refuse bad input
+//! Fuzz target: `scim_harness::user_body` must never panic, and refuse bad input
 //! only with a 4xx SCIM error (the harness asserts that).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = falcon_scim_bridge::scim::harness::user_body(data);
+    let _ = scim_harness::user_body(data);
 });

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 use super::BenchError;
-use crate::falcon::{ClientConfig, FalconClient};
-use crate::secret::Secret;
-use crate::sim::{RunningSim, SimConfig, Simulator};
+use falcon::sim::{RunningSim, SimConfig, Simulator};
+use falcon::{ClientConfig, FalconClient};
+use secrecy::SecretString;
 
 /// E-mail domain of the users seeded into Falcon.
 pub const SEED_DOMAIN: &str = "bench.example.com";
@@ -62,7 +62,7 @@ pub async fn calibrate_latency(sim: &RunningSim) -> Result<Duration, BenchError>
     let client = FalconClient::new(ClientConfig::new(
         sim.base_url.clone(),
         spec.client_id,
-        Secret::new(spec.client_secret),
+        SecretString::from(spec.client_secret),
     ))
     .map_err(|e| BenchError::Unexpected(format!("calibration client: {e}")))?;
     client

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::falcon::model::routes;
-use crate::sim::Simulator;
+use falcon::model::routes;
+use falcon::sim::Simulator;
 
 /// Latency percentiles of a set of requests, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]

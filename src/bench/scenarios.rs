@@ -12,7 +12,7 @@ use super::driver::{Idp, Sample, Tally, run_concurrently, user_name_filter};
 use super::harness::{BridgeProcess, GROUPS, calibrate_latency, start_sim};
 use super::measure::{FalconCalls, Percentiles, latency_floor, rate_floor};
 use super::report::{Check, ScenarioReport};
-use crate::sim::RunningSim;
+use falcon::sim::RunningSim;
 
 /// Domain of the users the IdP pushes.
 const PUSH_DOMAIN: &str = "push.example.com";

@@ -31,13 +31,13 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{ConfigError, FileConfig, Settings, invalid, secret_value};
-use crate::scim::auth::jwks::JwksSource;
-use crate::scim::auth::{
+use crate::tls::TlsFiles;
+use scim::auth::jwks::JwksSource;
+use scim::auth::{
     CredentialKind, CredentialSpec, JwtSpec, KeySource, MIN_HMAC_SECRET_BYTES, Scope, weakness,
 };
-use crate::scim::limits::{Limits, PARSER_MAX_FILTER_DEPTH, RateLimit};
-use crate::secret::Secret;
-use crate::tls::TlsFiles;
+use scim::limits::{Limits, PARSER_MAX_FILTER_DEPTH, RateLimit};
+use secrecy::SecretString;
 
 /// The security settings that `Settings` carries besides `bearer_tokens`.
 #[derive(Debug, Clone, Default)]
@@ -249,7 +249,7 @@ const CONFIG: &str = "BRIDGE_CONFIG";
 pub(super) fn bearer_tokens(
     value: Option<String>,
     file: &FileConfig,
-) -> Result<Vec<(String, Secret)>, ConfigError> {
+) -> Result<Vec<(String, SecretString)>, ConfigError> {
     const VAR: &str = "SCIM_BEARER_TOKENS";
     let unset = value.as_deref().is_none_or(|v| v.trim().is_empty())
         && std::env::var_os(format!("{VAR}_FILE")).is_none();
@@ -286,7 +286,7 @@ pub(super) fn bearer_tokens(
                     VAR,
                     format!("token {} of {count} (named '{name}') {why}", i + 1),
                 )),
-                None => Ok((name, Secret::new(token))),
+                None => Ok((name, SecretString::from(token))),
             }
         })
         .collect()
@@ -296,7 +296,7 @@ pub(super) fn bearer_tokens(
 /// among them and the `SCIM_BEARER_TOKENS` names.
 pub(super) fn declared_credentials(
     file: &FileConfig,
-    bearer: &[(String, Secret)],
+    bearer: &[(String, SecretString)],
 ) -> Result<Vec<CredentialSpec>, ConfigError> {
     let mut names: BTreeSet<String> = BTreeSet::new();
     for (name, _) in bearer {
@@ -373,7 +373,7 @@ pub(super) fn declared_credentials(
             name: name.to_owned(),
             scope: c.scope,
             rate_limit_per_minute: c.rate_limit_per_minute,
-            kind: CredentialKind::StaticToken(Secret::new(token)),
+            kind: CredentialKind::StaticToken(SecretString::from(token)),
         });
     }
     Ok(specs)
@@ -438,7 +438,7 @@ fn jwt_spec(jwt: JwtFile, here: &str) -> Result<JwtSpec, ConfigError> {
                 secret.len()
             )));
         }
-        KeySource::SharedSecret(Secret::new(secret))
+        KeySource::SharedSecret(SecretString::from(secret))
     } else {
         if jwt.secret_env.is_some() || jwt.secret_file.is_some() {
             return Err(bad(
@@ -548,6 +548,7 @@ mod tests {
     use super::super::tests::args;
     use super::super::{ServeArgs, Settings};
     use super::*;
+    use secrecy::ExposeSecret;
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);
@@ -586,7 +587,7 @@ mod tests {
         assert_eq!(specs[1].scope, Scope::ReadOnly);
         assert_eq!(specs[1].rate_limit_per_minute, Some(30));
         assert!(
-            matches!(&specs[1].kind, CredentialKind::StaticToken(t) if t.expose() == "r".repeat(40))
+            matches!(&specs[1].kind, CredentialKind::StaticToken(t) if t.expose_secret() == "r".repeat(40))
         );
         assert!(!format!("{s:?}").contains(&"r".repeat(40)));
         let _ = std::fs::remove_dir_all(dir);

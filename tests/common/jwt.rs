@@ -8,11 +8,11 @@ use axum::Router;
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use falcon_scim_bridge::scim::auth::jwks::JwksSource;
-use falcon_scim_bridge::scim::auth::{CredentialKind, CredentialSpec, JwtSpec, KeySource, Scope};
-use falcon_scim_bridge::secret::Secret;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use scim::auth::jwks::JwksSource;
+use scim::auth::{CredentialKind, CredentialSpec, JwtSpec, KeySource, Scope};
+use secrecy::SecretString;
 use serde_json::{Value, json};
 
 pub const ISSUER: &str = "https://sts.windows.net/00000000-1111-2222-3333-444444444444/";
@@ -145,7 +145,7 @@ pub fn hs_credential(name: &str, scope: Scope) -> CredentialSpec {
         rate_limit_per_minute: None,
         kind: CredentialKind::Jwt(jwt_spec(
             vec![Algorithm::HS256],
-            KeySource::SharedSecret(Secret::new(HS_SECRET)),
+            KeySource::SharedSecret(SecretString::from(HS_SECRET)),
         )),
     }
 }

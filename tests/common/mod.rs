@@ -6,9 +6,9 @@ pub mod process;
 
 use std::time::Duration;
 
-use falcon_scim_bridge::falcon::{ClientConfig, FalconClient};
-use falcon_scim_bridge::secret::Secret;
-use falcon_scim_bridge::sim::{ApiClientSpec, RunningSim, SimConfig, Simulator};
+use falcon::sim::{ApiClientSpec, RunningSim, SimConfig, Simulator};
+use falcon::{ClientConfig, FalconClient};
+use secrecy::SecretString;
 
 pub async fn spawn_sim(config: SimConfig) -> RunningSim {
     Simulator::new(config)
@@ -22,7 +22,7 @@ pub fn client_config(sim: &RunningSim, spec: &ApiClientSpec) -> ClientConfig {
     let mut cfg = ClientConfig::new(
         sim.base_url.clone(),
         spec.client_id.clone(),
-        Secret::new(spec.client_secret.clone()),
+        SecretString::from(spec.client_secret.clone()),
     );
     cfg.retry_base_delay = Duration::from_millis(20);
     cfg.max_rate_limit_wait = Duration::from_secs(5);
@@ -42,9 +42,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub bridge_addr: std::net::SocketAddr,
     /// The running bridge, for what an IdP cannot see (the store, reconciliation).
-    pub bridge: std::sync::Arc<
-        falcon_scim_bridge::bridge::Bridge<falcon_scim_bridge::falcon::FalconClient>,
-    >,
+    pub bridge: std::sync::Arc<bridge::Bridge<falcon::FalconClient>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -72,12 +70,12 @@ pub async fn spawn_app_custom(
     falcon.max_rate_limit_wait = Duration::from_secs(2);
     let mut settings = falcon_scim_bridge::config::Settings {
         falcon,
-        bearer_tokens: vec![("okta".into(), Secret::new(TEST_TOKEN))],
+        bearer_tokens: vec![("okta".into(), SecretString::from(TEST_TOKEN))],
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: "sqlite::memory:".into(),
         public_url: None,
         directory_refresh: Duration::from_secs(3600),
-        policy: falcon_scim_bridge::bridge::Policy::default(),
+        policy: bridge::Policy::default(),
         group_roles: Default::default(),
         refuse_unmapped_groups: false,
         reconcile: Default::default(),

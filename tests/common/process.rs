@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use falcon_scim_bridge::sim::RunningSim;
+use falcon::sim::RunningSim;
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 

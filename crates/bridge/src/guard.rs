@@ -1,0 +1,139 @@
+//! The deletion guard: at most N Falcon user deletions per rolling hour.
+//!
+//! An IdP misconfiguration (a wrong assignment rule, a deleted group) can deprovision a whole
+//! tenant in one cycle, and a deleted Falcon user cannot be brought back. Past the limit the
+//! bridge refuses with a SCIM 503 and `Retry-After`, which both IdPs retry later, so nothing is
+//! lost while an admin looks. The ledger is in the store: a restart does not reset the count.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Mutex;
+
+use crate::store::{Store, StoreError};
+use crate::telemetry as names;
+
+const WINDOW: Duration = Duration::from_secs(3600);
+
+#[derive(Debug)]
+pub struct DeletionGuard {
+    limit: u32,
+    /// Serialises check-and-record so that 50 concurrent deactivations cannot all see room.
+    ledger: Mutex<()>,
+}
+
+/// A deletion the guard allowed; give it back with [`DeletionGuard::cancel`] if it did not
+/// happen.
+#[derive(Debug)]
+pub struct Permit(i64);
+
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    #[error(
+        "the deletion guard refused: {limit} Falcon users were already deleted in the last hour \
+         (BRIDGE_MAX_DELETIONS_PER_HOUR={limit}); retry in {retry_after} s"
+    )]
+    Refused { limit: u32, retry_after: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+impl DeletionGuard {
+    pub fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            ledger: Mutex::new(()),
+        }
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// Records a deletion about to happen, or refuses it.
+    pub async fn admit(&self, store: &Store, user: &str) -> Result<Permit, GuardError> {
+        let _serial = self.ledger.lock().await;
+        let now = now_secs();
+        let window = WINDOW.as_secs() as i64;
+        let (count, oldest) = store.deletions_since(now - window).await?;
+        if count >= self.limit {
+            let retry_after = oldest.map_or(window, |t| t + window - now).max(1) as u64;
+            metrics::counter!(names::GUARD_REFUSALS).increment(1);
+            tracing::error!(
+                user,
+                limit = self.limit,
+                retry_after,
+                "deletion guard: refusing to delete a Falcon user; {count} were deleted in the \
+                 last hour. If this is intended, raise BRIDGE_MAX_DELETIONS_PER_HOUR and restart; \
+                 otherwise check the IdP's assignments before it retries"
+            );
+            return Err(GuardError::Refused {
+                limit: self.limit,
+                retry_after,
+            });
+        }
+        Ok(Permit(store.record_deletion(now).await?))
+    }
+
+    /// The deletion did not happen: it does not count.
+    pub async fn cancel(&self, store: &Store, permit: Permit) -> Result<(), StoreError> {
+        store.cancel_deletion(permit.0).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn admits_up_to_the_limit_then_refuses_until_a_permit_is_cancelled() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let guard = DeletionGuard::new(2);
+        let first = guard.admit(&store, "a").await.unwrap();
+        guard.admit(&store, "b").await.unwrap();
+        match guard.admit(&store, "c").await {
+            Err(GuardError::Refused { limit, retry_after }) => {
+                assert_eq!(limit, 2);
+                assert!((1..=3600).contains(&retry_after), "{retry_after}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        guard.cancel(&store, first).await.unwrap();
+        guard.admit(&store, "c").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn zero_allows_no_deletion() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let err = DeletionGuard::new(0).admit(&store, "a").await.unwrap_err();
+        assert!(
+            matches!(err, GuardError::Refused { limit: 0, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_ledger_survives_a_restart() {
+        let dir = std::env::temp_dir().join(format!("fsb-guard-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("guard.db").display());
+        let store = Store::open(&url).await.unwrap();
+        DeletionGuard::new(1).admit(&store, "a").await.unwrap();
+        store.close().await;
+
+        let reopened = Store::open(&url).await.unwrap();
+        let refused = DeletionGuard::new(1).admit(&reopened, "b").await;
+        assert!(
+            matches!(refused, Err(GuardError::Refused { .. })),
+            "{refused:?}"
+        );
+        reopened.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
