@@ -22,6 +22,8 @@ pub enum AdminError {
     Falcon(#[from] FalconError),
     #[error(transparent)]
     Bridge(Box<BridgeError>),
+    #[error(transparent)]
+    Mapping(#[from] bridge::groups::EmptyMappedId),
     #[error("--since '{0}': neither a time (2026-11-23T08:00:00Z) nor a duration (24h, 7d)")]
     Since(String),
 }
@@ -36,7 +38,7 @@ impl From<BridgeError> for AdminError {
 pub async fn reconcile(settings: &Settings, apply: bool) -> Result<Report, AdminError> {
     let store = Store::open(&settings.database_url).await?;
     let falcon = FalconClient::new(settings.falcon.clone())?;
-    let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups);
+    let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups)?;
     let bridge = Bridge::start(falcon, store.clone(), settings.policy.clone(), mapping).await?;
     let pace = Pace::per_minute(settings.reconcile.calls_per_minute);
     let report = if apply {
@@ -147,7 +149,7 @@ mod tests {
             at: Utc::now(),
             operation: "grant".into(),
             login: "a@example.com".into(),
-            falcon_uuid: Some("u".into()),
+            account_id: Some("u".into()),
             roles: vec!["falcon_analyst".into()],
             outcome: "ok".into(),
             detail: None,

@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 
 use crate::config::Settings;
 use bridge::groups::{GroupMapping, check_mapping};
-use falcon::model::{CreateUserRequest, Role};
+use falcon::model::CreateUserRequest;
 use falcon::{FalconClient, FalconError};
+use target_api::{Capabilities, Entitlement, Target};
 
 /// Login used for the write-scope probe; `validate_only` creates nothing.
 const PROBE_LOGIN: &str = "falcon-scim-bridge-check@example.invalid";
@@ -128,7 +129,8 @@ pub async fn run(settings: &Settings) -> Report {
         ),
         Err(e) => report.push(Verdict::Fail, "write scope", e.to_string()),
     }
-    let catalogue: Vec<Role> = match client.role_catalogue().await {
+    report.push(Verdict::Ok, "capabilities", describe(client.capabilities()));
+    let catalogue: Vec<Entitlement> = match client.entitlement_catalogue().await {
         Ok(roles) => {
             let ids: Vec<&str> = roles.iter().map(|r| r.id.as_str()).collect();
             report.push(
@@ -143,13 +145,22 @@ pub async fn run(settings: &Settings) -> Report {
             return report;
         }
     };
-    let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups);
-    let problems = check_mapping(&mapping, &catalogue);
+    let mapping = match GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups) {
+        Ok(mapping) => mapping,
+        Err(e) => {
+            report.push(Verdict::Fail, "group mapping", e.to_string());
+            return report;
+        }
+    };
+    let problems = check_mapping(&mapping, &catalogue, client.capabilities().naming);
     for p in &problems {
         report.push(Verdict::Fail, "group mapping", p.to_string());
     }
     for (group, roles) in &settings.group_roles {
-        if roles.iter().all(|r| catalogue.iter().any(|c| &c.id == r)) {
+        if roles
+            .iter()
+            .all(|r| catalogue.iter().any(|c| c.id.as_str() == r.trim()))
+        {
             report.push(
                 Verdict::Ok,
                 "group mapping",
@@ -165,4 +176,46 @@ pub async fn run(settings: &Settings) -> Report {
         );
     }
     report
+}
+
+/// One line on what the target can do, so that an operator knows what `active:false`, DELETE
+/// and a group push will do before the IdP sends them.
+fn describe(caps: &Capabilities) -> String {
+    use target_api::{CreateMode, DeactivateMode, DeleteMode, EntitlementModel};
+    let product = caps.naming.product;
+    let create = match caps.create {
+        CreateMode::Direct => "POST /Users creates the user",
+        CreateMode::Invite => "POST /Users invites the user",
+        CreateMode::AdoptOnly => "POST /Users only adopts existing users",
+    };
+    let deactivate = match caps.deactivate {
+        DeactivateMode::Emulated => {
+            "active:false revokes every role and deletes the user (re-created on active:true)"
+        }
+        DeactivateMode::Native | DeactivateMode::Field | DeactivateMode::Toggle => {
+            "active:false deactivates the user"
+        }
+    };
+    let delete = match caps.delete {
+        DeleteMode::Hard => "DELETE removes the user for good",
+        DeleteMode::RemoveFromOrg => "DELETE removes the user from the organisation",
+        DeleteMode::None => "DELETE deactivates the user",
+    };
+    let groups = match &caps.entitlements {
+        EntitlementModel::RoleSet { replace_all, .. } => {
+            if *replace_all {
+                "groups map to roles, set as a whole"
+            } else {
+                "groups map to roles, granted and revoked one by one"
+            }
+        }
+        EntitlementModel::SingleRank { .. } => "groups map to one rank per user",
+        EntitlementModel::GroupMembership => "groups are the target's own groups",
+    };
+    let names = if caps.profile.names {
+        "names writable"
+    } else {
+        "names read-only"
+    };
+    format!("{product}: {create}; {deactivate}; {delete}; {groups}; {names}")
 }

@@ -254,7 +254,6 @@ impl Settings {
             directory_refresh: Duration::from_secs(args.bridge_directory_refresh_secs),
             policy: Policy {
                 deprovision,
-                allow_user_name_change: false,
                 max_deletions_per_hour: args.bridge_max_deletions_per_hour,
                 dry_run: args.bridge_dry_run,
             },

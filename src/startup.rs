@@ -11,7 +11,7 @@ use crate::config::{ReconcileSchedule, Settings};
 use crate::server::{self, Readiness, SCIM_PREFIX};
 use crate::tls::{self, TlsError, TlsListener};
 use bridge::Bridge;
-use bridge::groups::{GroupMapping, UnknownMappedRole, check_mapping};
+use bridge::groups::{EmptyMappedId, GroupMapping, UnknownMappedId, check_mapping};
 use bridge::reconcile::Pace;
 use bridge::store::{Store, StoreError};
 use falcon::{FalconClient, FalconError};
@@ -26,8 +26,10 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("cannot set up the Falcon client: {0}")]
     Falcon(#[from] FalconError),
-    #[error("the group mapping names roles Falcon does not have: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Mapping(Vec<UnknownMappedRole>),
+    #[error("the group mapping names what the target does not have: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Mapping(Vec<UnknownMappedId>),
+    #[error(transparent)]
+    EmptyMapping(#[from] EmptyMappedId),
     #[error(transparent)]
     Bridge(bridge::error::BridgeError),
     #[error(transparent)]
@@ -60,7 +62,7 @@ impl Application {
         crate::telemetry::metrics::install();
         let store = Store::open(&settings.database_url).await?;
         let falcon = FalconClient::new(settings.falcon.clone())?;
-        let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups);
+        let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups)?;
         let bridge = Bridge::start(
             falcon.clone(),
             store.clone(),
@@ -70,12 +72,11 @@ impl Application {
         .await
         .map_err(|e| match e {
             bridge::error::BridgeError::Store(s) => StartupError::Store(s),
-            bridge::error::BridgeError::Falcon { source, .. } => StartupError::Falcon(source),
             other => StartupError::Bridge(other),
         })?;
-        match bridge.refresh_roles().await {
+        match bridge.refresh_catalogue().await {
             Ok(catalogue) => {
-                let problems = check_mapping(&mapping, &catalogue);
+                let problems = check_mapping(&mapping, &catalogue, bridge.naming());
                 if !problems.is_empty() {
                     return Err(StartupError::Mapping(problems));
                 }

@@ -420,7 +420,7 @@ async fn every_falcon_write_is_audited_with_its_request_and_trace_id() {
     assert_eq!(create.method.as_deref(), Some("POST"));
     assert_eq!(create.path.as_deref(), Some("/scim/v2/Users"));
     assert_eq!(create.credential.as_deref(), Some("okta"));
-    assert_eq!(create.falcon_uuid.as_deref(), Some(uuid.as_str()));
+    assert_eq!(create.account_id.as_deref(), Some(uuid.as_str()));
     assert!(create.trace_id.is_some());
     let grant = &audit[1];
     assert_eq!(grant.method.as_deref(), Some("POST"));
@@ -492,7 +492,7 @@ async fn reconcile_reports_each_kind_of_drift_and_apply_repairs_it() {
             roles: vec!["falcon_administrator".into()]
         }
     )));
-    assert!(found.contains(&("gone@example.com", &Drift::UserMissingInFalcon)));
+    assert!(found.contains(&("gone@example.com", &Drift::UserMissingInTarget)));
     assert!(found.contains(&("leaver@example.com", &Drift::UserShouldNotExist)));
     assert_eq!(app.sim.sim.write_calls(), 0, "a report changes nothing");
 

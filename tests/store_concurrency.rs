@@ -27,8 +27,8 @@ async fn concurrent_group_pushes_do_not_fail_with_database_locked() {
                 display_name: None,
                 emails_json: "[]".into(),
                 active: true,
-                falcon_uuid: None,
-                falcon_cid: None,
+                account_id: None,
+                account_detail: None,
                 created: now,
                 last_modified: now,
             })

@@ -1,45 +1,55 @@
 //! The in-memory directory every read is served from: the bridge's own users (from the store)
-//! and the Falcon users it has not adopted yet (from Falcon, refreshed in the background).
+//! and the target's accounts it has not adopted yet (from the target, refreshed in the
+//! background).
 //!
-//! Lists and filters never cost a Falcon call: Okta pages with count=100, Entra expects 25
-//! requests a second, and Falcon allows 6,000 calls a minute for the whole customer.
+//! Lists and filters never cost a target call: Okta pages with count=100, Entra expects 25
+//! requests a second, and targets ration their API (Falcon: 6,000 calls a minute per customer).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use super::mapping::{self, FalconLink};
-use falcon::model::User as FalconUser;
 use scim::backend::{ListRequest, Page};
-use scim::user::UserResource;
+use scim::user::{GroupRef, UserResource};
+use target_api::{Account, AccountRef};
+
+use crate::ids::UserId;
+use crate::resources;
 
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub resource: UserResource,
-    /// The Falcon user behind it; `None` for a deprovisioned (tombstoned) user.
-    pub link: Option<FalconLink>,
-    /// Whether the bridge manages (stores) it, as opposed to a Falcon user merely visible.
+    /// The target account behind it; `None` for a deprovisioned (tombstoned) user.
+    pub link: Option<AccountRef>,
+    /// Whether the bridge manages (stores) it, as opposed to a target account merely visible.
     pub managed: bool,
+}
+
+impl Entry {
+    /// The entry's SCIM id; every entry in the directory has a valid one.
+    pub fn id(&self) -> Option<UserId> {
+        UserId::parse(&self.resource.id).ok()
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct Directory {
     /// Ordered by SCIM id: the stable order pages are cut from.
-    by_id: BTreeMap<String, Entry>,
-    by_name: HashMap<String, String>,
+    by_id: BTreeMap<UserId, Entry>,
+    by_name: HashMap<String, UserId>,
     refreshed_at: Option<SystemTime>,
     /// Where recent pages ended: 0-based index -> the id at that index, so that an import's
     /// next page is a range look-up instead of a walk from the first entry (5 ms at 100,000
     /// users). Cleared whenever an id comes or goes, since indices then shift.
-    cursors: Mutex<HashMap<usize, String>>,
+    cursors: Mutex<HashMap<usize, UserId>>,
 }
 
 /// Page ends remembered at most (a few IdPs importing at once).
 const MAX_CURSORS: usize = 64;
 
 impl Directory {
-    pub fn get(&self, id: &str) -> Option<&Entry> {
+    pub fn get(&self, id: &UserId) -> Option<&Entry> {
         self.by_id.get(id)
     }
 
@@ -61,28 +71,32 @@ impl Directory {
         self.refreshed_at
     }
 
+    /// Adds or replaces the entry with this SCIM id; an entry whose id is not a valid SCIM id is
+    /// not shown (the directory only holds what the IdP can address).
     pub fn upsert(&mut self, entry: Entry) {
-        if let Some(old) = self.by_id.get(&entry.resource.id) {
+        let Some(id) = entry.id() else {
+            tracing::warn!(id = %entry.resource.id, user = %entry.resource.write.user_name, "an account whose id cannot be a SCIM id is not shown");
+            return;
+        };
+        if let Some(old) = self.by_id.get(&id) {
             let old_name = old.resource.write.user_name.to_lowercase();
             self.by_name.remove(&old_name);
         } else {
             self.forget_cursors();
         }
-        self.by_name.insert(
-            entry.resource.write.user_name.to_lowercase(),
-            entry.resource.id.clone(),
-        );
-        self.by_id.insert(entry.resource.id.clone(), entry);
+        self.by_name
+            .insert(entry.resource.write.user_name.to_lowercase(), id.clone());
+        self.by_id.insert(id, entry);
     }
 
     /// Sets the read-only `groups` attribute of a user.
-    pub fn set_groups(&mut self, id: &str, groups: Vec<scim::user::GroupRef>) {
+    pub fn set_groups(&mut self, id: &UserId, groups: Vec<GroupRef>) {
         if let Some(entry) = self.by_id.get_mut(id) {
             entry.resource.groups = groups;
         }
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<Entry> {
+    pub fn remove(&mut self, id: &UserId) -> Option<Entry> {
         let entry = self.by_id.remove(id)?;
         self.forget_cursors();
         let name = entry.resource.write.user_name.to_lowercase();
@@ -92,35 +106,35 @@ impl Directory {
         Some(entry)
     }
 
-    /// Replaces the Falcon users the bridge does not manage with `users`, a fresh snapshot.
-    /// Managed users are left alone: the store is their truth, drift is the reconciler's job.
-    pub fn apply_falcon_snapshot(&mut self, users: Vec<FalconUser>) {
+    /// Replaces the target accounts the bridge does not manage with `accounts`, a fresh
+    /// snapshot. Managed users are left alone: the store is their truth, drift is the
+    /// reconciler's job.
+    pub fn apply_snapshot(&mut self, accounts: Vec<Account>) {
         let linked: HashSet<String> = self
             .by_id
             .values()
             .filter(|e| e.managed)
-            .filter_map(|e| e.link.as_ref().map(|l| l.uuid.clone()))
+            .filter_map(|e| e.link.as_ref().map(|l| l.id.clone()))
             .collect();
-        let stale: Vec<String> = self
+        let stale: Vec<UserId> = self
             .by_id
-            .values()
-            .filter(|e| !e.managed)
-            .map(|e| e.resource.id.clone())
+            .iter()
+            .filter(|(_, e)| !e.managed)
+            .map(|(id, _)| id.clone())
             .collect();
         for id in stale {
             self.remove(&id);
         }
-        for user in users {
-            let managed_same_name = self.by_user_name(&user.uid).is_some_and(|e| e.managed);
-            if linked.contains(&user.uuid) || managed_same_name {
+        for account in accounts {
+            let managed_same_name = self
+                .by_user_name(&account.profile.login)
+                .is_some_and(|e| e.managed);
+            if linked.contains(&account.reference.id) || managed_same_name {
                 continue;
             }
             self.upsert(Entry {
-                resource: mapping::native_resource(&user),
-                link: Some(FalconLink {
-                    uuid: user.uuid.clone(),
-                    cid: user.cid.clone(),
-                }),
+                resource: resources::native_resource(&account),
+                link: Some(account.reference),
                 managed: false,
             });
         }
@@ -161,10 +175,10 @@ impl Directory {
     /// A page of everyone in id order: an import's page.
     fn plain_page(&self, skip: usize, count: usize) -> Page<UserResource> {
         let mut cursors = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
-        let entries: Box<dyn Iterator<Item = (&String, &Entry)>> = match cursors.get(&skip) {
+        let entries: Box<dyn Iterator<Item = (&UserId, &Entry)>> = match cursors.get(&skip) {
             Some(id) => Box::new(
                 self.by_id
-                    .range::<str, _>((Bound::Included(id.as_str()), Bound::Unbounded)),
+                    .range::<UserId, _>((Bound::Included(id), Bound::Unbounded)),
             ),
             None => Box::new(self.by_id.iter().skip(skip)),
         };
@@ -213,18 +227,25 @@ fn page(matches: Vec<&UserResource>, skip: usize, count: usize) -> Page<UserReso
 mod tests {
     use super::*;
     use scim::query::UserFilter;
+    use target_api::Profile;
 
     fn directory(n: usize) -> Directory {
         let mut dir = Directory::default();
-        dir.apply_falcon_snapshot(
+        dir.apply_snapshot(
             (0..n)
-                .map(|i| FalconUser {
-                    uuid: format!("{:08}-0000-4000-8000-000000000000", (i * 7919) % 1000),
-                    uid: format!("user{i}@example.com"),
-                    cid: "cid".into(),
-                    first_name: "A".into(),
-                    last_name: format!("B{i}"),
-                    ..Default::default()
+                .map(|i| Account {
+                    reference: AccountRef::new(
+                        format!("{:08}-0000-4000-8000-000000000000", (i * 7919) % 1000),
+                        Some("cid".into()),
+                    ),
+                    profile: Profile {
+                        login: format!("user{i}@example.com"),
+                        given_name: "A".into(),
+                        family_name: format!("B{i}"),
+                    },
+                    active: true,
+                    created: None,
+                    modified: None,
                 })
                 .collect(),
         );
@@ -286,7 +307,7 @@ mod tests {
         assert_eq!(first.len(), 250);
         assert_eq!(import(&dir), first, "the same pages from the cursors");
         // A user with the smallest id arrives: every later index shifts by one.
-        let mut newcomer = dir.get(&first[0]).unwrap().clone();
+        let mut newcomer = dir.get(&UserId::parse(&first[0]).unwrap()).unwrap().clone();
         newcomer.resource.id = "0".into();
         newcomer.resource.write.user_name = "newcomer@example.com".into();
         dir.upsert(newcomer);

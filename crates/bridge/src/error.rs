@@ -1,36 +1,92 @@
-//! Bridge failures and how each reaches the IdP as a SCIM error.
+//! The core's failures, and the one place each becomes a SCIM error.
 //!
-//! The detail strings are shown verbatim to the Okta or Entra admin (Okta's Dashboard > Tasks,
+//! The core decides what went wrong in its own terms ([`BridgeError`]); a target's failure
+//! arrives classified by kind ([`ErrorKind`]), never as the target's own variants. The detail
+//! strings below are shown verbatim to the Okta or Entra admin (Okta's Dashboard > Tasks,
 //! Entra's provisioning logs), so each says what happened and what to do about it.
 
-use crate::store::StoreError;
-use falcon::FalconError;
+use std::fmt;
+
 use scim::error::ScimError;
+use target_api::{ErrorKind, Naming, TargetError};
 
-use super::guard::GuardError;
+use crate::guard::GuardError;
+use crate::store::StoreError;
 
-/// How long an IdP should wait before retrying when Falcon is down or misconfigured.
+/// How long an IdP should wait before retrying when the target is down or misconfigured.
 const RETRY_LATER_SECS: u64 = 30;
+
+/// The SCIM resource a failure is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    User,
+    Group,
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Resource::User => "User",
+            Resource::Group => "Group",
+        })
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BridgeError {
-    #[error("{action}: {source}")]
-    Falcon {
-        action: String,
-        #[source]
-        source: FalconError,
-    },
+    #[error("{resource} {id} not found")]
+    NotFound { resource: Resource, id: String },
+    /// A user or group with that name exists already.
+    #[error("{0}")]
+    Uniqueness(String),
+    /// The request changes what cannot change.
+    #[error("{0}")]
+    Immutable(String),
+    /// The request carries a value the bridge cannot accept.
+    #[error("{0}")]
+    Invalid(String),
+    /// The target cannot do what the request asks.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The SCIM layer refused the request while it was applied under the identity's lock (a
+    /// PATCH whose operations do not fit the current resource).
+    #[error(transparent)]
+    Request(ScimError),
+    #[error(transparent)]
+    Target(Box<TargetFailure>),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Guard(#[from] GuardError),
 }
 
+/// A target call that failed, and what the bridge was doing.
+#[derive(Debug, thiserror::Error)]
+#[error("{action}: {source}")]
+pub struct TargetFailure {
+    /// How the admin calls the target and its parts.
+    pub naming: Naming,
+    /// What the bridge was doing, said to the admin: "create Falcon user jane@example.com".
+    pub action: String,
+    #[source]
+    pub source: TargetError,
+}
+
 impl BridgeError {
-    pub fn falcon(action: impl Into<String>, source: FalconError) -> Self {
-        BridgeError::Falcon {
-            action: action.into(),
-            source,
+    pub fn not_found(resource: Resource, id: impl fmt::Display) -> Self {
+        BridgeError::NotFound {
+            resource,
+            id: id.to_string(),
+        }
+    }
+
+    /// Whether the same change could still succeed later without anyone changing anything (an
+    /// interrupted change is then finished at the next start instead of forgotten).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            BridgeError::Target(failure) => failure.source.is_transient(),
+            BridgeError::Store(_) => true,
+            _ => false,
         }
     }
 }
@@ -38,11 +94,28 @@ impl BridgeError {
 impl From<BridgeError> for ScimError {
     fn from(err: BridgeError) -> Self {
         match err {
+            BridgeError::NotFound { resource, id } => {
+                ScimError::not_found(&resource.to_string(), &id)
+            }
+            BridgeError::Uniqueness(detail) => ScimError::uniqueness(detail),
+            BridgeError::Immutable(detail) => ScimError::mutability(detail),
+            // An IdP retries a 5xx forever; what the target cannot do is the admin's to see.
+            BridgeError::Invalid(detail) | BridgeError::Unsupported(detail) => {
+                ScimError::invalid_value(detail)
+            }
+            BridgeError::Request(e) => e,
             BridgeError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 ScimError::internal("the bridge's store failed; see the bridge's log")
             }
-            BridgeError::Falcon { action, source } => falcon_to_scim(&action, source),
+            BridgeError::Target(failure) => {
+                let TargetFailure {
+                    naming,
+                    action,
+                    source,
+                } = *failure;
+                target_to_scim(&naming, &action, source)
+            }
             BridgeError::Guard(refused @ GuardError::Refused { retry_after, .. }) => {
                 ScimError::unavailable(refused.to_string(), Some(retry_after))
             }
@@ -51,37 +124,48 @@ impl From<BridgeError> for ScimError {
     }
 }
 
-fn falcon_to_scim(action: &str, err: FalconError) -> ScimError {
+fn target_to_scim(naming: &Naming, action: &str, err: TargetError) -> ScimError {
+    let product = naming.product;
     let trace = err
         .trace_id()
-        .map(|t| format!(" (Falcon trace id {t})"))
+        .map(|t| format!(" ({product} trace id {t})"))
         .unwrap_or_default();
-    match err {
-        FalconError::RateLimited { retry_after, .. } => ScimError::rate_limited(
-            format!("Falcon is rate limiting the bridge; could not {action}. Retry later{trace}"),
+    match err.kind() {
+        ErrorKind::RateLimited { retry_after } => ScimError::rate_limited(
+            format!(
+                "{product} is rate limiting the bridge; could not {action}. Retry later{trace}"
+            ),
             retry_after.as_secs().max(1),
         ),
-        FalconError::Rejected(ref f) => {
-            ScimError::invalid_value(format!("Falcon refused to {action}: {}{trace}", f.message))
+        ErrorKind::Rejected { reason } => {
+            ScimError::invalid_value(format!("{product} refused to {action}: {reason}{trace}"))
         }
-        FalconError::InvalidRole { ref role_id, .. } => ScimError::invalid_value(format!(
-            "Falcon does not know role '{role_id}' (could not {action}); fix the group mapping{trace}"
+        ErrorKind::Conflict => {
+            ScimError::uniqueness(format!("{product} refused to {action}: {err}{trace}"))
+        }
+        ErrorKind::Blocked { reason } => ScimError::invalid_value(format!(
+            "{product} will not let the bridge {action}: {reason}{trace}"
         )),
-        FalconError::UnknownUser { .. } => ScimError::invalid_value(format!(
-            "could not {action}: the Falcon user no longer exists (deleted outside the bridge?); \
+        ErrorKind::UnknownEntitlement { id } => ScimError::invalid_value(format!(
+            "{product} does not know {noun} '{id}' (could not {action}); fix the group mapping{trace}",
+            noun = naming.entitlement,
+        )),
+        ErrorKind::NotFound => ScimError::invalid_value(format!(
+            "could not {action}: the {product} user no longer exists (deleted outside the bridge?); \
              run 'falcon-scim-bridge reconcile'{trace}"
         )),
-        FalconError::Server(_) | FalconError::Unreachable { .. } | FalconError::Decode { .. } => {
-            tracing::warn!(error = %err, "Falcon unavailable");
+        ErrorKind::Unsupported => {
+            ScimError::invalid_value(format!("{product} cannot {action}: {err}"))
+        }
+        ErrorKind::Transient => {
+            tracing::warn!(error = %err, target = product, "the target is unavailable");
             ScimError::unavailable(
-                format!("Falcon is unavailable; could not {action}. Retry later{trace}"),
+                format!("{product} is unavailable; could not {action}. Retry later{trace}"),
                 Some(RETRY_LATER_SECS),
             )
         }
-        FalconError::Authentication(_)
-        | FalconError::MissingScope(_)
-        | FalconError::WrongRegion { .. } => {
-            tracing::error!(error = %err, "the bridge's Falcon API client is misconfigured");
+        ErrorKind::Misconfigured => {
+            tracing::error!(error = %err, target = product, "the bridge's access to the target is misconfigured");
             ScimError::unavailable(
                 format!("the bridge cannot {action}: {err}"),
                 Some(RETRY_LATER_SECS),

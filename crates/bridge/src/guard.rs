@@ -1,7 +1,7 @@
-//! The deletion guard: at most N Falcon user deletions per rolling hour.
+//! The deletion guard: at most N account deletions (or deactivations) per rolling hour.
 //!
 //! An IdP misconfiguration (a wrong assignment rule, a deleted group) can deprovision a whole
-//! tenant in one cycle, and a deleted Falcon user cannot be brought back. Past the limit the
+//! tenant in one cycle, and a deleted account cannot be brought back. Past the limit the
 //! bridge refuses with a SCIM 503 and `Retry-After`, which both IdPs retry later, so nothing is
 //! lost while an admin looks. The ledger is in the store: a restart does not reset the count.
 
@@ -17,6 +17,8 @@ const WINDOW: Duration = Duration::from_secs(3600);
 #[derive(Debug)]
 pub struct DeletionGuard {
     limit: u32,
+    /// The target's product name, for the admin: "Falcon".
+    product: &'static str,
     /// Serialises check-and-record so that 50 concurrent deactivations cannot all see room.
     ledger: Mutex<()>,
 }
@@ -29,10 +31,14 @@ pub struct Permit(i64);
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
     #[error(
-        "the deletion guard refused: {limit} Falcon users were already deleted in the last hour \
+        "the deletion guard refused: {limit} {product} users were already deleted in the last hour \
          (BRIDGE_MAX_DELETIONS_PER_HOUR={limit}); retry in {retry_after} s"
     )]
-    Refused { limit: u32, retry_after: u64 },
+    Refused {
+        product: &'static str,
+        limit: u32,
+        retry_after: u64,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -45,9 +51,10 @@ fn now_secs() -> i64 {
 }
 
 impl DeletionGuard {
-    pub fn new(limit: u32) -> Self {
+    pub fn new(limit: u32, product: &'static str) -> Self {
         Self {
             limit,
+            product,
             ledger: Mutex::new(()),
         }
     }
@@ -69,11 +76,13 @@ impl DeletionGuard {
                 user,
                 limit = self.limit,
                 retry_after,
-                "deletion guard: refusing to delete a Falcon user; {count} were deleted in the \
+                "deletion guard: refusing to delete a {} user; {count} were deleted in the \
                  last hour. If this is intended, raise BRIDGE_MAX_DELETIONS_PER_HOUR and restart; \
-                 otherwise check the IdP's assignments before it retries"
+                 otherwise check the IdP's assignments before it retries",
+                self.product
             );
             return Err(GuardError::Refused {
+                product: self.product,
                 limit: self.limit,
                 retry_after,
             });
@@ -94,11 +103,13 @@ mod tests {
     #[tokio::test]
     async fn admits_up_to_the_limit_then_refuses_until_a_permit_is_cancelled() {
         let store = Store::open("sqlite::memory:").await.unwrap();
-        let guard = DeletionGuard::new(2);
+        let guard = DeletionGuard::new(2, "Falcon");
         let first = guard.admit(&store, "a").await.unwrap();
         guard.admit(&store, "b").await.unwrap();
         match guard.admit(&store, "c").await {
-            Err(GuardError::Refused { limit, retry_after }) => {
+            Err(GuardError::Refused {
+                limit, retry_after, ..
+            }) => {
                 assert_eq!(limit, 2);
                 assert!((1..=3600).contains(&retry_after), "{retry_after}");
             }
@@ -111,7 +122,10 @@ mod tests {
     #[tokio::test]
     async fn zero_allows_no_deletion() {
         let store = Store::open("sqlite::memory:").await.unwrap();
-        let err = DeletionGuard::new(0).admit(&store, "a").await.unwrap_err();
+        let err = DeletionGuard::new(0, "Falcon")
+            .admit(&store, "a")
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, GuardError::Refused { limit: 0, .. }),
             "{err:?}"
@@ -124,11 +138,14 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("guard.db").display());
         let store = Store::open(&url).await.unwrap();
-        DeletionGuard::new(1).admit(&store, "a").await.unwrap();
+        DeletionGuard::new(1, "Falcon")
+            .admit(&store, "a")
+            .await
+            .unwrap();
         store.close().await;
 
         let reopened = Store::open(&url).await.unwrap();
-        let refused = DeletionGuard::new(1).admit(&reopened, "b").await;
+        let refused = DeletionGuard::new(1, "Falcon").admit(&reopened, "b").await;
         assert!(
             matches!(refused, Err(GuardError::Refused { .. })),
             "{refused:?}"

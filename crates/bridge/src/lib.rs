@@ -1,108 +1,91 @@
-//! The mapping between SCIM and Falcon: a SCIM user is a Falcon user, `active:false` revokes
-//! the user's roles and deletes the Falcon user while the store keeps a tombstone, and
-//! `active:true` brings it back under the same SCIM id. [`Bridge`] implements the SCIM layer's
-//! [`UserBackend`] on top of a [`Target`] (Falcon) and the [`Store`].
+//! The provisioning core: SCIM users and groups on one side, any [`Target`] on the other.
+//!
+//! A SCIM user is a target account (`userName` is its login); a SCIM group stands for a set of
+//! the target's entitlements. [`Bridge`] implements the SCIM layer's backend traits on top of a
+//! [`Target`] and the [`store::Store`]: `users.rs` and `lifecycle.rs` for users (deprovisioning
+//! the way the target's capabilities allow), `groups/` and `entitlements.rs` for memberships and
+//! what they grant, `writes.rs` for the audited target writes, `guard.rs`, `intents.rs`,
+//! `resume.rs` and `reconcile.rs` for safety, `directory.rs` for reads. Failures are a
+//! [`error::BridgeError`], which becomes a SCIM error in one place. The core depends on no
+//! target crate.
 
+mod describe;
 pub mod directory;
+mod entitlements;
 pub mod error;
 pub mod groups;
 pub mod guard;
+pub mod ids;
+mod intents;
+mod lifecycle;
 pub mod locks;
-pub mod mapping;
+pub mod policy;
 pub mod reconcile;
+pub mod resources;
 mod resume;
-mod roles;
 pub mod store;
-pub mod target;
 mod telemetry;
 mod users;
 pub mod writes;
 
-use crate::telemetry as names;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
+
+use scim::backend::{Backend, Description};
+use target_api::{Capabilities, Entitlement, Naming, Target, TargetError};
 
 use directory::{Directory, Entry};
 use error::BridgeError;
 use groups::{GroupIndex, GroupMapping};
 use guard::DeletionGuard;
 use locks::KeyedLocks;
-pub use target::Target;
+pub use policy::{DeprovisionMode, Policy};
+use store::Store;
+use telemetry as names;
 use writes::Pretended;
-
-use crate::store::Store;
-use falcon::model::Role;
-
-/// What `active:false` does in Falcon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DeprovisionMode {
-    /// Revoke every role, then delete the Falcon user (the Falcon API has no disable).
-    #[default]
-    Delete,
-    /// Revoke every role and keep the Falcon user.
-    RevokeOnly,
-}
-
-#[derive(Debug, Clone)]
-pub struct Policy {
-    pub deprovision: DeprovisionMode,
-    /// Allow a `userName` change by deleting and re-creating the Falcon user.
-    pub allow_user_name_change: bool,
-    /// Falcon user deletions allowed per rolling hour (the deletion guard); 0 allows none.
-    pub max_deletions_per_hour: u32,
-    /// Log and audit Falcon writes instead of sending them.
-    pub dry_run: bool,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            deprovision: DeprovisionMode::default(),
-            allow_user_name_change: false,
-            max_deletions_per_hour: 25,
-            dry_run: false,
-        }
-    }
-}
 
 pub struct Bridge<T: Target> {
     target: T,
     store: Store,
     directory: RwLock<Directory>,
     groups: RwLock<GroupIndex>,
-    /// Falcon's role catalogue, for matching group names to roles.
-    roles: RwLock<Vec<Role>>,
+    /// The target's entitlement catalogue, for matching group names.
+    catalogue: RwLock<Vec<Entitlement>>,
     mapping: GroupMapping,
     locks: KeyedLocks,
     policy: Policy,
     guard: DeletionGuard,
     pretended: Pretended,
+    description: Description,
 }
 
 impl<T: Target> Bridge<T> {
-    /// Loads the store into the directory; Falcon's users come with [`Self::refresh_directory`].
+    /// Loads the store into the directory; the target's accounts come with
+    /// [`Self::refresh_directory`].
     pub async fn start(
         target: T,
         store: Store,
         policy: Policy,
         mapping: GroupMapping,
     ) -> Result<Arc<Self>, BridgeError> {
+        let caps = target.capabilities();
         let bridge = Arc::new(Self {
+            guard: DeletionGuard::new(policy.max_deletions_per_hour, caps.naming.product),
+            description: describe::description(caps),
             target,
             store,
             directory: RwLock::new(Directory::default()),
             groups: RwLock::new(GroupIndex::default()),
-            roles: RwLock::new(Vec::new()),
+            catalogue: RwLock::new(Vec::new()),
             mapping,
             locks: KeyedLocks::default(),
-            guard: DeletionGuard::new(policy.max_deletions_per_hour),
             policy,
             pretended: Pretended::default(),
         });
         for row in bridge.store.all_users().await? {
             bridge.write_directory().upsert(Entry {
-                resource: mapping::resource_from_row(&row),
-                link: mapping::link_from_row(&row),
+                resource: resources::resource_from_row(&row),
+                link: resources::link_from_row(&row),
                 managed: true,
             });
         }
@@ -110,17 +93,18 @@ impl<T: Target> Bridge<T> {
         Ok(bridge)
     }
 
-    /// Reloads Falcon's users (a few paged queries and batched look-ups).
+    /// Reloads the target's accounts (with as few calls as its API allows).
     pub async fn refresh_directory(&self) -> Result<(), BridgeError> {
-        let users = self
+        let product = self.naming().product;
+        let accounts = self
             .target
-            .list_users()
+            .list_accounts()
             .await
-            .map_err(|e| BridgeError::falcon("load Falcon's users", e))?;
-        let count = users.len();
+            .map_err(|e| self.target_failed(format!("load {product}'s users"), e))?;
+        let count = accounts.len();
         let size = {
             let mut directory = self.write_directory();
-            directory.apply_falcon_snapshot(users);
+            directory.apply_snapshot(accounts);
             directory.len()
         };
         metrics::gauge!(names::DIRECTORY_USERS).set(size as f64);
@@ -128,7 +112,7 @@ impl<T: Target> Bridge<T> {
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
         metrics::gauge!(names::DIRECTORY_REFRESHED).set(now.as_secs_f64());
-        tracing::info!(falcon_users = count, "directory refreshed");
+        tracing::info!(target_accounts = count, "directory refreshed");
         Ok(())
     }
 
@@ -144,11 +128,44 @@ impl<T: Target> Bridge<T> {
         &self.store
     }
 
+    pub fn target(&self) -> &T {
+        &self.target
+    }
+
+    pub fn capabilities(&self) -> &Capabilities {
+        self.target.capabilities()
+    }
+
+    pub fn naming(&self) -> Naming {
+        self.capabilities().naming
+    }
+
+    /// A target failure while doing `action` ("create Falcon user x", said to the admin).
+    pub(crate) fn target_failed(
+        &self,
+        action: impl Into<String>,
+        source: TargetError,
+    ) -> BridgeError {
+        BridgeError::Target(Box::new(error::TargetFailure {
+            naming: self.naming(),
+            action: action.into(),
+            source,
+        }))
+    }
+
     fn read_directory(&self) -> std::sync::RwLockReadGuard<'_, Directory> {
         self.directory.read().unwrap_or_else(|p| p.into_inner())
     }
 
     fn write_directory(&self) -> std::sync::RwLockWriteGuard<'_, Directory> {
         self.directory.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl<T: Target> Backend for Bridge<T> {
+    type Error = BridgeError;
+
+    fn description(&self) -> &Description {
+        &self.description
     }
 }

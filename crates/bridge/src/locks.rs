@@ -1,18 +1,29 @@
-//! Per-key async locks: operations on one user are serialised (Okta and Entra send requests in
-//! parallel), operations on different users are not.
+//! Per-key async locks: operations on one identity are serialised (Okta and Entra send requests
+//! in parallel), operations on different identities are not.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-#[derive(Debug, Default)]
-pub struct KeyedLocks {
-    locks: Mutex<HashMap<String, Weak<AsyncMutex<()>>>>,
+use crate::ids::LockKey;
+
+#[derive(Debug)]
+pub struct KeyedLocks<K = LockKey> {
+    locks: Mutex<HashMap<K, Weak<AsyncMutex<()>>>>,
 }
 
-impl KeyedLocks {
-    pub async fn lock(&self, key: &str) -> OwnedMutexGuard<()> {
+impl<K> Default for KeyedLocks<K> {
+    fn default() -> Self {
+        Self {
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> KeyedLocks<K> {
+    pub async fn lock(&self, key: &K) -> OwnedMutexGuard<()> {
         let lock = {
             let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(lock) = locks.get(key).and_then(Weak::upgrade) {
@@ -23,7 +34,7 @@ impl KeyedLocks {
                     locks.retain(|_, weak| weak.strong_count() > 0);
                 }
                 let lock = Arc::new(AsyncMutex::new(()));
-                locks.insert(key.to_owned(), Arc::downgrade(&lock));
+                locks.insert(key.clone(), Arc::downgrade(&lock));
                 lock
             }
         };
@@ -38,15 +49,15 @@ mod tests {
 
     #[tokio::test]
     async fn same_key_waits_other_key_does_not() {
-        let locks = Arc::new(KeyedLocks::default());
-        let held = locks.lock("a").await;
-        let other = tokio::time::timeout(Duration::from_millis(50), locks.lock("b")).await;
+        let locks = Arc::new(KeyedLocks::<&str>::default());
+        let held = locks.lock(&"a").await;
+        let other = tokio::time::timeout(Duration::from_millis(50), locks.lock(&"b")).await;
         assert!(other.is_ok(), "another key is free");
-        let same = tokio::time::timeout(Duration::from_millis(50), locks.lock("a")).await;
+        let same = tokio::time::timeout(Duration::from_millis(50), locks.lock(&"a")).await;
         assert!(same.is_err(), "the same key waits");
         drop(held);
         assert!(
-            tokio::time::timeout(Duration::from_millis(50), locks.lock("a"))
+            tokio::time::timeout(Duration::from_millis(50), locks.lock(&"a"))
                 .await
                 .is_ok()
         );

@@ -1,29 +1,31 @@
 //! Reconciliation: what the store says (groups, memberships, deprovisioned users) against what
-//! Falcon holds (users and direct grants), per user, and the repairs that make them equal.
+//! the target holds (accounts and their entitlements), per user, and the repairs that make them
+//! equal.
 //!
-//! Only managed roles (those some group maps) are compared: a role granted by hand in the Falcon
-//! console and mapped by no group is none of the bridge's business. Reading a user's grants costs
-//! one Falcon call, so the reconciler paces itself to a share of the tenant's rate limit.
-//! Falcon's grant reads lag its writes (falcon-api.md §3.6): a user changed in the last minute
-//! may show drift that is not there; repairing it is harmless (grants and revokes are
-//! idempotent) and the next run no longer reports it.
+//! Only managed entitlements (those some group maps) are compared: a role granted by hand in the
+//! target's console and mapped by no group is none of the bridge's business. Reading an account's
+//! entitlements costs one target call, so the reconciler paces itself to a share of the rate
+//! limit. Some targets' reads lag their writes (Falcon's grant reads by half a minute and more):
+//! a user changed in the last minute may show drift that is not there; repairing it is harmless
+//! (grants and revokes are idempotent) and the next run no longer reports it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use target_api::{Account, AccountRef, EntitlementChange, EntitlementId, Naming, Target};
 use tokio::time::Instant;
 
-use super::error::BridgeError;
-use super::mapping::{self, FalconLink};
-use super::target::TargetUser;
-use super::writes::{Cause, Subject, caused_by};
-use super::{Bridge, Target};
+use crate::Bridge;
+use crate::error::BridgeError;
+use crate::ids::{LockKey, UserId};
+use crate::policy::DeprovisionMode;
+use crate::resources;
 use crate::store::{AuditQuery, UserRow};
 use crate::telemetry as names;
+use crate::writes::{Cause, Subject, caused_by};
 
-/// The least time between two Falcon calls of a reconciliation.
+/// The least time between two target calls of a reconciliation.
 #[derive(Debug, Clone, Copy)]
 pub struct Pace(Duration);
 
@@ -40,94 +42,150 @@ impl Pace {
     }
 }
 
-/// One difference between the store and Falcon.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// One difference between the store and the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drift {
-    /// Roles the user's groups map that Falcon does not grant.
+    /// Entitlements the user's groups map that the target does not grant.
     MissingRoles { roles: Vec<String> },
-    /// Managed roles Falcon grants that none of the user's groups map.
+    /// Managed entitlements the target grants that none of the user's groups map.
     ExtraRoles { roles: Vec<String> },
-    /// Deprovisioned in the store, but Falcon has a user with this login.
+    /// Deprovisioned in the store, but the target has an account with this login.
     UserShouldNotExist,
-    /// Active in the store, but Falcon no longer has the user (deleted in the console?).
-    UserMissingInFalcon,
-    /// The bridge created this Falcon user (the audit log says so) but the store lost it (a
-    /// crash between the create and its record).
+    /// Active in the store, but the target no longer has the account (deleted in its console?).
+    UserMissingInTarget,
+    /// The bridge created this account (the audit log says so) but the store lost it (a crash
+    /// between the create and its record).
     UserLostByStore,
 }
 
 impl Drift {
-    pub fn kind(&self) -> &'static str {
+    /// The kind, as reports and the `bridge_drift` metric name it; `key` is the target's
+    /// ([`Naming::key`]).
+    pub fn kind(&self, key: &str) -> String {
         match self {
-            Drift::MissingRoles { .. } => "missing_roles",
-            Drift::ExtraRoles { .. } => "extra_roles",
-            Drift::UserShouldNotExist => "user_should_not_exist",
-            Drift::UserMissingInFalcon => "user_missing_in_falcon",
-            Drift::UserLostByStore => "user_lost_by_store",
+            Drift::MissingRoles { .. } => "missing_roles".into(),
+            Drift::ExtraRoles { .. } => "extra_roles".into(),
+            Drift::UserShouldNotExist => "user_should_not_exist".into(),
+            Drift::UserMissingInTarget => format!("user_missing_in_{key}"),
+            Drift::UserLostByStore => "user_lost_by_store".into(),
         }
     }
 
-    const KINDS: [&'static str; 5] = [
-        "missing_roles",
-        "extra_roles",
-        "user_should_not_exist",
-        "user_missing_in_falcon",
-        "user_lost_by_store",
-    ];
-}
+    /// Every kind, for metrics that show zero too.
+    fn kinds(key: &str) -> [String; 5] {
+        [
+            Drift::MissingRoles { roles: Vec::new() },
+            Drift::ExtraRoles { roles: Vec::new() },
+            Drift::UserShouldNotExist,
+            Drift::UserMissingInTarget,
+            Drift::UserLostByStore,
+        ]
+        .map(|d| d.kind(key))
+    }
 
-impl fmt::Display for Drift {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// What it means, for people.
+    pub fn describe(&self, naming: &Naming) -> String {
+        let product = naming.product;
+        let noun = naming.entitlement;
         match self {
             Drift::MissingRoles { roles } => {
-                write!(f, "roles missing in Falcon: {}", roles.join(", "))
+                format!("{noun}s missing in {product}: {}", roles.join(", "))
             }
-            Drift::ExtraRoles { roles } => write!(
-                f,
-                "managed roles Falcon grants beyond the user's groups: {}",
+            Drift::ExtraRoles { roles } => format!(
+                "managed {noun}s {product} grants beyond the user's groups: {}",
                 roles.join(", ")
             ),
-            Drift::UserShouldNotExist => f.write_str("deprovisioned, but the Falcon user exists"),
-            Drift::UserMissingInFalcon => f.write_str("active, but Falcon has no such user"),
-            Drift::UserLostByStore => f.write_str("created by the bridge, unknown to its store"),
+            Drift::UserShouldNotExist => {
+                format!("deprovisioned, but the {product} user exists")
+            }
+            Drift::UserMissingInTarget => format!("active, but {product} has no such user"),
+            Drift::UserLostByStore => "created by the bridge, unknown to its store".into(),
         }
     }
 }
 
 /// The drift of one user, and (with `--apply`) what became of it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct UserDrift {
     /// The SCIM id (absent for a user the store lost).
     pub id: Option<String>,
     pub login: String,
-    pub falcon_uuid: Option<String>,
+    /// The target account's id, when the target has the account.
+    pub account_id: Option<String>,
     pub drift: Drift,
     /// `repaired`, or why not; absent when not applying.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub repair: Option<String>,
+    /// The target's names, for the kind and the description.
+    pub naming: Naming,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+impl Serialize for UserDrift {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            id: &'a Option<String>,
+            login: &'a str,
+            account_id: &'a Option<String>,
+            drift: DriftShown<'a>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            repair: &'a Option<String>,
+        }
+        #[derive(Serialize)]
+        struct DriftShown<'a> {
+            kind: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            roles: Option<&'a [String]>,
+        }
+        let roles = match &self.drift {
+            Drift::MissingRoles { roles } | Drift::ExtraRoles { roles } => Some(roles.as_slice()),
+            _ => None,
+        };
+        Shown {
+            id: &self.id,
+            login: &self.login,
+            account_id: &self.account_id,
+            drift: DriftShown {
+                kind: self.drift.kind(self.naming.key),
+                roles,
+            },
+            repair: &self.repair,
+        }
+        .serialize(serializer)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// Users of the store compared with Falcon.
+    /// Users of the store compared with the target.
     pub users_checked: usize,
     pub drift: Vec<UserDrift>,
-    /// Groups whose name maps to no Falcon role: their members get nothing.
+    /// Groups whose name maps to no entitlement: their members get nothing.
     pub unmapped_groups: Vec<String>,
+    #[serde(skip)]
+    pub naming: Naming,
 }
 
 impl Report {
+    pub fn new(naming: Naming) -> Self {
+        Self {
+            users_checked: 0,
+            drift: Vec::new(),
+            unmapped_groups: Vec::new(),
+            naming,
+        }
+    }
+
     pub fn is_clean(&self) -> bool {
         self.drift.is_empty()
     }
 
     /// Drift counts by kind, every kind present (zero included).
-    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
-        let mut counts: BTreeMap<&'static str, usize> =
-            Drift::KINDS.iter().map(|k| (*k, 0)).collect();
+    pub fn counts(&self) -> BTreeMap<String, usize> {
+        let key = self.naming.key;
+        let mut counts: BTreeMap<String, usize> =
+            Drift::kinds(key).into_iter().map(|k| (k, 0)).collect();
         for d in &self.drift {
-            *counts.entry(d.drift.kind()).or_default() += 1;
+            *counts.entry(d.drift.kind(key)).or_default() += 1;
         }
         counts
     }
@@ -143,10 +201,12 @@ impl Report {
 
     /// A table for people.
     pub fn render(&self) -> String {
+        let (product, noun) = (self.naming.product, self.naming.entitlement);
+        let key = self.naming.key;
         let mut out = String::new();
         for group in &self.unmapped_groups {
             out += &format!(
-                "note: group '{group}' maps to no Falcon role; map it in [groups] of BRIDGE_CONFIG\n"
+                "note: group '{group}' maps to no {product} {noun}; map it in [groups] of BRIDGE_CONFIG\n"
             );
         }
         if self.drift.is_empty() {
@@ -165,8 +225,8 @@ impl Report {
             out += &format!(
                 "{:login_width$}  {:22}  {}",
                 d.login,
-                d.drift.kind(),
-                d.drift
+                d.drift.kind(key),
+                d.drift.describe(&self.naming)
             );
             if let Some(repair) = &d.repair {
                 out += &format!("  -> {repair}");
@@ -184,7 +244,7 @@ impl Report {
 }
 
 impl<T: Target> Bridge<T> {
-    /// Compares the store with Falcon and reports the drift (no write).
+    /// Compares the store with the target and reports the drift (no write).
     pub async fn reconcile(&self, pace: Pace) -> Result<Report, BridgeError> {
         self.reconcile_inner(pace, false).await
     }
@@ -199,59 +259,64 @@ impl<T: Target> Bridge<T> {
     }
 
     async fn reconcile_inner(&self, pace: Pace, apply: bool) -> Result<Report, BridgeError> {
+        let naming = self.naming();
         let mut last_call = None;
         pace.wait(&mut last_call).await;
-        let falcon_users = self
+        let accounts = self
             .target
-            .list_users()
+            .list_accounts()
             .await
-            .map_err(|e| BridgeError::falcon("list Falcon's users", e))?;
-        let by_uuid: HashMap<&str, &TargetUser> =
-            falcon_users.iter().map(|u| (u.uuid.as_str(), u)).collect();
-        let by_login: HashMap<String, &TargetUser> = falcon_users
+            .map_err(|e| self.target_failed(format!("list {}'s users", naming.product), e))?;
+        let by_id: HashMap<&str, &Account> = accounts
             .iter()
-            .map(|u| (u.uid.to_lowercase(), u))
+            .map(|a| (a.reference.id.as_str(), a))
+            .collect();
+        let by_login: HashMap<String, &Account> = accounts
+            .iter()
+            .map(|a| (a.profile.login.to_lowercase(), a))
             .collect();
         let groups = self.store.all_groups().await?;
-        let managed: BTreeSet<String> = groups.iter().flat_map(|g| g.roles.clone()).collect();
-        let mut report = Report {
-            unmapped_groups: groups
-                .iter()
-                .filter(|g| g.roles.is_empty())
-                .map(|g| g.display_name.clone())
-                .collect(),
-            ..Report::default()
-        };
+        let managed: BTreeSet<EntitlementId> =
+            groups.iter().flat_map(|g| g.roles.clone()).collect();
+        let mut report = Report::new(naming);
+        report.unmapped_groups = groups
+            .iter()
+            .filter(|g| g.roles.is_empty())
+            .map(|g| g.display_name.clone())
+            .collect();
         let rows = self.store.all_users().await?;
         report.users_checked = rows.len();
         for row in &rows {
-            let link = mapping::link_from_row(row);
+            let link = resources::link_from_row(row);
             let found = match &link {
-                Some(l) => by_uuid.get(l.uuid.as_str()).copied(),
+                Some(l) => by_id.get(l.id.as_str()).copied(),
                 None => by_login.get(&row.user_name.to_lowercase()).copied(),
             };
             let mut drifts = Vec::new();
+            let mut granted = BTreeSet::new();
             match (row.active, &link, found) {
-                (true, Some(_), None) => drifts.push(Drift::UserMissingInFalcon),
+                (true, Some(_), None) => drifts.push(Drift::UserMissingInTarget),
                 (false, None, Some(_)) => drifts.push(Drift::UserShouldNotExist),
                 (_, Some(l), Some(_)) => {
                     pace.wait(&mut last_call).await;
-                    drifts.extend(self.role_drift(row, l, &managed).await?);
+                    granted = self.managed_grants(row, l, &managed).await?;
+                    drifts.extend(self.role_drift(row, &granted).await?);
                 }
                 _ => {}
             }
             for drift in drifts {
                 let repair = if apply {
-                    Some(self.repair(row, found, &drift).await)
+                    Some(self.repair(row, found, &drift, &granted).await)
                 } else {
                     None
                 };
                 report.drift.push(UserDrift {
                     id: Some(row.id.clone()),
                     login: row.user_name.clone(),
-                    falcon_uuid: found.map(|u| u.uuid.clone()),
+                    account_id: found.map(|a| a.reference.id.clone()),
                     drift,
                     repair,
+                    naming,
                 });
             }
         }
@@ -264,8 +329,10 @@ impl<T: Target> Bridge<T> {
                 .iter_mut()
                 .filter(|d| d.drift == Drift::UserLostByStore)
             {
-                lost.repair =
-                    Some("left in Falcon: the IdP adopts it by userName on its next push".into());
+                lost.repair = Some(format!(
+                    "left in {}: the IdP adopts it by userName on its next push",
+                    naming.product
+                ));
             }
         }
         for (kind, n) in report.counts() {
@@ -274,41 +341,53 @@ impl<T: Target> Bridge<T> {
         Ok(report)
     }
 
+    /// The managed entitlements the target says the account holds.
+    async fn managed_grants(
+        &self,
+        row: &UserRow,
+        link: &AccountRef,
+        managed: &BTreeSet<EntitlementId>,
+    ) -> Result<BTreeSet<EntitlementId>, BridgeError> {
+        Ok(self
+            .target_entitlements(link)
+            .await
+            .map_err(|e| self.target_failed(format!("read the roles of {}", row.user_name), e))?
+            .into_iter()
+            .filter(|r| managed.contains(r))
+            .collect())
+    }
+
     async fn role_drift(
         &self,
         row: &UserRow,
-        link: &FalconLink,
-        managed: &BTreeSet<String>,
+        granted: &BTreeSet<EntitlementId>,
     ) -> Result<Vec<Drift>, BridgeError> {
-        let granted: BTreeSet<String> = self
-            .falcon_user_roles(&link.uuid)
-            .await
-            .map_err(|e| BridgeError::falcon(format!("read the roles of {}", row.user_name), e))?
-            .into_iter()
-            .filter(|r| managed.contains(r))
-            .collect();
         let desired = if row.active {
             self.store.desired_roles(&row.id).await?
         } else {
             BTreeSet::new()
         };
+        let names = |set: BTreeSet<&EntitlementId>| -> Vec<String> {
+            set.into_iter().map(ToString::to_string).collect()
+        };
         let mut drifts = Vec::new();
-        let missing: Vec<String> = desired.difference(&granted).cloned().collect();
+        let missing = names(desired.difference(granted).collect());
         if !missing.is_empty() {
             drifts.push(Drift::MissingRoles { roles: missing });
         }
-        let extra: Vec<String> = granted.difference(&desired).cloned().collect();
+        let extra = names(granted.difference(&desired).collect());
         if !extra.is_empty() {
             drifts.push(Drift::ExtraRoles { roles: extra });
         }
         Ok(drifts)
     }
 
-    /// Logins the audit log shows the bridge created, that Falcon has, and the store does not.
+    /// Logins the audit log shows the bridge created, that the target has, and the store does
+    /// not.
     async fn lost_by_store(
         &self,
         rows: &[UserRow],
-        by_login: &HashMap<String, &TargetUser>,
+        by_login: &HashMap<String, &Account>,
     ) -> Result<Vec<UserDrift>, BridgeError> {
         let known: BTreeSet<String> = rows.iter().map(|r| r.user_name.to_lowercase()).collect();
         let mut last_op: BTreeMap<String, String> = BTreeMap::new();
@@ -317,56 +396,76 @@ impl<T: Target> Bridge<T> {
                 last_op.insert(record.login.to_lowercase(), record.operation);
             }
         }
+        let naming = self.naming();
         Ok(last_op
             .into_iter()
             .filter(|(login, op)| op == "create" && !known.contains(login))
-            .filter_map(|(login, _)| by_login.get(&login).map(|u| (login, *u)))
-            .map(|(login, user)| UserDrift {
+            .filter_map(|(login, _)| by_login.get(&login).map(|a| (login, *a)))
+            .map(|(login, account)| UserDrift {
                 id: None,
                 login,
-                falcon_uuid: Some(user.uuid.clone()),
+                account_id: Some(account.reference.id.clone()),
                 drift: Drift::UserLostByStore,
                 repair: None,
+                naming,
             })
             .collect())
     }
 
     /// Repairs one drift under the user's lock; returns what happened, for the report.
-    async fn repair(&self, row: &UserRow, found: Option<&TargetUser>, drift: &Drift) -> String {
-        let _lock = self.locks.lock(&super::users::id_key(&row.id)).await;
+    /// `granted` is what the target said the account holds of the managed entitlements.
+    async fn repair(
+        &self,
+        row: &UserRow,
+        found: Option<&Account>,
+        drift: &Drift,
+        granted: &BTreeSet<EntitlementId>,
+    ) -> String {
+        let Ok(id) = UserId::parse(&row.id) else {
+            return "not repaired: the stored id is not a SCIM id".into();
+        };
+        let _lock = self.locks.lock(&LockKey::User(id.clone())).await;
         let login = row.user_name.as_str();
+        let ids = |roles: &[String]| -> BTreeSet<EntitlementId> {
+            roles
+                .iter()
+                .filter_map(|r| EntitlementId::parse(r).ok())
+                .collect()
+        };
         let result = match (drift, found) {
-            (Drift::MissingRoles { roles }, Some(user)) => {
+            (Drift::MissingRoles { roles }, Some(account)) => {
                 let who = Subject {
                     login,
-                    uuid: &user.uuid,
-                    cid: &user.cid,
+                    account: &account.reference,
                 };
-                self.falcon_grant(who, roles)
+                let change = EntitlementChange {
+                    desired: granted.union(&ids(roles)).cloned().collect(),
+                    applied: granted.clone(),
+                };
+                self.target_set_entitlements(who, &change)
                     .await
-                    .map_err(|e| BridgeError::falcon(format!("grant {roles:?} to {login}"), e))
+                    .map_err(|e| self.target_failed(format!("grant {roles:?} to {login}"), e))
             }
-            (Drift::ExtraRoles { roles }, Some(user)) => {
+            (Drift::ExtraRoles { roles }, Some(account)) => {
                 let who = Subject {
                     login,
-                    uuid: &user.uuid,
-                    cid: &user.cid,
+                    account: &account.reference,
                 };
-                self.falcon_revoke(who, roles)
+                let change = EntitlementChange {
+                    desired: granted.difference(&ids(roles)).cloned().collect(),
+                    applied: granted.clone(),
+                };
+                self.target_set_entitlements(who, &change)
                     .await
-                    .map_err(|e| BridgeError::falcon(format!("revoke {roles:?} from {login}"), e))
+                    .map_err(|e| self.target_failed(format!("revoke {roles:?} from {login}"), e))
             }
-            (Drift::UserShouldNotExist, Some(user)) => {
-                let link = FalconLink {
-                    uuid: user.uuid.clone(),
-                    cid: user.cid.clone(),
-                };
-                let resource = mapping::resource_from_row(row);
-                self.deprovision(&resource, &link, super::DeprovisionMode::Delete)
+            (Drift::UserShouldNotExist, Some(account)) => {
+                let resource = resources::resource_from_row(row);
+                self.deprovision(&resource, &account.reference, DeprovisionMode::Delete)
                     .await
                     .map(|_| ())
             }
-            (Drift::UserMissingInFalcon, _) => self.recreate(row).await,
+            (Drift::UserMissingInTarget, _) => self.recreate(&id).await,
             _ => return "nothing to do".into(),
         };
         let settled = match result {
@@ -379,7 +478,7 @@ impl<T: Target> Bridge<T> {
         }
     }
 
-    /// After a repair Falcon holds what the memberships say: so does the store's record of it.
+    /// After a repair the target holds what the memberships say: so does the store's record.
     async fn settle_applied_roles(&self, row: &UserRow) -> Result<(), BridgeError> {
         let desired = if row.active {
             self.store.desired_roles(&row.id).await?
@@ -390,15 +489,15 @@ impl<T: Target> Bridge<T> {
         Ok(())
     }
 
-    /// An active user Falcon lost: create it again and grant its roles.
-    async fn recreate(&self, row: &UserRow) -> Result<(), BridgeError> {
-        let Some(entry) = self.read_directory().get(&row.id).cloned() else {
+    /// An active user the target lost: create it again and grant its entitlements.
+    async fn recreate(&self, id: &UserId) -> Result<(), BridgeError> {
+        let Some(entry) = self.read_directory().get(id).cloned() else {
             return Ok(());
         };
-        let link = self.create_in_falcon(&entry.resource.write).await?;
+        let link = self.create_in_target(&entry.resource.write).await?;
         self.record(entry.resource, Some(link)).await?;
-        self.forget_applied_roles(&row.id).await?;
-        self.sync_user_locked(&row.id).await
+        self.forget_applied_roles(id).await?;
+        self.sync_user_locked(id).await
     }
 }
 
@@ -406,19 +505,28 @@ impl<T: Target> Bridge<T> {
 mod tests {
     use super::*;
 
+    const FALCON: Naming = Naming {
+        product: "Falcon",
+        key: "falcon",
+        entitlement: "role",
+        example_entitlement: "falcon_analyst",
+    };
+
     fn drift(login: &str, drift: Drift) -> UserDrift {
         UserDrift {
             id: Some("id".into()),
             login: login.into(),
-            falcon_uuid: None,
+            account_id: None,
             drift,
             repair: None,
+            naming: FALCON,
         }
     }
 
     #[test]
     fn reports_count_every_kind_and_render_one_line_per_drift() {
         let report = Report {
+            naming: FALCON,
             users_checked: 3,
             drift: vec![
                 drift(
@@ -432,7 +540,8 @@ mod tests {
             unmapped_groups: vec!["Marketing".into()],
         };
         let counts = report.counts();
-        assert_eq!(counts.len(), Drift::KINDS.len());
+        assert_eq!(counts.len(), 5);
+        assert_eq!(counts["user_missing_in_falcon"], 0);
         assert_eq!(counts["missing_roles"], 1);
         assert_eq!(counts["extra_roles"], 0);
         assert_eq!(report.summary(), "missing_roles=1 user_should_not_exist=1");

@@ -1,27 +1,28 @@
-//! Every Falcon write the bridge makes goes through here: sent and recorded in the audit log
+//! Every target write the bridge makes goes through here: sent and recorded in the audit log
 //! with what caused it, or, in dry run, only logged and recorded as `dry-run`.
 //!
 //! The cause (the SCIM request, or `start-up` / `reconcile`) travels in a task-local set by
 //! [`caused_by`], so that a group change that grants roles to 200 users records the same request
 //! for each grant without threading it through every call.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::future::Future;
 use std::sync::Mutex;
 
 use chrono::Utc;
-
-use super::target::{TargetError as FalconError, TargetUser as User};
-use super::{Bridge, Target};
-use crate::store::AuditRecord;
-use falcon::trace;
 use scim::backend::RequestContext;
+use target_api::{
+    Account, AccountRef, EntitlementChange, EntitlementId, Profile, Target, TargetError, trace,
+};
+
+use crate::Bridge;
+use crate::store::AuditRecord;
 
 tokio::task_local! {
     static CAUSE: Cause;
 }
 
-/// What made the bridge write to Falcon.
+/// What made the bridge write to the target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cause {
     pub method: Option<String>,
@@ -50,167 +51,184 @@ impl Cause {
     }
 }
 
-/// Runs `work` with `cause` as the cause of every Falcon write it makes.
+/// Runs `work` with `cause` as the cause of every target write it makes.
 pub async fn caused_by<F: Future>(cause: Cause, work: F) -> F::Output {
     CAUSE.scope(cause, work).await
 }
 
-/// The Falcon user a write concerns.
+/// The account a write concerns, and its login (for the audit log and the admin).
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
     pub login: &'a str,
-    pub uuid: &'a str,
-    pub cid: &'a str,
+    pub account: &'a AccountRef,
 }
 
-/// Falcon uuids dry run made up for users it pretended to create; Falcon has never heard of
-/// them, so reads about them are answered here.
+/// Account ids dry run made up for accounts it pretended to create; the target has never heard
+/// of them, so reads about them are answered here.
 #[derive(Debug, Default)]
 pub struct Pretended(Mutex<HashSet<String>>);
 
 impl Pretended {
-    fn insert(&self, uuid: String) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(uuid);
+    fn insert(&self, id: String) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
     }
 
-    fn contains(&self, uuid: &str) -> bool {
+    fn contains(&self, id: &str) -> bool {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .contains(uuid)
+            .contains(id)
     }
 }
 
+/// One write as the audit log names it.
+struct Write<'a> {
+    operation: &'static str,
+    login: &'a str,
+    account: Option<&'a AccountRef>,
+    roles: &'a [EntitlementId],
+}
+
 impl<T: Target> Bridge<T> {
-    pub(super) async fn falcon_create(
-        &self,
-        login: &str,
-        first: &str,
-        last: &str,
-    ) -> Result<User, FalconError> {
+    pub(crate) async fn target_create(&self, profile: &Profile) -> Result<Account, TargetError> {
         let pretend = || {
-            let uuid = uuid::Uuid::new_v4().to_string();
-            self.pretended.insert(uuid.clone());
-            User {
-                uuid,
-                uid: login.to_owned(),
-                first_name: first.to_owned(),
-                last_name: last.to_owned(),
-                status: "active".into(),
-                ..User::default()
+            let id = uuid::Uuid::new_v4().to_string();
+            self.pretended.insert(id.clone());
+            Account {
+                reference: AccountRef::new(id, None),
+                profile: profile.clone(),
+                active: true,
+                created: None,
+                modified: None,
             }
         };
+        let write = Write {
+            operation: "create",
+            login: &profile.login,
+            account: None,
+            roles: &[],
+        };
         self.write(
-            "create",
-            login,
-            None,
-            &[],
+            write,
             pretend,
-            |u| Some(u.uuid.clone()),
-            async { self.target.create_user(login, first, last).await },
+            |a| Some(a.reference.id.clone()),
+            self.target.create(profile),
         )
         .await
     }
 
-    pub(super) async fn falcon_rename(
+    pub(crate) async fn target_rename(
         &self,
         who: Subject<'_>,
-        first: &str,
-        last: &str,
-    ) -> Result<(), FalconError> {
+        profile: &Profile,
+    ) -> Result<(), TargetError> {
+        let write = Write {
+            operation: "rename",
+            login: who.login,
+            account: Some(who.account),
+            roles: &[],
+        };
         self.write(
-            "rename",
-            who.login,
-            Some(who.uuid),
-            &[],
+            write,
             || (),
             |_| None,
-            async {
-                self.target
-                    .rename_user(who.uuid, first, last)
-                    .await
-                    .map(|_| ())
-            },
+            self.target.update_profile(who.account, profile),
         )
         .await
     }
 
-    pub(super) async fn falcon_delete(&self, who: Subject<'_>) -> Result<(), FalconError> {
-        self.write(
-            "delete",
-            who.login,
-            Some(who.uuid),
-            &[],
-            || (),
-            |_| None,
-            async { self.target.delete_user(who.uuid).await },
-        )
-        .await
-    }
-
-    pub(super) async fn falcon_grant(
+    pub(crate) async fn target_set_active(
         &self,
         who: Subject<'_>,
-        roles: &[String],
-    ) -> Result<(), FalconError> {
+        active: bool,
+    ) -> Result<(), TargetError> {
+        let write = Write {
+            operation: if active { "activate" } else { "deactivate" },
+            login: who.login,
+            account: Some(who.account),
+            roles: &[],
+        };
         self.write(
-            "grant",
-            who.login,
-            Some(who.uuid),
-            roles,
+            write,
             || (),
             |_| None,
-            async { self.target.grant_roles(who.uuid, who.cid, roles).await },
+            self.target.set_active(who.account, active),
         )
         .await
     }
 
-    pub(super) async fn falcon_revoke(
+    pub(crate) async fn target_delete(&self, who: Subject<'_>) -> Result<(), TargetError> {
+        let write = Write {
+            operation: "delete",
+            login: who.login,
+            account: Some(who.account),
+            roles: &[],
+        };
+        self.write(write, || (), |_| None, self.target.delete(who.account))
+            .await
+    }
+
+    /// Sets the account's entitlements; audited as a `grant` of what it adds and a `revoke` of
+    /// what it removes (a change that does both is recorded as both, with one outcome).
+    pub(crate) async fn target_set_entitlements(
         &self,
         who: Subject<'_>,
-        roles: &[String],
-    ) -> Result<(), FalconError> {
+        change: &EntitlementChange,
+    ) -> Result<(), TargetError> {
+        let (added, removed) = (change.added(), change.removed());
+        let operation = match (added.is_empty(), removed.is_empty()) {
+            (true, true) => return Ok(()),
+            (false, true) => "grant",
+            (true, false) => "revoke",
+            (false, false) => "replace",
+        };
+        let roles: Vec<EntitlementId> = if removed.is_empty() {
+            added
+        } else if added.is_empty() {
+            removed
+        } else {
+            change.desired.iter().cloned().collect()
+        };
+        let write = Write {
+            operation,
+            login: who.login,
+            account: Some(who.account),
+            roles: &roles,
+        };
         self.write(
-            "revoke",
-            who.login,
-            Some(who.uuid),
-            roles,
+            write,
             || (),
             |_| None,
-            async { self.target.revoke_roles(who.uuid, who.cid, roles).await },
+            self.target.set_entitlements(who.account, change),
         )
         .await
     }
 
-    /// The user's direct grants; a user dry run pretended to create holds none.
-    pub(super) async fn falcon_user_roles(&self, uuid: &str) -> Result<Vec<String>, FalconError> {
-        if self.policy.dry_run && self.pretended.contains(uuid) {
-            return Ok(Vec::new());
+    /// The account's entitlements; an account dry run pretended to create holds none.
+    pub(crate) async fn target_entitlements(
+        &self,
+        account: &AccountRef,
+    ) -> Result<BTreeSet<EntitlementId>, TargetError> {
+        if self.policy.dry_run && self.pretended.contains(&account.id) {
+            return Ok(BTreeSet::new());
         }
-        self.target.user_roles(uuid).await
+        self.target.entitlements(account).await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn write<R>(
         &self,
-        operation: &'static str,
-        login: &str,
-        uuid: Option<&str>,
-        roles: &[String],
+        write: Write<'_>,
         pretend: impl FnOnce() -> R,
-        uuid_of: impl FnOnce(&R) -> Option<String>,
-        send: impl Future<Output = Result<R, FalconError>>,
-    ) -> Result<R, FalconError> {
+        id_of: impl FnOnce(&R) -> Option<String>,
+        send: impl Future<Output = Result<R, TargetError>>,
+    ) -> Result<R, TargetError> {
         let cause = CAUSE.try_with(Cause::clone).unwrap_or_default();
         let mut record = AuditRecord {
             at: Utc::now(),
-            operation: operation.to_owned(),
-            login: login.to_owned(),
-            falcon_uuid: uuid.map(str::to_owned),
-            roles: roles.to_vec(),
+            operation: write.operation.to_owned(),
+            login: write.login.to_owned(),
+            account_id: write.account.map(|a| a.id.clone()),
+            roles: write.roles.iter().map(|r| r.as_str().to_owned()).collect(),
             outcome: String::new(),
             detail: None,
             trace_id: None,
@@ -219,17 +237,18 @@ impl<T: Target> Bridge<T> {
             credential: cause.credential,
             request_id: cause.request_id,
         };
+        let product = self.naming().product;
         let result = if self.policy.dry_run {
             let out = pretend();
-            record.falcon_uuid = record.falcon_uuid.or_else(|| uuid_of(&out));
+            record.account_id = record.account_id.or_else(|| id_of(&out));
             record.outcome = "dry-run".into();
             tracing::info!(
                 dry_run = true,
-                operation,
-                user = login,
-                falcon_uuid = record.falcon_uuid.as_deref().unwrap_or(""),
-                roles = ?roles,
-                "dry run: Falcon write not sent"
+                operation = write.operation,
+                user = write.login,
+                account_id = record.account_id.as_deref().unwrap_or(""),
+                roles = ?record.roles,
+                "dry run: {product} write not sent"
             );
             Ok(out)
         } else {
@@ -237,7 +256,7 @@ impl<T: Target> Bridge<T> {
             record.trace_id = traces.last().cloned();
             match &result {
                 Ok(out) => {
-                    record.falcon_uuid = record.falcon_uuid.or_else(|| uuid_of(out));
+                    record.account_id = record.account_id.or_else(|| id_of(out));
                     record.outcome = "ok".into();
                 }
                 Err(e) => {
@@ -250,7 +269,7 @@ impl<T: Target> Bridge<T> {
         // The write has happened (or not) whatever the store says now; a lost audit row is
         // reported loudly rather than turned into a failed SCIM request.
         if let Err(e) = self.store.append_audit(&record).await {
-            tracing::error!(error = %e, operation, user = login, "cannot record a Falcon write in the audit log");
+            tracing::error!(error = %e, operation = write.operation, user = write.login, "cannot record a {product} write in the audit log");
         }
         result
     }

@@ -598,7 +598,7 @@ impl FalconClient {
             );
             let trace_id = header(&headers, headers::TRACE_ID).map(str::to_owned);
             if let Some(trace) = &trace_id {
-                super::trace::report(trace);
+                target_api::trace::report(trace);
             }
             tracing::debug!(
                 operation = call.operation,

@@ -1,7 +1,9 @@
-//! The two small traits the SCIM handlers call, and the requests they pass.
+//! The small traits the SCIM handlers call, and the requests they pass.
 //!
-//! Handlers parse and validate HTTP; whatever stands behind these traits (the bridge to Falcon,
-//! or a test double) only ever sees typed requests, never raw JSON or query strings.
+//! Handlers parse and validate HTTP; whatever stands behind these traits (the bridge's core, or
+//! a test double) only ever sees typed requests, never raw JSON or query strings, and answers
+//! with its own error type, which becomes a SCIM error through its `Into<ScimError>`: the
+//! backend decides what a failure means, this crate only how it is written.
 
 use std::future::Future;
 
@@ -63,60 +65,115 @@ pub struct Page<T> {
 /// PATCHes to one user never lose each other's changes.
 pub type UserEdit = Box<dyn FnOnce(&UserResource) -> Result<UserWrite, ScimError> + Send>;
 
-pub trait UserBackend: Send + Sync + 'static {
-    fn get_user(&self, id: &str) -> impl Future<Output = Result<UserResource, ScimError>> + Send;
+/// What every backend has: its error, and how it describes itself in discovery.
+pub trait Backend: Send + Sync + 'static {
+    /// The backend's own failures; `Into<ScimError>` is where each becomes a SCIM error.
+    type Error: Into<ScimError> + Send;
+
+    /// How `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` describe the resources.
+    fn description(&self) -> &Description;
+}
+
+/// The backend's words for the resources it serves and which attributes it can change; the
+/// discovery endpoints are built from it (Entra and conformance tools read them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description {
+    /// The User resource type: "A Falcon console user".
+    pub user_resource: String,
+    /// The User schema: what a user is and what its userName means.
+    pub user_schema: String,
+    pub user_name: Attribute,
+    /// The `name` complex attribute.
+    pub name: String,
+    pub given_name: Attribute,
+    pub family_name: Attribute,
+    pub display_name: String,
+    pub active: String,
+    /// The Group resource type: "A set of Falcon roles".
+    pub group_resource: String,
+    pub group_schema: String,
+}
+
+/// One attribute's description and whether a client may change it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    pub description: String,
+    pub mutability: Mutability,
+}
+
+/// RFC 7643 §7 `mutability`, as far as a client can change a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutability {
+    ReadWrite,
+    /// Set once, on create.
+    Immutable,
+    ReadOnly,
+}
+
+impl Mutability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mutability::ReadWrite => "readWrite",
+            Mutability::Immutable => "immutable",
+            Mutability::ReadOnly => "readOnly",
+        }
+    }
+}
+
+pub trait UserBackend: Backend {
+    fn get_user(&self, id: &str) -> impl Future<Output = Result<UserResource, Self::Error>> + Send;
     fn list_users(
         &self,
         req: &ListRequest,
-    ) -> impl Future<Output = Result<Page<UserResource>, ScimError>> + Send;
+    ) -> impl Future<Output = Result<Page<UserResource>, Self::Error>> + Send;
     fn create_user(
         &self,
         user: UserWrite,
         ctx: &RequestContext,
-    ) -> impl Future<Output = Result<UserResource, ScimError>> + Send;
+    ) -> impl Future<Output = Result<UserResource, Self::Error>> + Send;
     fn update_user(
         &self,
         id: &str,
         edit: UserEdit,
         ctx: &RequestContext,
-    ) -> impl Future<Output = Result<UserResource, ScimError>> + Send;
+    ) -> impl Future<Output = Result<UserResource, Self::Error>> + Send;
     fn delete_user(
         &self,
         id: &str,
         ctx: &RequestContext,
-    ) -> impl Future<Output = Result<(), ScimError>> + Send;
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
-pub trait GroupBackend: Send + Sync + 'static {
+pub trait GroupBackend: Backend {
     fn get_group(
         &self,
         id: &str,
         include_members: bool,
-    ) -> impl Future<Output = Result<GroupResource, ScimError>> + Send;
+    ) -> impl Future<Output = Result<GroupResource, Self::Error>> + Send;
     fn list_groups(
         &self,
         req: &GroupListRequest,
-    ) -> impl Future<Output = Result<Page<GroupResource>, ScimError>> + Send;
+    ) -> impl Future<Output = Result<Page<GroupResource>, Self::Error>> + Send;
     fn create_group(
         &self,
         group: GroupWrite,
         ctx: &RequestContext,
-    ) -> impl Future<Output = Result<GroupResource, ScimError>> + Send;
+    ) -> impl Future<Output = Result<GroupResource, Self::Error>> + Send;
     fn replace_group(
         &self,
         id: &str,
         group: GroupWrite,
         ctx: &RequestContext,
-    ) -> impl Future<Output = Result<GroupResource, ScimError>> + Send;
+    ) -> impl Future<Output = Result<GroupResource, Self::Error>> + Send;
     fn patch_group(
         &self,
         id: &str,
         changes: Vec<GroupChange>,
         ctx: &RequestContext,
-    ) -> impl Future<Output = Result<(), ScimError>> + Send;
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
     fn delete_group(
         &self,
         id: &str,
         ctx: &RequestContext,
-    ) -> impl Future<Output = Result<(), ScimError>> + Send;
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }

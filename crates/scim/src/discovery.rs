@@ -15,7 +15,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::ScimState;
-use super::backend::{GroupBackend, UserBackend};
+use super::backend::{Attribute, Backend, Description, GroupBackend, UserBackend};
 use super::error::ScimError;
 use super::group::GROUP_SCHEMA;
 use super::request::{base_url, list_response, scim_json};
@@ -61,8 +61,11 @@ async fn service_provider_config<B: Send + Sync>(State(st): St<B>, headers: Head
     scim_json(StatusCode::OK, &body)
 }
 
-fn resource_type_list(base: &str) -> Vec<Value> {
-    [("User", "/Users", USER_SCHEMA, "A Falcon console user"), ("Group", "/Groups", GROUP_SCHEMA, "A set of Falcon roles")]
+fn resource_type_list(base: &str, described: &Description) -> Vec<Value> {
+    [
+        ("User", "/Users", USER_SCHEMA, described.user_resource.as_str()),
+        ("Group", "/Groups", GROUP_SCHEMA, described.group_resource.as_str()),
+    ]
         .into_iter()
         .map(|(name, endpoint, schema, description)| {
             json!({
@@ -79,17 +82,17 @@ fn resource_type_list(base: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn resource_types<B: Send + Sync>(State(st): St<B>, headers: HeaderMap) -> Response {
-    let list = resource_type_list(&base_url(&st.settings, &headers));
+async fn resource_types<B: Backend>(State(st): St<B>, headers: HeaderMap) -> Response {
+    let list = resource_type_list(&base_url(&st.settings, &headers), st.backend.description());
     list_response(list.len(), 1, list)
 }
 
-async fn resource_type<B: Send + Sync>(
+async fn resource_type<B: Backend>(
     State(st): St<B>,
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, ScimError> {
-    resource_type_list(&base_url(&st.settings, &headers))
+    resource_type_list(&base_url(&st.settings, &headers), st.backend.description())
         .into_iter()
         .find(|r| {
             r["id"]
@@ -121,21 +124,29 @@ fn with(mut attribute: Value, changes: Value) -> Value {
     attribute
 }
 
-fn user_schema() -> Value {
+/// An attribute whose description and mutability the backend decides.
+fn described(name: &str, attribute: &Attribute) -> Value {
+    with(
+        attr(name, "string", &attribute.description),
+        json!({"mutability": attribute.mutability.as_str()}),
+    )
+}
+
+fn user_schema(d: &Description) -> Value {
     json!({
         "id": USER_SCHEMA,
         "name": "User",
-        "description": "A Falcon user; userName is the Falcon login e-mail address",
+        "description": d.user_schema,
         "attributes": [
-            with(attr("userName", "string", "The Falcon login e-mail address; Falcon cannot change it"),
-                json!({"required": true, "uniqueness": "server", "mutability": "immutable"})),
-            with(attr("name", "complex", "The user's name; givenName and familyName are Falcon's first and last name"),
+            with(described("userName", &d.user_name),
+                json!({"required": true, "uniqueness": "server"})),
+            with(attr("name", "complex", &d.name),
                 json!({"subAttributes": [
-                    attr("givenName", "string", "Falcon first name"),
-                    attr("familyName", "string", "Falcon last name"),
+                    described("givenName", &d.given_name),
+                    described("familyName", &d.family_name),
                     attr("formatted", "string", "The full name, kept by the bridge"),
                 ]})),
-            attr("displayName", "string", "Kept by the bridge; Falcon has no such field"),
+            attr("displayName", "string", &d.display_name),
             with(attr("emails", "complex", "E-mail addresses, kept by the bridge"),
                 json!({"multiValued": true, "subAttributes": [
                     attr("value", "string", "The address"),
@@ -143,7 +154,7 @@ fn user_schema() -> Value {
                     attr("primary", "boolean", "The primary address"),
                 ]})),
             // Required in the sense that it always has a value: absent on create means true.
-            with(attr("active", "boolean", "false revokes the user's roles and deletes the Falcon user; true re-creates it"),
+            with(attr("active", "boolean", &d.active),
                 json!({"required": true})),
             with(attr("externalId", "string", "The IdP's id for the user"), json!({"caseExact": true})),
             with(attr("groups", "complex", "The groups the user belongs to"),
@@ -155,11 +166,11 @@ fn user_schema() -> Value {
     })
 }
 
-fn group_schema() -> Value {
+fn group_schema(d: &Description) -> Value {
     json!({
         "id": GROUP_SCHEMA,
         "name": "Group",
-        "description": "A set of Falcon roles; members hold the roles mapped to the group's displayName",
+        "description": d.group_schema,
         "attributes": [
             with(attr("displayName", "string", "Matched against the [groups] role mapping"),
                 json!({"required": true, "uniqueness": "server"})),
@@ -174,8 +185,8 @@ fn group_schema() -> Value {
     })
 }
 
-fn schema_list(base: &str) -> Vec<Value> {
-    [user_schema(), group_schema()]
+fn schema_list(base: &str, described: &Description) -> Vec<Value> {
+    [user_schema(described), group_schema(described)]
         .into_iter()
         .map(|mut s| {
             let id = s["id"].as_str().unwrap_or_default().to_owned();
@@ -187,17 +198,17 @@ fn schema_list(base: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn schemas<B: Send + Sync>(State(st): St<B>, headers: HeaderMap) -> Response {
-    let list = schema_list(&base_url(&st.settings, &headers));
+async fn schemas<B: Backend>(State(st): St<B>, headers: HeaderMap) -> Response {
+    let list = schema_list(&base_url(&st.settings, &headers), st.backend.description());
     list_response(list.len(), 1, list)
 }
 
-async fn schema<B: Send + Sync>(
+async fn schema<B: Backend>(
     State(st): St<B>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
-    schema_list(&base_url(&st.settings, &headers))
+    schema_list(&base_url(&st.settings, &headers), st.backend.description())
         .into_iter()
         .find(|s| s["id"] == id.as_str())
         .map(|s| scim_json(StatusCode::OK, &s))

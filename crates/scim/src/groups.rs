@@ -59,7 +59,7 @@ async fn list<B: GroupBackend>(
         count: params.count,
         include_members: params.projection.includes("members"),
     };
-    let page = st.backend.list_groups(&request).await?;
+    let page = st.backend.list_groups(&request).await.map_err(Into::into)?;
     let base = base_url(&st.settings, &headers);
     let resources = page
         .items
@@ -77,7 +77,11 @@ async fn create<B: GroupBackend>(
 ) -> Result<Response, ScimError> {
     let group = GroupWrite::parse(&body)?;
     st.settings.limits.check_members(group.members.len())?;
-    let created_group = st.backend.create_group(group, &ctx).await?;
+    let created_group = st
+        .backend
+        .create_group(group, &ctx)
+        .await
+        .map_err(Into::into)?;
     Ok(created(
         &created_group.to_json(&base_url(&st.settings, &headers), true),
     ))
@@ -93,7 +97,8 @@ async fn read<B: GroupBackend>(
     let group = st
         .backend
         .get_group(&id, projection.includes("members"))
-        .await?;
+        .await
+        .map_err(Into::into)?;
     Ok(scim_json(
         StatusCode::OK,
         &render(&group, &base_url(&st.settings, &headers), &projection),
@@ -109,7 +114,11 @@ async fn replace<B: GroupBackend>(
 ) -> Result<Response, ScimError> {
     let group = GroupWrite::parse(&body)?;
     st.settings.limits.check_members(group.members.len())?;
-    let replaced = st.backend.replace_group(&id, group, &ctx).await?;
+    let replaced = st
+        .backend
+        .replace_group(&id, group, &ctx)
+        .await
+        .map_err(Into::into)?;
     Ok(scim_json(
         StatusCode::OK,
         &replaced.to_json(&base_url(&st.settings, &headers), true),
@@ -129,7 +138,10 @@ async fn patch<B: GroupBackend>(
     st.settings
         .limits
         .check_members(changes.iter().map(GroupChange::member_count).sum())?;
-    st.backend.patch_group(&id, changes, &ctx).await?;
+    st.backend
+        .patch_group(&id, changes, &ctx)
+        .await
+        .map_err(Into::into)?;
     let projection = Projection::from_query(query.as_deref());
     if projection.is_identity() {
         return Ok(StatusCode::NO_CONTENT.into_response());
@@ -137,7 +149,8 @@ async fn patch<B: GroupBackend>(
     let group = st
         .backend
         .get_group(&id, projection.includes("members"))
-        .await?;
+        .await
+        .map_err(Into::into)?;
     Ok(scim_json(
         StatusCode::OK,
         &render(&group, &base_url(&st.settings, &headers), &projection),
@@ -149,6 +162,9 @@ async fn delete<B: GroupBackend>(
     Path(id): Path<String>,
     Ctx(ctx): Ctx,
 ) -> Result<Response, ScimError> {
-    st.backend.delete_group(&id, &ctx).await?;
+    st.backend
+        .delete_group(&id, &ctx)
+        .await
+        .map_err(Into::into)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -56,7 +56,7 @@ async fn list<B: UserBackend>(
         start_index: params.start_index,
         count: params.count,
     };
-    let page = st.backend.list_users(&request).await?;
+    let page = st.backend.list_users(&request).await.map_err(Into::into)?;
     let base = base_url(&st.settings, &headers);
     let resources = page
         .items
@@ -73,7 +73,11 @@ async fn create<B: UserBackend>(
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let user = UserWrite::parse(&body)?;
-    let created_user = st.backend.create_user(user, &ctx).await?;
+    let created_user = st
+        .backend
+        .create_user(user, &ctx)
+        .await
+        .map_err(Into::into)?;
     Ok(created(
         &created_user.to_json(&base_url(&st.settings, &headers)),
     ))
@@ -85,7 +89,7 @@ async fn read<B: UserBackend>(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ScimError> {
-    let user = st.backend.get_user(&id).await?;
+    let user = st.backend.get_user(&id).await.map_err(Into::into)?;
     let projection = Projection::from_query(query.as_deref());
     Ok(scim_json(
         StatusCode::OK,
@@ -102,7 +106,11 @@ async fn replace<B: UserBackend>(
 ) -> Result<Response, ScimError> {
     let wanted = UserWrite::parse(&body)?;
     let edit: UserEdit = Box::new(move |_current| Ok(wanted));
-    let user = st.backend.update_user(&id, edit, &ctx).await?;
+    let user = st
+        .backend
+        .update_user(&id, edit, &ctx)
+        .await
+        .map_err(Into::into)?;
     Ok(scim_json(
         StatusCode::OK,
         &user.to_json(&base_url(&st.settings, &headers)),
@@ -119,7 +127,11 @@ async fn patch<B: UserBackend>(
 ) -> Result<Response, ScimError> {
     let ops = parse_patch(&body, st.settings.limits.max_patch_operations)?;
     let edit: UserEdit = Box::new(move |current| apply_user_patch(current, &ops));
-    let user = st.backend.update_user(&id, edit, &ctx).await?;
+    let user = st
+        .backend
+        .update_user(&id, edit, &ctx)
+        .await
+        .map_err(Into::into)?;
     let projection = Projection::from_query(query.as_deref());
     Ok(scim_json(
         StatusCode::OK,
@@ -132,6 +144,9 @@ async fn delete<B: UserBackend>(
     Path(id): Path<String>,
     Ctx(ctx): Ctx,
 ) -> Result<Response, ScimError> {
-    st.backend.delete_user(&id, &ctx).await?;
+    st.backend
+        .delete_user(&id, &ctx)
+        .await
+        .map_err(Into::into)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,1 +1,94 @@
-//! placeholder
+//! The seam between the bridge's core and a provisioning target (Falcon, and later Incydr,
+//! LumApps, Allthenticate).
+//!
+//! A target crate implements [`Target`] and speaks its own API behind it; the core drives any
+//! [`Target`] and never sees a target's wire types. What the targets have in common is small;
+//! what differs is declared in [`Capabilities`] (how create, deactivation and delete work, the
+//! entitlement model, which profile attributes are writable) rather than discovered by matching
+//! on a target's errors, which reach the core classified as a [`TargetError`] of one
+//! [`ErrorKind`]. This crate depends on no other crate of the workspace, so a target crate that
+//! depends only on it can see neither SCIM nor the core's internals.
+
+mod account;
+mod capabilities;
+mod entitlement;
+mod error;
+pub mod trace;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+
+pub use account::{Account, AccountRef, Profile};
+pub use capabilities::{
+    Auth, Capabilities, CreateMode, DeactivateMode, DeleteMode, EntitlementModel, Lookups, Naming,
+    Paging, ProfileWrites,
+};
+pub use entitlement::{Entitlement, EntitlementChange, EntitlementId};
+pub use error::{ErrorKind, TargetError};
+
+/// A system the bridge provisions: its accounts, their active state and their entitlements.
+///
+/// Methods are desired-state where the targets differ: [`Target::set_active`] is implemented the
+/// way the target deactivates, [`Target::set_entitlements`] computes its own diff or replacement.
+/// Every method that writes is called by the core under the account's lock, at most once per
+/// IdP request, and its outcome is audited by the core.
+pub trait Target: Send + Sync + 'static {
+    /// What this target can do; the same for the life of the process.
+    fn capabilities(&self) -> &Capabilities;
+
+    /// Every account of the tenant (the directory's load and refresh, reconciliation), with as
+    /// few calls as the API allows.
+    fn list_accounts(&self) -> impl Future<Output = Result<Vec<Account>, TargetError>> + Send;
+
+    /// The account whose login is `login`, compared case-insensitively.
+    fn find_by_login(
+        &self,
+        login: &str,
+    ) -> impl Future<Output = Result<Option<Account>, TargetError>> + Send;
+
+    /// Creates an account with `profile` (only for [`CreateMode::Direct`]). A login the target
+    /// already has is an error of kind [`ErrorKind::Conflict`] or [`ErrorKind::Rejected`]; the
+    /// core then looks the login up and links to it.
+    fn create(
+        &self,
+        profile: &Profile,
+    ) -> impl Future<Output = Result<Account, TargetError>> + Send;
+
+    /// Sets the writable profile attributes ([`Capabilities::profile`]) to `profile`.
+    fn update_profile(
+        &self,
+        account: &AccountRef,
+        profile: &Profile,
+    ) -> impl Future<Output = Result<(), TargetError>> + Send;
+
+    /// Activates or deactivates the account the target's way ([`DeactivateMode`]); a target
+    /// whose deactivation is [`DeactivateMode::Emulated`] answers [`ErrorKind::Unsupported`].
+    /// Setting the state the account already has is not an error.
+    fn set_active(
+        &self,
+        account: &AccountRef,
+        active: bool,
+    ) -> impl Future<Output = Result<(), TargetError>> + Send;
+
+    /// Removes the account ([`DeleteMode`]); one the target no longer knows is
+    /// [`ErrorKind::NotFound`].
+    fn delete(&self, account: &AccountRef) -> impl Future<Output = Result<(), TargetError>> + Send;
+
+    /// Every entitlement the tenant can grant.
+    fn entitlement_catalogue(
+        &self,
+    ) -> impl Future<Output = Result<Vec<Entitlement>, TargetError>> + Send;
+
+    /// The entitlements the account holds now, as the target reports them.
+    fn entitlements(
+        &self,
+        account: &AccountRef,
+    ) -> impl Future<Output = Result<BTreeSet<EntitlementId>, TargetError>> + Send;
+
+    /// Makes the account hold `change.desired` of the entitlements the bridge manages.
+    fn set_entitlements(
+        &self,
+        account: &AccountRef,
+        change: &EntitlementChange,
+    ) -> impl Future<Output = Result<(), TargetError>> + Send;
+}

@@ -1,4 +1,4 @@
-//! The audit log: one row per Falcon write, with the SCIM request that caused it.
+//! The audit log: one row per target write, with the SCIM request that caused it.
 //!
 //! The credential is recorded by its configured name, never its value. Rows are only ever
 //! appended; `falcon-scim-bridge audit` reads them back.
@@ -11,15 +11,17 @@ use sqlx::{Executor, Row, Sqlite};
 use super::batch::Write;
 use super::{Store, StoreError};
 
-/// One Falcon write as recorded.
+/// One target write as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditRecord {
     pub at: DateTime<Utc>,
-    /// `create`, `rename`, `delete`, `grant` or `revoke`.
+    /// `create`, `rename`, `delete`, `grant`, `revoke`, `activate` or `deactivate`.
     pub operation: String,
-    /// The Falcon login the write concerned.
+    /// The login the write concerned.
     pub login: String,
-    pub falcon_uuid: Option<String>,
+    /// The target account's id (Falcon: the user uuid).
+    pub account_id: Option<String>,
+    /// The entitlements it granted or revoked (Falcon role ids).
     pub roles: Vec<String>,
     /// `ok`, `failed` or `dry-run`.
     pub outcome: String,
@@ -53,7 +55,7 @@ fn from_row(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
             .map_err(|e| StoreError::Corrupt(format!("audit.at '{at}': {e}")))?,
         operation: row.try_get("operation")?,
         login: row.try_get("login")?,
-        falcon_uuid: row.try_get("falcon_uuid")?,
+        account_id: row.try_get("account_id")?,
         roles: serde_json::from_str(&roles)
             .map_err(|e| StoreError::Corrupt(format!("audit.roles '{roles}': {e}")))?,
         outcome: row.try_get("outcome")?,
@@ -98,7 +100,7 @@ pub(super) async fn insert<'e>(
 ) -> Result<u64, sqlx::Error> {
     let roles = serde_json::to_string(&record.roles).unwrap_or_else(|_| "[]".into());
     let done = sqlx::query(
-        "INSERT INTO audit (at, operation, login, falcon_uuid, roles, outcome, detail, trace_id, \
+        "INSERT INTO audit (at, operation, login, account_id, roles, outcome, detail, trace_id, \
          method, path, credential, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(
@@ -108,7 +110,7 @@ pub(super) async fn insert<'e>(
     )
     .bind(&record.operation)
     .bind(&record.login)
-    .bind(&record.falcon_uuid)
+    .bind(&record.account_id)
     .bind(roles)
     .bind(&record.outcome)
     .bind(&record.detail)
@@ -131,7 +133,7 @@ mod tests {
             at,
             operation: "grant".into(),
             login: login.into(),
-            falcon_uuid: Some("u-1".into()),
+            account_id: Some("u-1".into()),
             roles: vec!["falcon_analyst".into()],
             outcome: "ok".into(),
             detail: None,

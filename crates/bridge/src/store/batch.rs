@@ -135,7 +135,7 @@ mod tests {
             at: Utc::now(),
             operation: "grant".into(),
             login: login.into(),
-            falcon_uuid: None,
+            account_id: None,
             roles: vec!["falcon_analyst".into()],
             outcome: "ok".into(),
             detail: None,

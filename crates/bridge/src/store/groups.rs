@@ -1,10 +1,12 @@
-//! Rows of `groups` and `memberships`, and each user's applied (granted-by-us) roles.
+//! Rows of `groups` and `memberships`, and each user's applied (granted-by-us) entitlements.
+//! The columns say `roles` (the first target's word); they hold any target's entitlement ids.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Executor, Row, Sqlite};
+use target_api::EntitlementId;
 
 use super::batch::Write;
 use super::{Store, StoreError};
@@ -14,8 +16,8 @@ pub struct GroupRow {
     pub id: String,
     pub display_name: String,
     pub external_id: Option<String>,
-    /// Falcon role ids that membership grants.
-    pub roles: Vec<String>,
+    /// The entitlements membership grants.
+    pub roles: Vec<EntitlementId>,
     pub created: DateTime<Utc>,
     pub last_modified: DateTime<Utc>,
 }
@@ -27,12 +29,18 @@ fn time(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("{col} '{text}': {e}")))
 }
 
-fn roles_from(text: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("role list '{text}': {e}")))
+fn roles_from(text: &str) -> Result<Vec<EntitlementId>, StoreError> {
+    let corrupt =
+        |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("role list '{text}': {e}"));
+    let ids: Vec<String> = serde_json::from_str(text).map_err(|e| corrupt(&e))?;
+    ids.iter()
+        .map(|id| EntitlementId::parse(id).map_err(|e| corrupt(&e)))
+        .collect()
 }
 
-fn roles_to(roles: &[String]) -> String {
-    serde_json::to_string(roles).unwrap_or_else(|_| "[]".into())
+fn roles_to<'a>(roles: impl IntoIterator<Item = &'a EntitlementId>) -> String {
+    let ids: Vec<&str> = roles.into_iter().map(EntitlementId::as_str).collect();
+    serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
 }
 
 fn group_from(row: &SqliteRow) -> Result<GroupRow, StoreError> {
@@ -189,8 +197,11 @@ impl Store {
             .collect()
     }
 
-    /// The union of the roles of the user's groups: what Falcon should grant.
-    pub async fn desired_roles(&self, user_id: &str) -> Result<BTreeSet<String>, StoreError> {
+    /// The union of the entitlements of the user's groups: what the target should grant.
+    pub async fn desired_roles(
+        &self,
+        user_id: &str,
+    ) -> Result<BTreeSet<EntitlementId>, StoreError> {
         let lists: Vec<String> = sqlx::query_scalar(
             "SELECT g.roles FROM groups g JOIN memberships m ON m.group_id = g.id WHERE m.user_id = ?",
         )
@@ -205,7 +216,10 @@ impl Store {
     }
 
     /// The managed roles the bridge has granted the user and not revoked since.
-    pub async fn applied_roles(&self, user_id: &str) -> Result<BTreeSet<String>, StoreError> {
+    pub async fn applied_roles(
+        &self,
+        user_id: &str,
+    ) -> Result<BTreeSet<EntitlementId>, StoreError> {
         Ok(self.roles_of(user_id).await?.1)
     }
 
@@ -213,7 +227,7 @@ impl Store {
     pub async fn roles_of(
         &self,
         user_id: &str,
-    ) -> Result<(BTreeSet<String>, BTreeSet<String>), StoreError> {
+    ) -> Result<(BTreeSet<EntitlementId>, BTreeSet<EntitlementId>), StoreError> {
         let row: Option<(String, Option<String>)> = sqlx::query_as(
             "SELECT applied_roles, (SELECT json_group_array(g.roles) FROM groups g \
              JOIN memberships m ON m.group_id = g.id WHERE m.user_id = u.id) \
@@ -241,13 +255,12 @@ impl Store {
     pub async fn set_applied_roles(
         &self,
         user_id: &str,
-        roles: &BTreeSet<String>,
+        roles: &BTreeSet<EntitlementId>,
     ) -> Result<(), StoreError> {
-        let list: Vec<String> = roles.iter().cloned().collect();
         self.batch
             .write(Write::AppliedRoles {
                 user_id: user_id.to_owned(),
-                roles: roles_to(&list),
+                roles: roles_to(roles),
             })
             .await?;
         Ok(())
@@ -288,8 +301,8 @@ mod tests {
                     display_name: None,
                     emails_json: "[]".into(),
                     active: true,
-                    falcon_uuid: None,
-                    falcon_cid: None,
+                    account_id: None,
+                    account_detail: None,
                     created: now,
                     last_modified: now,
                 })
@@ -305,10 +318,19 @@ mod tests {
             id: id.into(),
             display_name: name.into(),
             external_id: None,
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            roles: roles
+                .iter()
+                .map(|r| EntitlementId::parse(r).unwrap())
+                .collect(),
             created: now,
             last_modified: now,
         }
+    }
+
+    fn ents(list: &[&str]) -> BTreeSet<EntitlementId> {
+        list.iter()
+            .map(|r| EntitlementId::parse(r).unwrap())
+            .collect()
     }
 
     fn ids(list: &[&str]) -> Vec<String> {
@@ -369,26 +391,23 @@ mod tests {
         two_groups_holding(&store, "a").await;
         assert_eq!(
             store.desired_roles("a").await.unwrap(),
-            ["r1", "r2", "r3"].map(String::from).into()
+            ents(&["r1", "r2", "r3"])
         );
         assert_eq!(store.groups_of_user("a").await.unwrap().len(), 2);
         let members = store.delete_group("g1").await.unwrap();
         assert_eq!(members, ids(&["a"]));
-        assert_eq!(
-            store.desired_roles("a").await.unwrap(),
-            ["r2", "r3"].map(String::from).into()
-        );
+        assert_eq!(store.desired_roles("a").await.unwrap(), ents(&["r2", "r3"]));
     }
 
     #[tokio::test]
     async fn roles_of_reads_desired_and_applied_together() {
         let store = store_with_users(&["a", "b"]).await;
         two_groups_holding(&store, "a").await;
-        let applied: BTreeSet<String> = ["r1", "old"].map(String::from).into();
+        let applied = ents(&["r1", "old"]);
         store.set_applied_roles("a", &applied).await.unwrap();
 
         let (desired, got) = store.roles_of("a").await.unwrap();
-        assert_eq!(desired, ["r1", "r2", "r3"].map(String::from).into());
+        assert_eq!(desired, ents(&["r1", "r2", "r3"]));
         assert_eq!(got, applied);
         assert_eq!(desired, store.desired_roles("a").await.unwrap());
         let (desired, applied) = store.roles_of("b").await.unwrap();
@@ -403,7 +422,7 @@ mod tests {
     #[tokio::test]
     async fn applied_roles_round_trip_and_survive_user_saves() {
         let store = store_with_users(&["a"]).await;
-        let roles: BTreeSet<String> = ["x", "y"].map(String::from).into();
+        let roles = ents(&["x", "y"]);
         store.set_applied_roles("a", &roles).await.unwrap();
         let row = store.user("a").await.unwrap().unwrap();
         store.save_user(&row).await.unwrap();

@@ -1,6 +1,7 @@
-//! The store: what Falcon cannot hold (SCIM ids, externalId, tombstones, groups, memberships,
-//! the audit log, the deletion-guard ledger and the intents of unfinished changes). SQLite through `sqlx`, with
-//! embedded migrations and WAL; `sqlite::memory:` for the demo and tests.
+//! The store: what the target cannot hold (SCIM ids and their links to target accounts,
+//! externalId, tombstones, groups, memberships, the audit log, the deletion-guard ledger and the
+//! intents of unfinished changes). SQLite through `sqlx`, with embedded migrations and WAL;
+//! `sqlite::memory:` for the demo and tests.
 
 mod audit;
 mod batch;

@@ -19,8 +19,10 @@ pub struct UserRow {
     pub display_name: Option<String>,
     pub emails_json: String,
     pub active: bool,
-    pub falcon_uuid: Option<String>,
-    pub falcon_cid: Option<String>,
+    /// The linked target account's id; absent while deprovisioned (a tombstone).
+    pub account_id: Option<String>,
+    /// What else the target needs to address the account, opaque to the core.
+    pub account_detail: Option<String>,
     pub created: DateTime<Utc>,
     pub last_modified: DateTime<Utc>,
 }
@@ -42,8 +44,8 @@ fn from_row(row: &SqliteRow) -> Result<UserRow, StoreError> {
         display_name: row.try_get("display_name")?,
         emails_json: row.try_get("emails")?,
         active: row.try_get::<i64, _>("active")? != 0,
-        falcon_uuid: row.try_get("falcon_uuid")?,
-        falcon_cid: row.try_get("falcon_cid")?,
+        account_id: row.try_get("account_id")?,
+        account_detail: row.try_get("account_detail")?,
         created: time("created")?,
         last_modified: time("last_modified")?,
     })
@@ -82,15 +84,15 @@ pub(super) async fn upsert<'e>(
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO users (id, user_name, user_name_lc, external_id, given_name, family_name,
-            formatted, display_name, emails, active, falcon_uuid, falcon_cid, created, last_modified)
+            formatted, display_name, emails, active, account_id, account_detail, created, last_modified)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET
             user_name = excluded.user_name, user_name_lc = excluded.user_name_lc,
             external_id = excluded.external_id, given_name = excluded.given_name,
             family_name = excluded.family_name, formatted = excluded.formatted,
             display_name = excluded.display_name, emails = excluded.emails,
-            active = excluded.active, falcon_uuid = excluded.falcon_uuid,
-            falcon_cid = excluded.falcon_cid, last_modified = excluded.last_modified",
+            active = excluded.active, account_id = excluded.account_id,
+            account_detail = excluded.account_detail, last_modified = excluded.last_modified",
     )
     .bind(&user.id)
     .bind(&user.user_name)
@@ -102,8 +104,8 @@ pub(super) async fn upsert<'e>(
     .bind(&user.display_name)
     .bind(&user.emails_json)
     .bind(i64::from(user.active))
-    .bind(&user.falcon_uuid)
-    .bind(&user.falcon_cid)
+    .bind(&user.account_id)
+    .bind(&user.account_detail)
     .bind(user.created.to_rfc3339())
     .bind(user.last_modified.to_rfc3339())
     .execute(executor)
@@ -138,8 +140,8 @@ mod tests {
             display_name: None,
             emails_json: "[]".into(),
             active: true,
-            falcon_uuid: Some(format!("f-{id}")),
-            falcon_cid: Some("c".into()),
+            account_id: Some(format!("f-{id}")),
+            account_detail: Some("c".into()),
             created: now,
             last_modified: now,
         }
@@ -155,10 +157,10 @@ mod tests {
             "Jane@Example.com"
         );
         user.active = false;
-        user.falcon_uuid = None;
+        user.account_id = None;
         store.save_user(&user).await.unwrap();
         let back = store.user("a").await.unwrap().unwrap();
-        assert!(!back.active && back.falcon_uuid.is_none());
+        assert!(!back.active && back.account_id.is_none());
         assert_eq!(store.all_users().await.unwrap().len(), 1);
         assert!(store.delete_user("a").await.unwrap());
         assert!(store.user("a").await.unwrap().is_none());

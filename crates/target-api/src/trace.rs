@@ -1,8 +1,8 @@
-//! Collecting the trace ids of the Falcon calls a piece of work made.
+//! Collecting the trace ids of the target calls a piece of work made.
 //!
-//! Falcon answers every call with a trace id (`X-Cs-Traceid`) that CrowdStrike support asks for.
-//! The client reports each one here; whoever wants them (the audit log) wraps its work in
-//! [`capture`]. Outside a capture, reporting costs nothing.
+//! Targets answer calls with a trace or request id (Falcon: `X-Cs-Traceid`) that their support
+//! asks for. A target client reports each one here; whoever wants them (the audit log) wraps its
+//! work in [`capture`]. Outside a capture, reporting costs nothing.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -11,7 +11,7 @@ tokio::task_local! {
     static TRACES: RefCell<Vec<String>>;
 }
 
-/// Runs `work` and returns the trace ids of the Falcon calls it made, in order.
+/// Runs `work` and returns the trace ids of the target calls it made, in order.
 pub async fn capture<F: Future>(work: F) -> (F::Output, Vec<String>) {
     TRACES
         .scope(RefCell::new(Vec::new()), async move {
@@ -22,7 +22,7 @@ pub async fn capture<F: Future>(work: F) -> (F::Output, Vec<String>) {
         .await
 }
 
-pub(crate) fn report(trace_id: &str) {
+pub fn report(trace_id: &str) {
     let _ = TRACES.try_with(|t| t.borrow_mut().push(trace_id.to_owned()));
 }
 

@@ -1,50 +1,52 @@
-//! The one place where a SCIM user and a Falcon user meet: which SCIM attribute becomes which
-//! Falcon field, and how a stored row becomes a SCIM resource again.
+//! The one place where a SCIM user meets a target account and a stored row: which SCIM
+//! attribute becomes which profile field, and how a row or an account becomes a SCIM resource.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::{Value, json};
+use target_api::{Account, AccountRef, Profile};
 
 use crate::store::UserRow;
-use falcon::model::User as FalconUser;
 use scim::user::{Email, Name, UserResource, UserWrite};
 
-/// Where a SCIM user lives in Falcon (absent while deprovisioned).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FalconLink {
-    pub uuid: String,
-    pub cid: String,
+/// The target profile of a SCIM user: `userName` is the login, `name.givenName` and
+/// `name.familyName` the names (absent names are empty).
+pub fn profile_of(user: &UserWrite) -> Profile {
+    Profile {
+        login: user.user_name.clone(),
+        given_name: user.name.given_name.clone().unwrap_or_default(),
+        family_name: user.name.family_name.clone().unwrap_or_default(),
+    }
 }
 
-/// Falcon's first and last name for a SCIM user: `name.givenName` / `name.familyName`.
-pub fn falcon_names(user: &UserWrite) -> (String, String) {
-    (
-        user.name.given_name.clone().unwrap_or_default(),
-        user.name.family_name.clone().unwrap_or_default(),
-    )
+/// Whether the names the target holds would change from `current` to `wanted`.
+pub fn names_differ(current: &UserWrite, wanted: &UserWrite) -> bool {
+    let (a, b) = (profile_of(current), profile_of(wanted));
+    (a.given_name, a.family_name) != (b.given_name, b.family_name)
 }
 
-/// A Falcon user that was never provisioned through SCIM, as the IdP should see it. Its SCIM
-/// id is its Falcon uuid, which stays its id if the bridge later adopts it.
-pub fn native_resource(user: &FalconUser) -> UserResource {
-    let created = parse_time(user.created_at.as_deref()).unwrap_or_else(Utc::now);
-    let modified = parse_time(user.updated_at.as_deref()).unwrap_or(created);
+/// A target account that was never provisioned through SCIM, as the IdP should see it. Its
+/// SCIM id is the account's id, which stays its id if the bridge later adopts it.
+pub fn native_resource(account: &Account) -> UserResource {
+    let created = account.created.unwrap_or_else(Utc::now);
+    let modified = account.modified.unwrap_or(created);
+    let login = &account.profile.login;
     UserResource {
-        id: user.uuid.clone(),
+        id: account.reference.id.clone(),
         write: UserWrite {
-            user_name: user.uid.clone(),
+            user_name: login.clone(),
             external_id: None,
             name: Name {
-                given_name: non_empty(&user.first_name),
-                family_name: non_empty(&user.last_name),
+                given_name: non_empty(&account.profile.given_name),
+                family_name: non_empty(&account.profile.family_name),
                 formatted: None,
             },
             display_name: None,
             emails: vec![Email {
-                value: user.uid.clone(),
+                value: login.clone(),
                 kind: Some("work".into()),
                 primary: true,
             }],
-            active: true,
+            active: account.active,
         },
         groups: Vec::new(),
         created,
@@ -73,14 +75,14 @@ pub fn resource_from_row(row: &UserRow) -> UserResource {
     }
 }
 
-pub fn link_from_row(row: &UserRow) -> Option<FalconLink> {
-    Some(FalconLink {
-        uuid: row.falcon_uuid.clone()?,
-        cid: row.falcon_cid.clone().unwrap_or_default(),
-    })
+pub fn link_from_row(row: &UserRow) -> Option<AccountRef> {
+    Some(AccountRef::new(
+        row.account_id.clone()?,
+        row.account_detail.clone().filter(|d| !d.is_empty()),
+    ))
 }
 
-pub fn row_from(resource: &UserResource, link: Option<&FalconLink>) -> UserRow {
+pub fn row_from(resource: &UserResource, link: Option<&AccountRef>) -> UserRow {
     let w = &resource.write;
     UserRow {
         id: resource.id.clone(),
@@ -92,8 +94,8 @@ pub fn row_from(resource: &UserResource, link: Option<&FalconLink>) -> UserRow {
         display_name: w.display_name.clone(),
         emails_json: emails_to_json(&w.emails),
         active: w.active,
-        falcon_uuid: link.map(|l| l.uuid.clone()),
-        falcon_cid: link.map(|l| l.cid.clone()),
+        account_id: link.map(|l| l.id.clone()),
+        account_detail: link.and_then(|l| l.detail.clone()),
         created: resource.created,
         last_modified: resource.last_modified,
     }
@@ -126,15 +128,10 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
-fn parse_time(text: Option<&str>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text?)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn a_row_round_trips_through_the_resource() {
@@ -161,31 +158,38 @@ mod tests {
             created: now,
             last_modified: now,
         };
-        let link = FalconLink {
-            uuid: "u".into(),
-            cid: "c".into(),
-        };
+        let link = AccountRef::new("u", Some("c".into()));
         let row = row_from(&resource, Some(&link));
         assert_eq!(resource_from_row(&row), resource);
         assert_eq!(link_from_row(&row), Some(link));
-        assert_eq!(falcon_names(&resource.write), ("Jane".into(), "Doe".into()));
+        let profile = profile_of(&resource.write);
+        assert_eq!(
+            (profile.given_name.as_str(), profile.family_name.as_str()),
+            ("Jane", "Doe")
+        );
     }
 
     #[test]
-    fn a_native_falcon_user_gets_its_uuid_as_scim_id() {
-        let user = FalconUser {
-            uuid: "3f1c".into(),
-            uid: "pre@example.com".into(),
-            first_name: "Pre".into(),
-            last_name: "Existing".into(),
-            created_at: Some("2026-03-02T09:15:42.118203Z".into()),
-            ..Default::default()
+    fn a_native_account_gets_its_id_as_scim_id() {
+        let created = Utc.with_ymd_and_hms(2026, 3, 2, 9, 15, 42).unwrap();
+        let account = Account {
+            reference: AccountRef::new("3f1c", Some("cid".into())),
+            profile: Profile {
+                login: "pre@example.com".into(),
+                given_name: "Pre".into(),
+                family_name: String::new(),
+            },
+            active: true,
+            created: Some(created),
+            modified: None,
         };
-        let r = native_resource(&user);
+        let r = native_resource(&account);
         assert_eq!(r.id, "3f1c");
         assert_eq!(r.write.user_name, "pre@example.com");
+        assert_eq!(r.write.name.family_name, None);
         assert!(r.write.active);
         assert_eq!(r.write.emails[0].value, "pre@example.com");
-        assert_eq!(r.created.to_rfc3339(), "2026-03-02T09:15:42.118203+00:00");
+        assert_eq!(r.created, created);
+        assert_eq!(r.last_modified, created);
     }
 }

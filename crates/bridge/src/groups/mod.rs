@@ -1,0 +1,484 @@
+//! SCIM groups as sets of entitlements.
+//!
+//! A group is a display name and the entitlement ids its members get (`mapping.rs` says which).
+//! Membership changes are stored first and then each affected user is synced
+//! (`entitlements.rs`), so a target whose entitlements are roles hears only of grants and
+//! revokes, never of groups. Groups live in memory (`index.rs`) and in the store.
+
+mod index;
+mod mapping;
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Utc;
+use scim::backend::{GroupBackend, GroupListRequest, Page, RequestContext};
+use scim::group::{GroupResource, GroupWrite, MemberRef};
+use scim::patch::GroupChange;
+use scim::user::GroupRef;
+use target_api::{Entitlement, EntitlementId, Target};
+
+pub use index::{GroupIndex, GroupState};
+pub use mapping::{EmptyMappedId, GroupMapping, UnknownMappedId, check_mapping};
+
+use crate::Bridge;
+use crate::error::{BridgeError, Resource};
+use crate::ids::{GroupId, LockKey, UserId};
+use crate::store::GroupRow;
+use crate::telemetry as names;
+use crate::writes::{Cause, caused_by};
+
+/// An id from the URL: one that cannot be a SCIM id names no group.
+fn group_id(id: &str) -> Result<GroupId, BridgeError> {
+    GroupId::parse(id).map_err(|_| BridgeError::not_found(Resource::Group, id))
+}
+
+fn state_of(row: GroupRow, members: BTreeSet<UserId>) -> Result<GroupState, BridgeError> {
+    let id = GroupId::parse(&row.id)
+        .map_err(|e| crate::store::StoreError::Corrupt(format!("group id '{}': {e}", row.id)))?;
+    Ok(GroupState { id, row, members })
+}
+
+/// Store ids of users, read back as SCIM ids (the store only holds ids the core wrote).
+fn user_ids(ids: impl IntoIterator<Item = String>) -> BTreeSet<UserId> {
+    ids.into_iter()
+        .filter_map(|id| UserId::parse(&id).ok())
+        .collect()
+}
+
+fn strings(ids: &[UserId]) -> Vec<String> {
+    ids.iter().map(ToString::to_string).collect()
+}
+
+impl<T: Target> Bridge<T> {
+    /// Loads groups and memberships from the store (start-up).
+    pub(crate) async fn load_groups(&self) -> Result<(), BridgeError> {
+        let groups = self.store.all_groups().await?;
+        let memberships = self.store.all_memberships().await?;
+        let mut members: HashMap<String, BTreeSet<UserId>> = HashMap::new();
+        let mut user_groups: HashMap<UserId, Vec<GroupRef>> = HashMap::new();
+        for (user, group, display) in memberships {
+            let Ok(user) = UserId::parse(&user) else {
+                continue;
+            };
+            members
+                .entry(group.clone())
+                .or_default()
+                .insert(user.clone());
+            user_groups.entry(user).or_default().push(GroupRef {
+                value: group,
+                display: Some(display),
+            });
+        }
+        let mut states = Vec::with_capacity(groups.len());
+        for row in groups {
+            let m = members.remove(&row.id).unwrap_or_default();
+            states.push(state_of(row, m)?);
+        }
+        {
+            let mut index = self.write_groups();
+            for state in states {
+                index.upsert(state);
+            }
+        }
+        let mut directory = self.write_directory();
+        for (user, refs) in user_groups {
+            directory.set_groups(&user, refs);
+        }
+        Ok(())
+    }
+
+    /// Reloads the target's entitlement catalogue (group names are matched against it).
+    pub async fn refresh_catalogue(&self) -> Result<Vec<Entitlement>, BridgeError> {
+        let product = self.naming().product;
+        let catalogue = self
+            .target
+            .entitlement_catalogue()
+            .await
+            .map_err(|e| self.target_failed(format!("load {product}'s role catalogue"), e))?;
+        *self.catalogue.write().unwrap_or_else(|p| p.into_inner()) = catalogue.clone();
+        Ok(catalogue)
+    }
+
+    /// Re-resolves every group's entitlements (the configuration may have changed since the last
+    /// start) and syncs the members of groups whose entitlements changed.
+    pub async fn apply_group_mapping(&self) -> Result<(), BridgeError> {
+        caused_by(
+            Cause::internal("start-up"),
+            self.apply_group_mapping_caused(),
+        )
+        .await
+    }
+
+    async fn apply_group_mapping_caused(&self) -> Result<(), BridgeError> {
+        let catalogue = self
+            .catalogue
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let groups: Vec<GroupState> = self.read_groups().iter().cloned().collect();
+        for mut state in groups {
+            let _lock = self.locks.lock(&LockKey::Group(state.id.clone())).await;
+            let roles = self
+                .mapping
+                .resolve(&state.row.display_name, &catalogue)
+                .unwrap_or_default();
+            if roles == state.row.roles {
+                continue;
+            }
+            tracing::info!(group = %state.row.display_name, old = ?state.row.roles, new = ?roles, "group roles changed by the configuration");
+            state.row.roles = roles;
+            state.row.last_modified = Utc::now();
+            self.store.save_group(&state.row).await?;
+            let members = state.members.clone();
+            self.write_groups().upsert(state);
+            self.sync_users(members).await?;
+        }
+        Ok(())
+    }
+
+    pub fn group_count(&self) -> usize {
+        self.read_groups().len()
+    }
+
+    fn resource_of(&self, state: &GroupState, include_members: bool) -> GroupResource {
+        let members = if include_members {
+            let directory = self.read_directory();
+            state
+                .members
+                .iter()
+                .map(|id| MemberRef {
+                    value: id.to_string(),
+                    display: directory
+                        .get(id)
+                        .map(|e| e.resource.write.user_name.clone()),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        GroupResource {
+            id: state.row.id.clone(),
+            display_name: state.row.display_name.clone(),
+            external_id: state.row.external_id.clone(),
+            members,
+            created: state.row.created,
+            last_modified: state.row.last_modified,
+        }
+    }
+
+    /// The entitlements for a new or renamed group, or the refusal the configuration asks for.
+    fn roles_for(&self, name: &str) -> Result<Vec<EntitlementId>, BridgeError> {
+        let catalogue = self.catalogue.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(roles) = self.mapping.resolve(name, &catalogue) {
+            return Ok(roles);
+        }
+        let naming = self.naming();
+        let (product, noun, example) = (
+            naming.product,
+            naming.entitlement,
+            naming.example_entitlement,
+        );
+        if self.mapping.refuse_unmapped {
+            return Err(BridgeError::Invalid(format!(
+                "group '{name}' maps to no {product} {noun}. Map it in the bridge's TOML \
+                 configuration (BRIDGE_CONFIG), e.g. [groups] \"{name}\" = [\"{example}\"], or name \
+                 the group after a {product} {noun}"
+            )));
+        }
+        metrics::counter!(names::UNMAPPED_GROUPS).increment(1);
+        tracing::warn!(group = %name, "group maps to no {product} {noun}; its members get no {noun}s until it is mapped in [groups] of BRIDGE_CONFIG");
+        Ok(Vec::new())
+    }
+
+    /// Member ids the bridge knows (adopting target accounts it had not yet); unknown ones are
+    /// reported and skipped so that one stale id does not fail a whole push.
+    async fn known_members(&self, ids: &[String]) -> Result<Vec<UserId>, BridgeError> {
+        let mut known = Vec::with_capacity(ids.len());
+        for text in ids {
+            let entry = UserId::parse(text)
+                .ok()
+                .and_then(|id| Some((self.read_directory().get(&id).cloned()?, id)));
+            match entry {
+                Some((e, id)) if e.managed => known.push(id),
+                Some((native, id)) => {
+                    let _lock = self.locks.lock(&LockKey::User(id.clone())).await;
+                    self.record(native.resource, native.link).await?;
+                    known.push(id);
+                }
+                None => {
+                    metrics::counter!(names::UNKNOWN_MEMBERS).increment(1);
+                    tracing::warn!(member = %text, "group member unknown to the bridge; ignored");
+                }
+            }
+        }
+        Ok(known)
+    }
+
+    /// Refreshes the `groups` attribute of `users` after their memberships changed.
+    async fn refresh_user_groups(&self, users: &BTreeSet<UserId>) -> Result<(), BridgeError> {
+        for user in users {
+            let refs = self
+                .store
+                .groups_of_user(user.as_str())
+                .await?
+                .into_iter()
+                .map(|(value, display)| GroupRef {
+                    value,
+                    display: Some(display),
+                })
+                .collect();
+            self.write_directory().set_groups(user, refs);
+        }
+        Ok(())
+    }
+
+    /// Applies `changes` to the group `id` and syncs every user they touch.
+    async fn change_group(
+        &self,
+        id: &GroupId,
+        changes: Vec<GroupChange>,
+    ) -> Result<GroupState, BridgeError> {
+        let _lock = self.locks.lock(&LockKey::Group(id.clone())).await;
+        let mut state = self
+            .read_groups()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| BridgeError::not_found(Resource::Group, id))?;
+        let mut touched: BTreeSet<UserId> = BTreeSet::new();
+        let mut roles_changed = false;
+        let mut row_changed = false;
+        let key = id.as_str();
+        for change in changes {
+            match change {
+                GroupChange::Rename(name) => {
+                    if name.trim().is_empty() {
+                        return Err(BridgeError::Invalid("displayName must not be empty".into()));
+                    }
+                    if name == state.row.display_name {
+                        continue;
+                    }
+                    if self
+                        .read_groups()
+                        .by_name(&name)
+                        .is_some_and(|g| &g.id != id)
+                    {
+                        return Err(BridgeError::Uniqueness(format!(
+                            "a group named '{name}' already exists"
+                        )));
+                    }
+                    let roles = self.roles_for(&name)?;
+                    roles_changed |= roles != state.row.roles;
+                    state.row.roles = roles;
+                    state.row.display_name = name;
+                    row_changed = true;
+                }
+                GroupChange::SetExternalId(ext) => {
+                    row_changed |= ext != state.row.external_id;
+                    state.row.external_id = ext;
+                }
+                GroupChange::AddMembers(ids) => {
+                    let known = self.known_members(&ids).await?;
+                    let changed = self
+                        .store
+                        .change_members(key, &strings(&known), &[], false)
+                        .await?;
+                    touched.extend(user_ids(changed));
+                    touched.extend(known);
+                }
+                GroupChange::RemoveMembers(ids) => {
+                    let changed = self.store.change_members(key, &[], &ids, false).await?;
+                    touched.extend(user_ids(changed));
+                    let directory = self.read_directory();
+                    touched.extend(
+                        user_ids(ids)
+                            .into_iter()
+                            .filter(|i| directory.get(i).is_some()),
+                    );
+                }
+                GroupChange::RemoveAllMembers => {
+                    let changed = self.store.change_members(key, &[], &[], true).await?;
+                    touched.extend(user_ids(changed));
+                }
+                GroupChange::ReplaceMembers(ids) => {
+                    let known = self.known_members(&ids).await?;
+                    let changed = self
+                        .store
+                        .change_members(key, &strings(&known), &[], true)
+                        .await?;
+                    touched.extend(user_ids(changed));
+                    touched.extend(known);
+                }
+            }
+        }
+        if row_changed {
+            state.row.last_modified = Utc::now();
+            self.store.save_group(&state.row).await?;
+        }
+        state.members = user_ids(self.store.members(key).await?);
+        if roles_changed {
+            touched.extend(state.members.iter().cloned());
+        }
+        self.write_groups().upsert(state.clone());
+        self.refresh_user_groups(&touched).await?;
+        self.sync_users(touched).await?;
+        Ok(state)
+    }
+
+    fn read_groups(&self) -> std::sync::RwLockReadGuard<'_, GroupIndex> {
+        self.groups.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_groups(&self) -> std::sync::RwLockWriteGuard<'_, GroupIndex> {
+        self.groups.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl<T: Target> GroupBackend for Bridge<T> {
+    async fn get_group(
+        &self,
+        id: &str,
+        include_members: bool,
+    ) -> Result<GroupResource, BridgeError> {
+        let id = group_id(id)?;
+        let groups = self.read_groups();
+        let state = groups
+            .get(&id)
+            .ok_or_else(|| BridgeError::not_found(Resource::Group, &id))?;
+        Ok(self.resource_of(state, include_members))
+    }
+
+    async fn list_groups(
+        &self,
+        req: &GroupListRequest,
+    ) -> Result<Page<GroupResource>, BridgeError> {
+        let groups = self.read_groups();
+        let skip = req.start_index.saturating_sub(1);
+        let candidates: Vec<&GroupState> =
+            match req.filter.as_ref().and_then(|f| f.display_name_eq()) {
+                Some(name) => groups.by_name(name).into_iter().collect(),
+                None => groups.iter().collect(),
+            };
+        // Filters on members need them; everything else is decided without building lists.
+        let mut matching = Vec::new();
+        for state in candidates {
+            let resource = self.resource_of(
+                state,
+                req.include_members || req.filter.as_ref().is_some_and(|f| f.needs_members()),
+            );
+            if req.filter.as_ref().is_none_or(|f| f.matches(&resource)) {
+                matching.push((state, resource));
+            }
+        }
+        let total = matching.len();
+        let items = matching
+            .into_iter()
+            .skip(skip)
+            .take(req.count)
+            .map(|(state, resource)| {
+                if req.include_members || resource.members.is_empty() {
+                    resource
+                } else {
+                    self.resource_of(state, false)
+                }
+            })
+            .collect();
+        Ok(Page { total, items })
+    }
+
+    async fn create_group(
+        &self,
+        group: GroupWrite,
+        ctx: &RequestContext,
+    ) -> Result<GroupResource, BridgeError> {
+        caused_by(Cause::request(ctx), self.create_group_caused(group)).await
+    }
+
+    async fn replace_group(
+        &self,
+        id: &str,
+        group: GroupWrite,
+        ctx: &RequestContext,
+    ) -> Result<GroupResource, BridgeError> {
+        let id = group_id(id)?;
+        let changes = vec![
+            GroupChange::Rename(group.display_name),
+            GroupChange::SetExternalId(group.external_id),
+            GroupChange::ReplaceMembers(group.members),
+        ];
+        let state = caused_by(Cause::request(ctx), self.change_group(&id, changes)).await?;
+        Ok(self.resource_of(&state, true))
+    }
+
+    async fn patch_group(
+        &self,
+        id: &str,
+        changes: Vec<GroupChange>,
+        ctx: &RequestContext,
+    ) -> Result<(), BridgeError> {
+        let id = group_id(id)?;
+        caused_by(Cause::request(ctx), self.change_group(&id, changes))
+            .await
+            .map(|_| ())
+    }
+
+    async fn delete_group(&self, id: &str, ctx: &RequestContext) -> Result<(), BridgeError> {
+        let id = group_id(id)?;
+        caused_by(Cause::request(ctx), self.delete_group_caused(&id)).await
+    }
+}
+
+impl<T: Target> Bridge<T> {
+    async fn create_group_caused(&self, group: GroupWrite) -> Result<GroupResource, BridgeError> {
+        let _name_lock = self
+            .locks
+            .lock(&LockKey::group_name(&group.display_name))
+            .await;
+        if let Some(existing) = self.read_groups().by_name(&group.display_name) {
+            return Err(BridgeError::Uniqueness(format!(
+                "a group named '{}' already exists (id {})",
+                existing.row.display_name, existing.row.id
+            )));
+        }
+        let roles = self.roles_for(&group.display_name)?;
+        let now = Utc::now();
+        let id = GroupId::generate();
+        let row = GroupRow {
+            id: id.to_string(),
+            display_name: group.display_name.clone(),
+            external_id: group.external_id.clone(),
+            roles,
+            created: now,
+            last_modified: now,
+        };
+        self.store.save_group(&row).await?;
+        self.write_groups().upsert(GroupState {
+            id: id.clone(),
+            row,
+            members: BTreeSet::new(),
+        });
+        tracing::info!(group = %group.display_name, id = %id, "group created");
+        let state = if group.members.is_empty() {
+            self.read_groups()
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| BridgeError::not_found(Resource::Group, &id))?
+        } else {
+            self.change_group(&id, vec![GroupChange::AddMembers(group.members)])
+                .await?
+        };
+        Ok(self.resource_of(&state, true))
+    }
+
+    async fn delete_group_caused(&self, id: &GroupId) -> Result<(), BridgeError> {
+        let _lock = self.locks.lock(&LockKey::Group(id.clone())).await;
+        if self.read_groups().get(id).is_none() {
+            return Err(BridgeError::not_found(Resource::Group, id));
+        }
+        let members = user_ids(self.store.delete_group(id.as_str()).await?);
+        self.write_groups().remove(id);
+        self.refresh_user_groups(&members).await?;
+        self.sync_users(members).await?;
+        tracing::info!(id = %id, "group deleted");
+        Ok(())
+    }
+}
