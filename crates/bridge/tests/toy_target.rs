@@ -1,0 +1,499 @@
+//! The seam exercised by something that is not Falcon: an in-memory target whose deactivation
+//! is native and whose roles are replaced as a whole, driven through the real SCIM router over
+//! loopback HTTP the way Okta provisions (look-up, create, group push, deactivate, reactivate,
+//! delete). A second target that can only adopt shows how a capability changes the answer.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bridge::groups::GroupMapping;
+use bridge::store::Store;
+use bridge::{Bridge, Policy};
+use scim::auth::{CredentialSpec, Credentials};
+use scim::{ScimSettings, router};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use target_api::{
+    Account, AccountRef, Auth, Capabilities, CreateMode, DeactivateMode, DeleteMode, Entitlement,
+    EntitlementChange, EntitlementId, EntitlementModel, ErrorKind, Lookups, Naming, Paging,
+    Profile, ProfileWrites, Target, TargetError,
+};
+
+const TOKEN: &str = "toy-token-0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// One account of the toy target.
+#[derive(Debug, Clone)]
+struct ToyAccount {
+    profile: Profile,
+    active: bool,
+    roles: BTreeSet<EntitlementId>,
+}
+
+/// An in-memory target that records every write it receives; clones share their state, so
+/// the test keeps one to look into what the bridge did.
+#[derive(Clone)]
+struct Toy {
+    capabilities: Capabilities,
+    accounts: Arc<Mutex<BTreeMap<String, ToyAccount>>>,
+    writes: Arc<Mutex<Vec<String>>>,
+}
+
+fn toy_capabilities(create: CreateMode) -> Capabilities {
+    Capabilities {
+        naming: Naming {
+            product: "Toy",
+            key: "toy",
+            entitlement: "role",
+            example_entitlement: "viewer",
+        },
+        create,
+        deactivate: DeactivateMode::Native,
+        delete: DeleteMode::Hard,
+        entitlements: EntitlementModel::RoleSet {
+            by_name: false,
+            replace_all: true,
+        },
+        profile: ProfileWrites {
+            login: false,
+            names: true,
+        },
+        lookups: Lookups {
+            by_login: true,
+            batch_by_ids: false,
+        },
+        paging: Paging::None,
+        auth: Auth::StaticApiKey,
+        ids_survive_reactivation: true,
+    }
+}
+
+fn role(id: &str) -> EntitlementId {
+    EntitlementId::parse(id).unwrap()
+}
+
+impl Toy {
+    fn new(create: CreateMode) -> Self {
+        Self {
+            capabilities: toy_capabilities(create),
+            accounts: Arc::default(),
+            writes: Arc::default(),
+        }
+    }
+
+    fn log(&self, write: String) {
+        self.writes.lock().unwrap().push(write);
+    }
+
+    fn writes(&self) -> Vec<String> {
+        self.writes.lock().unwrap().clone()
+    }
+
+    fn account(&self, id: &str) -> Option<ToyAccount> {
+        self.accounts.lock().unwrap().get(id).cloned()
+    }
+
+    fn insert(&self, id: &str, login: &str) {
+        self.accounts.lock().unwrap().insert(
+            id.to_owned(),
+            ToyAccount {
+                profile: Profile {
+                    login: login.to_owned(),
+                    given_name: "Pre".into(),
+                    family_name: "Existing".into(),
+                },
+                active: true,
+                roles: BTreeSet::new(),
+            },
+        );
+    }
+
+    fn view(id: &str, a: &ToyAccount) -> Account {
+        Account {
+            reference: AccountRef::new(id, None),
+            profile: a.profile.clone(),
+            active: a.active,
+            created: None,
+            modified: None,
+        }
+    }
+
+    fn missing(id: &str) -> TargetError {
+        TargetError::new(ErrorKind::NotFound, format!("no account {id}"))
+    }
+}
+
+impl Target for Toy {
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<Account>, TargetError> {
+        let accounts = self.accounts.lock().unwrap();
+        Ok(accounts.iter().map(|(id, a)| Self::view(id, a)).collect())
+    }
+
+    async fn find_by_login(&self, login: &str) -> Result<Option<Account>, TargetError> {
+        let accounts = self.accounts.lock().unwrap();
+        Ok(accounts
+            .iter()
+            .find(|(_, a)| a.profile.login.eq_ignore_ascii_case(login))
+            .map(|(id, a)| Self::view(id, a)))
+    }
+
+    async fn create(&self, profile: &Profile) -> Result<Account, TargetError> {
+        let id = format!("toy-{}", self.accounts.lock().unwrap().len() + 1);
+        self.log(format!("create {}", profile.login));
+        let account = ToyAccount {
+            profile: profile.clone(),
+            active: true,
+            roles: BTreeSet::new(),
+        };
+        let view = Self::view(&id, &account);
+        self.accounts.lock().unwrap().insert(id, account);
+        Ok(view)
+    }
+
+    async fn update_profile(
+        &self,
+        account: &AccountRef,
+        profile: &Profile,
+    ) -> Result<(), TargetError> {
+        self.log(format!("rename {}", account.id));
+        let mut accounts = self.accounts.lock().unwrap();
+        let a = accounts
+            .get_mut(&account.id)
+            .ok_or_else(|| Self::missing(&account.id))?;
+        a.profile.given_name = profile.given_name.clone();
+        a.profile.family_name = profile.family_name.clone();
+        Ok(())
+    }
+
+    async fn set_active(&self, account: &AccountRef, active: bool) -> Result<(), TargetError> {
+        self.log(format!("set_active {} {active}", account.id));
+        let mut accounts = self.accounts.lock().unwrap();
+        let a = accounts
+            .get_mut(&account.id)
+            .ok_or_else(|| Self::missing(&account.id))?;
+        a.active = active;
+        Ok(())
+    }
+
+    async fn delete(&self, account: &AccountRef) -> Result<(), TargetError> {
+        self.log(format!("delete {}", account.id));
+        self.accounts
+            .lock()
+            .unwrap()
+            .remove(&account.id)
+            .map(|_| ())
+            .ok_or_else(|| Self::missing(&account.id))
+    }
+
+    async fn entitlement_catalogue(&self) -> Result<Vec<Entitlement>, TargetError> {
+        Ok(["viewer", "admin"]
+            .into_iter()
+            .map(|id| Entitlement {
+                id: role(id),
+                display_name: format!("Toy {id}"),
+                description: String::new(),
+            })
+            .collect())
+    }
+
+    async fn entitlements(
+        &self,
+        account: &AccountRef,
+    ) -> Result<BTreeSet<EntitlementId>, TargetError> {
+        self.account(&account.id)
+            .map(|a| a.roles)
+            .ok_or_else(|| Self::missing(&account.id))
+    }
+
+    /// Replace-all: the whole desired set in one write, whatever was applied before.
+    async fn set_entitlements(
+        &self,
+        account: &AccountRef,
+        change: &EntitlementChange,
+    ) -> Result<(), TargetError> {
+        let list: Vec<&str> = change.desired.iter().map(EntitlementId::as_str).collect();
+        self.log(format!("set_roles {} [{}]", account.id, list.join(",")));
+        let mut accounts = self.accounts.lock().unwrap();
+        let a = accounts
+            .get_mut(&account.id)
+            .ok_or_else(|| Self::missing(&account.id))?;
+        a.roles = change.desired.clone();
+        Ok(())
+    }
+}
+
+/// The core and the SCIM router over `toy`, served on a random loopback port.
+struct App {
+    base: String,
+    http: reqwest::Client,
+    bridge: Arc<Bridge<Toy>>,
+}
+
+async fn spawn(toy: Toy) -> App {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    let mut groups = BTreeMap::new();
+    groups.insert("Toy Viewers".to_owned(), vec!["viewer".to_owned()]);
+    groups.insert("Toy Admins".to_owned(), vec!["admin".to_owned()]);
+    let mapping = GroupMapping::new(&groups, false).unwrap();
+    let bridge = Bridge::start(toy, store, Policy::default(), mapping)
+        .await
+        .unwrap();
+    bridge.refresh_catalogue().await.unwrap();
+    bridge.refresh_directory().await.unwrap();
+    let credentials = Credentials::new(vec![CredentialSpec::static_token(
+        "okta",
+        SecretString::from(TOKEN),
+    )]);
+    let scim = router(
+        bridge.clone(),
+        Arc::new(credentials),
+        ScimSettings::default(),
+    );
+    let app = axum::Router::new().nest("/scim/v2", scim);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    App {
+        base: format!("http://{addr}/scim/v2"),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap(),
+        bridge,
+    }
+}
+
+impl App {
+    /// Sends `method path` with an optional JSON body; checks the status; returns the body.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        status: u16,
+    ) -> Value {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(TOKEN);
+        if let Some(body) = body {
+            req = req
+                .header("content-type", "application/scim+json")
+                .body(body.to_string());
+        }
+        let resp = req.send().await.expect("the bridge answers");
+        let got = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        assert_eq!(got, status, "{path}: {text}");
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        }
+    }
+
+    async fn patch_user_active(&self, id: &str, active: bool) -> Value {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "value": {"active": active}}]
+        });
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/Users/{id}"),
+            Some(body),
+            200,
+        )
+        .await
+    }
+
+    async fn add_member(&self, group: &str, user: &str) {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": user}]}]
+        });
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/Groups/{group}"),
+            Some(body),
+            204,
+        )
+        .await;
+    }
+
+    async fn create_group(&self, name: &str) -> String {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": name,
+            "members": []
+        });
+        let group = self
+            .call(reqwest::Method::POST, "/Groups", Some(body), 201)
+            .await;
+        group["id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn okta_user(login: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": login,
+        "name": {"givenName": "Jane", "familyName": "Doe"},
+        "emails": [{"primary": true, "value": login, "type": "work"}],
+        "active": true
+    })
+}
+
+#[tokio::test]
+async fn an_okta_sequence_drives_a_native_deactivation_replace_all_target() {
+    let toy = Toy::new(CreateMode::Direct);
+    let app = spawn(toy.clone()).await;
+    let get = reqwest::Method::GET;
+    let filter = "/Users?filter=userName%20eq%20%22jane@example.com%22";
+
+    // Okta looks the user up, finds nothing, creates it.
+    let found = app.call(get.clone(), filter, None, 200).await;
+    assert_eq!(found["totalResults"], 0);
+    let user = app
+        .call(
+            reqwest::Method::POST,
+            "/Users",
+            Some(okta_user("jane@example.com")),
+            201,
+        )
+        .await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    assert_eq!(id, "toy-1", "the SCIM id is the account's id");
+    assert_eq!(toy.account(&id).unwrap().profile.given_name, "Jane");
+    let found = app.call(get.clone(), filter, None, 200).await;
+    assert_eq!(found["totalResults"], 1);
+    assert_eq!(found["Resources"][0]["id"], id.as_str());
+
+    // Group push: each membership change is one write of the whole role set.
+    let viewers = app.create_group("Toy Viewers").await;
+    let admins = app.create_group("Toy Admins").await;
+    app.add_member(&viewers, &id).await;
+    assert_eq!(toy.account(&id).unwrap().roles, [role("viewer")].into());
+    app.add_member(&admins, &id).await;
+    assert_eq!(
+        toy.account(&id).unwrap().roles,
+        [role("admin"), role("viewer")].into()
+    );
+    assert_eq!(
+        toy.writes(),
+        [
+            "create jane@example.com",
+            "set_roles toy-1 [viewer]",
+            "set_roles toy-1 [admin,viewer]",
+        ]
+    );
+
+    // Deactivation is the target's own, reversible, and keeps the account and its roles.
+    let off = app.patch_user_active(&id, false).await;
+    assert_eq!(off["active"], false);
+    let held = toy.account(&id).unwrap();
+    assert!(!held.active);
+    assert_eq!(held.roles.len(), 2, "a native deactivation revokes nothing");
+    let read = app
+        .call(get.clone(), &format!("/Users/{id}"), None, 200)
+        .await;
+    assert_eq!(read["active"], false);
+    // Deactivating again changes nothing in the target.
+    app.patch_user_active(&id, false).await;
+    assert_eq!(toy.writes().last().unwrap(), "set_active toy-1 false");
+    assert_eq!(
+        toy.writes()
+            .iter()
+            .filter(|w| w.starts_with("set_active"))
+            .count(),
+        1
+    );
+
+    // Reactivation flips it back under the same ids; nothing is created again.
+    let on = app.patch_user_active(&id, true).await;
+    assert_eq!(on["active"], true);
+    assert_eq!(on["id"], id.as_str());
+    assert!(toy.account(&id).unwrap().active);
+    assert_eq!(toy.writes().last().unwrap(), "set_active toy-1 true");
+    assert_eq!(
+        toy.writes()
+            .iter()
+            .filter(|w| w.starts_with("create"))
+            .count(),
+        1
+    );
+
+    // The audit log names the target's writes.
+    let audit = app.bridge.store().audit(&Default::default()).await.unwrap();
+    let operations: Vec<&str> = audit.iter().map(|r| r.operation.as_str()).collect();
+    assert_eq!(
+        operations,
+        ["create", "grant", "grant", "deactivate", "activate"]
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|r| r.account_id.as_deref() == Some("toy-1"))
+    );
+
+    // Discovery says what this target does.
+    let schemas = app.call(get.clone(), "/Schemas", None, 200).await;
+    let user_schema = &schemas["Resources"][0];
+    let active = user_schema["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "active")
+        .unwrap();
+    assert_eq!(
+        active["description"],
+        "false deactivates the Toy user; true activates it again"
+    );
+
+    // DELETE removes the account; the user is gone for the IdP.
+    app.call(reqwest::Method::DELETE, &format!("/Users/{id}"), None, 204)
+        .await;
+    assert!(toy.account(&id).is_none());
+    assert_eq!(toy.writes().last().unwrap(), "delete toy-1");
+    app.call(get, &format!("/Users/{id}"), None, 404).await;
+}
+
+#[tokio::test]
+async fn an_adopt_only_target_adopts_what_it_has_and_says_why_it_cannot_create() {
+    let toy = Toy::new(CreateMode::AdoptOnly);
+    toy.insert("acct-7", "pre@example.com");
+    let app = spawn(toy.clone()).await;
+
+    let refused = app
+        .call(
+            reqwest::Method::POST,
+            "/Users",
+            Some(okta_user("new@example.com")),
+            400,
+        )
+        .await;
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("Toy cannot create users through its API"),
+        "{detail}"
+    );
+    assert!(toy.writes().is_empty(), "nothing reached the target");
+
+    let adopted = app
+        .call(
+            reqwest::Method::POST,
+            "/Users",
+            Some(okta_user("pre@example.com")),
+            201,
+        )
+        .await;
+    assert_eq!(adopted["id"], "acct-7");
+    // Adoption brings the names the IdP sent.
+    assert_eq!(toy.writes(), ["rename acct-7"]);
+    assert_eq!(toy.account("acct-7").unwrap().profile.given_name, "Jane");
+}
