@@ -13,8 +13,12 @@ use bridge::{DeprovisionMode, Policy};
 use falcon::{ClientConfig, Region};
 use secrecy::SecretString;
 
-// Inbound security (credentials, scopes, limits, TLS) lives in `config/security.rs`.
+// Inbound security (credentials, scopes, limits, TLS) lives in `config/security/`; reading
+// secrets from variables and files, shared by both, in `config/secrets.rs`.
+mod secrets;
 pub mod security;
+
+use secrets::secret_value;
 
 /// `serve`'s settings as the command line and environment give them (see `main.rs`).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -71,7 +75,7 @@ pub struct ServeArgs {
     /// Share of Falcon's rate limit (percent, 1-100) a reconciliation may use.
     #[arg(long, env = "BRIDGE_RECONCILE_RATE_PERCENT", default_value_t = 10)]
     pub bridge_reconcile_rate_percent: u8,
-    /// Limits and TLS (see `config/security.rs`).
+    /// Limits and TLS (see `config/security/`).
     #[command(flatten)]
     pub security: security::SecurityArgs,
 }
@@ -90,7 +94,7 @@ pub struct FileConfig {
     /// Group display name -> the Falcon role ids its members get.
     #[serde(default)]
     pub groups: BTreeMap<String, Vec<String>>,
-    /// Named, scoped inbound credentials (see `config/security.rs`).
+    /// Named, scoped inbound credentials (see `config/security/credentials.rs`).
     #[serde(default)]
     pub credentials: Vec<security::CredentialFile>,
 }
@@ -109,7 +113,7 @@ pub struct Settings {
     pub group_roles: BTreeMap<String, Vec<String>>,
     pub refuse_unmapped_groups: bool,
     pub reconcile: ReconcileSchedule,
-    /// Declared credentials, limits and TLS (see `config/security.rs`).
+    /// Declared credentials, limits and TLS (see `config/security/`).
     pub security: security::SecuritySettings,
 }
 
@@ -122,7 +126,8 @@ pub struct ReconcileSchedule {
     pub calls_per_minute: u32,
 }
 
-/// Falcon's default rate limit per CID (falcon-api.md §8).
+/// Falcon's default rate limit per CID, in calls a minute: the reconciler's share
+/// (`BRIDGE_RECONCILE_RATE_PERCENT`) is a percentage of it.
 const FALCON_CALLS_PER_MINUTE: u32 = 6000;
 
 impl Default for ReconcileSchedule {
@@ -133,6 +138,9 @@ impl Default for ReconcileSchedule {
         }
     }
 }
+
+/// Problems inside the TOML file are reported against the variable that names the file.
+const CONFIG: &str = "BRIDGE_CONFIG";
 
 #[derive(Debug, thiserror::Error)]
 #[error("{var}: {problem}")]
@@ -270,37 +278,6 @@ fn required(value: Option<String>, var: &'static str) -> Result<String, ConfigEr
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
         .ok_or_else(|| invalid(var, "required but not set"))
-}
-
-/// A secret from its variable, or from the file `NAME_FILE` names (Docker and Kubernetes
-/// secrets are mounted as files).
-fn secret_value(value: Option<String>, var: &'static str) -> Result<String, ConfigError> {
-    if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
-        return Ok(v.trim().to_owned());
-    }
-    let file_var = format!("{var}_FILE");
-    match std::env::var_os(&file_var) {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                invalid(
-                    var,
-                    format!(
-                        "cannot read {file_var} ({}): {e}",
-                        Path::new(&path).display()
-                    ),
-                )
-            })?;
-            let text = text.trim().to_owned();
-            if text.is_empty() {
-                return Err(invalid(var, format!("{file_var} names an empty file")));
-            }
-            Ok(text)
-        }
-        None => Err(invalid(
-            var,
-            format!("required but not set (set {var} or {file_var})"),
-        )),
-    }
 }
 
 fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {

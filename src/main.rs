@@ -94,7 +94,7 @@ enum Command {
         controls: bool,
     },
     /// Measure the bridge against the simulator: IdP scenarios, Falcon calls per SCIM operation,
-    /// latency, throughput and peak RSS, next to the targets of issue 8.
+    /// latency, throughput and peak RSS, next to the performance targets.
     Bench(BenchArgs),
     /// Exit 0 when the bridge on this machine answers /healthz, 1 otherwise (Docker HEALTHCHECK).
     Healthcheck {

@@ -123,10 +123,10 @@ impl BridgeProcess {
                 format!("sqlite://{}", dir.join("bridge.db").display()),
             )
             .env("BRIDGE_CONFIG", &config)
-            // The deletion guard (issue 5) would rightly stop scenario 3's 250 deactivations
-            // an hour; the bench measures the bridge, not the guard. Ignored where it is absent.
+            // The deletion guard would rightly stop scenario 3's 250 deactivations an hour; the
+            // bench measures the bridge, not the guard. Ignored where it is absent.
             .env("BRIDGE_MAX_DELETIONS_PER_HOUR", "1000000")
-            // Likewise the inbound per-credential rate limit (issue 7): scenario 4 measures
+            // Likewise the inbound per-credential rate limit: scenario 4 measures
             // throughput far above what one IdP credential may send.
             .env("BRIDGE_RATE_LIMIT_PER_MINUTE", "0")
             // Logged as deployed (JSON at the default level): logging is part of the cost.

@@ -3,10 +3,10 @@
 //! Each scenario starts the Falcon simulator in this process (with the chosen latency and
 //! rate limit) and the bridge as a child process of this executable, drives SCIM requests as
 //! Okta or Entra would, and reports SCIM throughput and latency, the Falcon calls spent (from
-//! the simulator's counters), 429s seen by the IdP and the bridge's peak RSS, with the targets
-//! of issue 8 next to the measured values. `measure.rs` computes, `driver.rs` sends,
-//! `harness.rs` starts and stops the processes, `scenarios.rs` holds the scenarios and
-//! `report.rs` renders tables and JSON.
+//! the simulator's counters), 429s seen by the IdP and the bridge's peak RSS, with the
+//! performance targets next to the measured values. `measure.rs` computes, `driver.rs` sends,
+//! `harness.rs` starts and stops the processes, `scenarios/` holds the scenarios (a file each)
+//! and `report.rs` renders tables and JSON.
 
 pub mod driver;
 pub mod harness;

@@ -70,7 +70,7 @@ pub struct ScenarioReport {
     pub checks: Vec<Check>,
 }
 
-/// A target of the issue next to what was measured.
+/// A performance target next to what was measured.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
     pub what: String,

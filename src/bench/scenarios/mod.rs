@@ -1,0 +1,205 @@
+//! The five IdP-like scenarios, one file each, in the order `bench` runs them:
+//! `okta_push.rs` (1), `import.rs` (2), `entra_incremental.rs` (3), `lookups.rs` (4) and
+//! `startup.rs` (5). Each starts its own simulator and bridge process (so peak RSS and Falcon
+//! call counts belong to that scenario alone), drives SCIM requests with the IdP's request
+//! bodies, and checks the performance targets. What several scenarios share lives here: the
+//! processes, Okta's way of pushing users and groups (scenario 1, and the set-up of 3 and 4),
+//! and the report.
+
+mod entra_incremental;
+mod import;
+mod lookups;
+mod okta_push;
+mod startup;
+
+pub use entra_incremental::entra_incremental;
+pub use import::import;
+pub use lookups::lookups;
+pub use okta_push::okta_push;
+pub use startup::startup;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::BenchArgs;
+use super::BenchError;
+use super::driver::{Idp, Sample, Tally, run_concurrently, user_name_filter};
+use super::harness::{BridgeProcess, GROUPS, start_sim};
+use super::measure::{FalconCalls, Percentiles};
+use super::report::{Check, ScenarioReport};
+use falcon::sim::RunningSim;
+
+/// Domain of the users the IdP pushes.
+const PUSH_DOMAIN: &str = "push.example.com";
+
+/// A simulator, the bridge on it, and an IdP client for the bridge.
+struct Env {
+    sim: RunningSim,
+    bridge: BridgeProcess,
+    idp: Idp,
+}
+
+impl Env {
+    async fn start(
+        args: &BenchArgs,
+        seeded: usize,
+        connections: usize,
+    ) -> Result<Self, BenchError> {
+        let sim = start_sim(args.latency(), args.rate_limit, seeded).await?;
+        let mut bridge = BridgeProcess::spawn(&sim, &args.bridge_exe()?)?;
+        bridge.wait_ready().await?;
+        let idp = Idp::new(&bridge.root, &bridge.token, connections)?;
+        Ok(Self { sim, bridge, idp })
+    }
+
+    /// Stops both; returns the bridge's peak RSS.
+    async fn finish(self) -> Result<Option<u64>, BenchError> {
+        let rss = self.bridge.peak_rss();
+        self.bridge.stop().await?;
+        self.sim.shutdown().await;
+        Ok(rss)
+    }
+}
+
+/// What every scenario reports, from its parts.
+struct Measured {
+    tally: Tally,
+    wall: Duration,
+    falcon: FalconCalls,
+}
+
+fn report(
+    scenario: u8,
+    title: &str,
+    setup: String,
+    m: Measured,
+    rss: Option<u64>,
+    checks: Vec<Check>,
+) -> ScenarioReport {
+    let Measured {
+        mut tally,
+        wall,
+        falcon,
+    } = m;
+    let ops = tally.ops();
+    let secs = wall.as_secs_f64();
+    ScenarioReport {
+        scenario,
+        title: title.to_owned(),
+        setup,
+        scim_ops: ops,
+        wall_secs: secs,
+        req_per_sec: if secs > 0.0 { ops as f64 / secs } else { 0.0 },
+        latency: Percentiles::of(&mut tally.latencies),
+        falcon_calls_per_op: falcon.per(ops),
+        falcon,
+        idp_429s: tally.idp_429s,
+        errors: tally.errors,
+        bridge_peak_rss_bytes: rss,
+        checks,
+    }
+}
+
+fn no_429(tally: &Tally) -> Check {
+    Check::equals("429s answered to the IdP", tally.idp_429s as f64, "", 0.0)
+}
+
+fn rss_check(rss: Option<u64>, users: usize) -> Option<Check> {
+    let limit_mb = match users {
+        10_000 => 60.0,
+        100_000 => 250.0,
+        _ => return None,
+    };
+    let mb = rss? as f64 / 1_048_576.0;
+    Some(Check::below(
+        format!("bridge peak RSS with {users} Falcon users"),
+        mb,
+        "MB",
+        limit_mb,
+    ))
+}
+
+fn okta_user(user_name: &str, i: usize) -> Value {
+    json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name, "name": {"givenName": "Okta", "familyName": format!("User{i}")},
+        "emails":[{"primary":true,"value":user_name,"type":"work"}],
+        "displayName": format!("Okta User{i}"), "locale":"en-US", "externalId": format!("00u{i:017}"),
+        "groups":[], "password":"1mz050nq", "active":true})
+}
+
+fn group_body(name: &str, members: &[String]) -> Value {
+    let members: Vec<Value> = members.iter().map(|id| json!({"value": id})).collect();
+    json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": name, "members": members})
+}
+
+/// Okta's sequence for one new user: look it up by userName, then create it. Returns the id.
+async fn push_user(idp: &Idp, user_name: &str, i: usize) -> (Vec<Sample>, Option<String>) {
+    let lookup = format!("{}&startIndex=1&count=100", user_name_filter(user_name));
+    let found = idp.get(&lookup, 200).await;
+    let mut samples = vec![found.sample];
+    if found.json()["totalResults"] != 0 {
+        // Already there (a previous run?): the bench needs new users.
+        return (samples, None);
+    }
+    let created = idp.post("/Users", &okta_user(user_name, i), 201).await;
+    samples.push(created.sample);
+    let id = created.json()["id"].as_str().map(str::to_owned);
+    (samples, id)
+}
+
+/// Creates `n` users as Okta does, at `concurrency`; returns the tally, the ids of the users
+/// created in creation-index order, and the wall time. With `all_or_error`, fewer than `n`
+/// created users is an error (set-ups need every one).
+async fn push_users(
+    idp: &Idp,
+    prefix: &str,
+    n: usize,
+    concurrency: usize,
+    all_or_error: bool,
+) -> Result<(Tally, Vec<String>, Duration), BenchError> {
+    let (tally, results, wall) = run_concurrently(0..n, concurrency, |i| async move {
+        let user_name = format!("{prefix}.{i:06}@{PUSH_DOMAIN}");
+        let (samples, id) = push_user(idp, &user_name, i).await;
+        (samples, (i, id))
+    })
+    .await;
+    let mut results = results;
+    results.sort_by_key(|(i, _)| *i);
+    let ids: Vec<String> = results.into_iter().filter_map(|(_, id)| id).collect();
+    if all_or_error && ids.len() != n {
+        return Err(BenchError::Unexpected(format!(
+            "only {} of {n} users were created ({} errors, {} 429s)",
+            ids.len(),
+            tally.errors,
+            tally.idp_429s
+        )));
+    }
+    Ok((tally, ids, wall))
+}
+
+/// Pushes `count` of the configured groups with `size` members each, taken in turn from
+/// `ids`. Returns the tally, the group ids and the wall time.
+async fn push_groups(
+    idp: &Idp,
+    ids: &[String],
+    count: usize,
+    size: usize,
+    concurrency: usize,
+) -> (Tally, Vec<String>, Duration) {
+    let size = size.min(ids.len());
+    let (tally, group_ids, wall) =
+        run_concurrently(0..count.min(GROUPS.len()), concurrency, |g| async move {
+            let members: Vec<String> = (0..size)
+                .map(|j| ids[(g * size + j) % ids.len()].clone())
+                .collect();
+            let created = idp
+                .post("/Groups", &group_body(GROUPS[g].0, &members), 201)
+                .await;
+            let id = created.json()["id"].as_str().map(str::to_owned);
+            (vec![created.sample], id)
+        })
+        .await;
+    (tally, group_ids.into_iter().flatten().collect(), wall)
+}
