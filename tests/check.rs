@@ -8,7 +8,12 @@ use tokio::process::Command;
 use common::spawn_sim;
 use falcon::sim::{ApiClientSpec, Scopes, SimConfig};
 
-async fn check(base_url: &str, spec: &ApiClientSpec, extra: &[(&str, &str)]) -> (bool, String) {
+/// Runs `check`; its exit code (0 when every check passed, 1 when one failed) and its output.
+async fn check(
+    base_url: &str,
+    spec: &ApiClientSpec,
+    extra: &[(&str, &str)],
+) -> (Option<i32>, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));
     cmd.arg("check")
         .env_clear()
@@ -34,14 +39,14 @@ async fn check(base_url: &str, spec: &ApiClientSpec, extra: &[(&str, &str)]) -> 
         !text.contains(&spec.client_secret),
         "the secret is never printed"
     );
-    (out.status.success(), text)
+    (out.status.code(), text)
 }
 
 #[tokio::test]
 async fn good_credentials_pass() {
     let sim = spawn_sim(SimConfig::default()).await;
-    let (ok, text) = check(&sim.base_url, &sim.sim.default_client(), &[]).await;
-    assert!(ok, "{text}");
+    let (code, text) = check(&sim.base_url, &sim.sim.default_client(), &[]).await;
+    assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("[ok  ] write scope"), "{text}");
     assert!(text.contains("verdict: all checks passed"), "{text}");
     assert_eq!(sim.sim.users().len(), 0, "check creates nothing");
@@ -52,8 +57,12 @@ async fn a_wrong_secret_fails() {
     let sim = spawn_sim(SimConfig::default()).await;
     let mut spec = sim.sim.default_client();
     spec.client_secret = "x".repeat(40);
-    let (ok, text) = check(&sim.base_url, &spec, &[]).await;
-    assert!(!ok);
+    let (code, text) = check(&sim.base_url, &spec, &[]).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("verdict: NOT ready") && text.contains("falcon-scim-bridge: check failed"),
+        "{text}"
+    );
     assert!(
         text.contains("[FAIL] Falcon token") && text.contains("FALCON_CLIENT_SECRET"),
         "{text}"
@@ -74,8 +83,12 @@ async fn a_read_only_client_fails_on_write_scope() {
         ..default
     };
     sim.sim.add_client(reader.clone());
-    let (ok, text) = check(&sim.base_url, &reader, &[]).await;
-    assert!(!ok);
+    let (code, text) = check(&sim.base_url, &reader, &[]).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("verdict: NOT ready") && text.contains("falcon-scim-bridge: check failed"),
+        "{text}"
+    );
     assert!(text.contains("[ok  ] read scope"), "{text}");
     assert!(
         text.contains("[FAIL] write scope") && text.contains("Write scope"),
@@ -95,8 +108,12 @@ async fn a_wrong_region_fails_in_plain_words() {
     };
     sim.sim.add_client(eu.clone());
     // FALCON_CLOUD names the expected region even when FALCON_BASE_URL points elsewhere.
-    let (ok, text) = check(&sim.base_url, &eu, &[("FALCON_CLOUD", "us-2")]).await;
-    assert!(!ok);
+    let (code, text) = check(&sim.base_url, &eu, &[("FALCON_CLOUD", "us-2")]).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("verdict: NOT ready") && text.contains("falcon-scim-bridge: check failed"),
+        "{text}"
+    );
     assert!(
         text.contains("these credentials belong to eu-1; set FALCON_CLOUD=eu-1"),
         "{text}"
@@ -110,13 +127,17 @@ async fn an_unknown_mapped_role_fails_with_suggestions() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bridge.toml");
     std::fs::write(&file, "[groups]\n\"Falcon Admins\" = [\"falcon_admin\"]\n").unwrap();
-    let (ok, text) = check(
+    let (code, text) = check(
         &sim.base_url,
         &sim.sim.default_client(),
         &[("BRIDGE_CONFIG", file.to_str().unwrap())],
     )
     .await;
-    assert!(!ok);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("verdict: NOT ready") && text.contains("falcon-scim-bridge: check failed"),
+        "{text}"
+    );
     assert!(
         text.contains("group 'Falcon Admins' maps to Falcon role 'falcon_admin', which does not exist; closest existing role ids: falcon_administrator"),
         "{text}"

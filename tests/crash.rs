@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 use common::process::{
@@ -106,7 +107,12 @@ async fn a_grant_cut_off_by_sigkill_is_made_after_the_restart() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     signal(&first, "-KILL");
-    let (_, first_log) = output_of(first).await;
+    let (first_status, first_log) = output_of(first).await;
+    assert_eq!(
+        first_status.signal(),
+        Some(9),
+        "killed by SIGKILL: {first_status:?}\n{first_log}"
+    );
     assert!(
         pending.await.unwrap().is_err(),
         "the IdP got no answer, so it saw no success"
@@ -183,6 +189,25 @@ async fn a_grant_cut_off_by_sigkill_is_made_after_the_restart() {
             .iter()
             .any(|r| r["operation"] == "grant" && r["outcome"] == "ok" && r["path"] == "start-up"),
         "the restart made the grant: {audit}"
+    );
+    // Nothing else: the grant cut off by the kill left no record of its own.
+    let summary: Vec<(&str, &str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["operation"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap(),
+                r["path"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("create", "ok", "/scim/v2/Users"),
+            ("grant", "ok", "start-up")
+        ],
+        "{audit}"
     );
     drop(scratch);
 }

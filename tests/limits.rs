@@ -83,6 +83,15 @@ async fn chunked_post(app: &TestApp, path: &str, chunks: usize, size: usize) -> 
     String::from_utf8_lossy(&answer).into_owned()
 }
 
+/// A list response's paging members: `totalResults`, `startIndex` and `itemsPerPage`, the
+/// last being the number of resources on the page.
+fn assert_page(page: &Value, total: u64, start: u64, items: usize) {
+    assert_eq!(page["totalResults"], total, "{page}");
+    assert_eq!(page["startIndex"], start, "{page}");
+    assert_eq!(page["itemsPerPage"], items, "{page}");
+    assert_eq!(page["Resources"].as_array().unwrap().len(), items, "{page}");
+}
+
 fn patch_op(ops: Vec<Value>) -> Value {
     json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations": ops})
 }
@@ -153,8 +162,10 @@ async fn body_patch_filter_count_and_member_limits() {
     .await;
     // Redundant parentheses cost nothing; nested and/or/not do.
     let parens = format!("{}userName pr{}", "(".repeat(10), ")".repeat(10));
-    app.expect(app.get("/Users").query(&[("filter", &parens)]), 200)
+    let page = app
+        .expect(app.get("/Users").query(&[("filter", &parens)]), 200)
         .await;
+    assert_page(&page, 5, 1, 3);
     let deep = "userName pr and (title pr or (active eq true and (title pr or not (title pr))))";
     let resp = app
         .get("/Users")
@@ -164,13 +175,16 @@ async fn body_patch_filter_count_and_member_limits() {
         .unwrap();
     scim_error(resp, 400, Some("tooMany")).await;
     let ok = "userName pr and (active eq true or not (title pr))";
-    app.expect(app.get("/Users").query(&[("filter", ok)]), 200)
+    let page = app
+        .expect(app.get("/Users").query(&[("filter", ok)]), 200)
         .await;
+    assert_page(&page, 5, 1, 3);
 
     // count is clamped, not refused; the SPC advertises the maximum.
     let page = app.expect(app.get("/Users?count=5000"), 200).await;
     assert_eq!(page["itemsPerPage"], 3);
-    assert!(page["totalResults"].as_u64().unwrap() >= 5);
+    assert_eq!(page["totalResults"], 5, "the five users made above");
+    assert_page(&page, 5, 1, 3);
     let spc = app.expect(app.get("/ServiceProviderConfig"), 200).await;
     assert_eq!(spc["filter"]["maxResults"], 3);
 
@@ -224,8 +238,21 @@ async fn body_patch_filter_count_and_member_limits() {
     let add_some = patch_op(vec![
         json!({"op":"add","path":"members","value": members[2..4]}),
     ]);
-    app.expect(app.patch(&format!("/Groups/{gid}"), &add_some), 204)
+    let answer = app
+        .expect(app.patch(&format!("/Groups/{gid}"), &add_some), 204)
         .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
+    let got = app.expect(app.get(&format!("/Groups/{gid}")), 200).await;
+    let mut got: Vec<&str> = got["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    got.sort_unstable();
+    let mut want: Vec<&str> = ids[..4].iter().map(String::as_str).collect();
+    want.sort_unstable();
+    assert_eq!(got, want, "the two members plus the two added");
 }
 
 #[tokio::test]
@@ -251,7 +278,8 @@ async fn the_parser_bounds_are_too_many_not_a_crash() {
             .unwrap();
         scim_error(resp, 400, Some("tooMany")).await;
     }
-    app.expect(app.get("/Users?count=1"), 200).await;
+    let page = app.expect(app.get("/Users?count=1"), 200).await;
+    assert_page(&page, 0, 1, 0);
 }
 
 #[tokio::test]
@@ -273,8 +301,9 @@ async fn a_slow_request_is_answered_504_with_a_scim_body() {
     assert!(started.elapsed() < Duration::from_secs(2));
     let err = scim_error(resp, 504, None).await;
     assert!(err["detail"].as_str().unwrap().contains("retrying is safe"));
-    // The bridge keeps serving.
-    app.expect(app.get("/Users?count=1"), 200).await;
+    // The bridge keeps serving, and recorded nothing for the create it gave up on.
+    let page = app.expect(app.get("/Users?count=1"), 200).await;
+    assert_page(&page, 0, 1, 0);
 }
 
 #[tokio::test]
@@ -288,7 +317,8 @@ async fn each_credential_has_its_own_rate_limit_with_retry_after() {
     })
     .await;
     for _ in 0..3 {
-        app.expect(app.get("/Users?count=1"), 200).await;
+        let page = app.expect(app.get("/Users?count=1"), 200).await;
+        assert_page(&page, 0, 1, 0);
     }
     let resp = app.get("/Users?count=1").send().await.unwrap();
     let retry_after: u64 = resp.headers()["retry-after"]
@@ -313,7 +343,10 @@ async fn each_credential_has_its_own_rate_limit_with_retry_after() {
         .await
         .unwrap();
     assert_eq!(other.status(), 200);
+    let page: Value = other.json().await.unwrap();
+    assert_page(&page, 0, 1, 0);
     // After Retry-After, the first credential may go on.
     tokio::time::sleep(Duration::from_secs(retry_after)).await;
-    app.expect(app.get("/Users?count=1"), 200).await;
+    let page = app.expect(app.get("/Users?count=1"), 200).await;
+    assert_page(&page, 0, 1, 0);
 }

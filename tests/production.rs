@@ -94,7 +94,7 @@ async fn readyz_waits_for_falcon_to_accept_the_credentials() {
     // Probes cost no Falcon call.
     let before = app.sim.sim.total_calls();
     for _ in 0..5 {
-        reqwest::get(&readyz).await.unwrap();
+        assert_eq!(reqwest::get(&readyz).await.unwrap().status(), 200);
     }
     assert_eq!(app.sim.sim.total_calls(), before);
 }
@@ -203,43 +203,46 @@ async fn no_secret_reaches_the_log_even_at_debug_level() {
         req.send()
     };
     // An Okta sequence, plus a caller with a wrong token.
-    let created: serde_json::Value = send(
+    let resp = send(
         reqwest::Method::POST,
         "/Users",
         Some(json!({"userName":"secret.keeper@example.com","name":{"givenName":"S","familyName":"K"},"password":"hunter2-password"})),
     )
     .await
-    .unwrap()
-    .json()
-    .await
     .unwrap();
+    assert_eq!(resp.status(), 201);
+    let created: serde_json::Value = resp.json().await.unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
     let deactivate = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]});
     let reactivate = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":true}}]});
-    for (method, path, body) in [
+    for (method, path, body, expected) in [
         (
             reqwest::Method::GET,
             "/Users?filter=userName%20eq%20%22secret.keeper@example.com%22".to_owned(),
             None,
+            200,
         ),
         (
             reqwest::Method::PATCH,
             format!("/Users/{id}"),
             Some(deactivate),
+            200,
         ),
         (
             reqwest::Method::PATCH,
             format!("/Users/{id}"),
             Some(reactivate),
+            200,
         ),
         (
             reqwest::Method::POST,
             "/Groups".to_owned(),
             Some(json!({"displayName":"Falcon Analyst","members":[{"value":id}]})),
+            201,
         ),
     ] {
         let status = send(method, &path, body).await.unwrap().status();
-        assert!(status.is_success(), "{path}: {status}");
+        assert_eq!(status, expected, "{path}");
     }
     let wrong = "wrong-token-that-must-not-be-logged-0123456789";
     let resp = http
@@ -353,16 +356,15 @@ async fn jwt_refusals_name_the_check_and_no_token_or_secret_reaches_the_log() {
             "credential {n}: {}",
             resp.text().await.unwrap()
         );
-        let created: serde_json::Value = send(
+        let resp = send(
             reqwest::Method::POST,
             "/Users".into(),
             Some(json!({"userName": user_name, "name":{"givenName":"J","familyName":"K"},"active":true})),
         )
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+        assert_eq!(resp.status(), 201, "credential {n}");
+        let created: serde_json::Value = resp.json().await.unwrap();
         let id = created["id"].as_str().expect("created").to_owned();
         for active in [false, true] {
             let resp = send(
@@ -375,7 +377,9 @@ async fn jwt_refusals_name_the_check_and_no_token_or_secret_reaches_the_log() {
             )
             .await
             .unwrap();
-            assert!(resp.status().is_success());
+            assert_eq!(resp.status(), 200, "credential {n}");
+            let body: serde_json::Value = resp.json().await.unwrap();
+            assert_eq!(body["active"], active, "credential {n}");
         }
         let resp = send(
             reqwest::Method::POST,

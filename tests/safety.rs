@@ -114,8 +114,10 @@ async fn a_grant_failing_after_a_reactivation_fails_the_request_and_the_retry_fi
     let app = app_with(|_| {}).await;
     let (id, _) = create_user(&app, "mover@example.com").await;
     create_group(&app, "SOC", &[&id]).await;
-    app.expect(app.patch(&format!("/Users/{id}"), &set_active(false)), 200)
+    let got = app
+        .expect(app.patch(&format!("/Users/{id}"), &set_active(false)), 200)
         .await;
+    assert_eq!(got["active"], false);
     assert!(app.sim.sim.user_by_uid("mover@example.com").is_none());
 
     // Reactivation re-creates the Falcon user, then the grant fails past every retry.
@@ -128,7 +130,11 @@ async fn a_grant_failing_after_a_reactivation_fails_the_request_and_the_retry_fi
     let (status, retry_after, body) =
         status_of(app.patch(&format!("/Users/{id}"), &set_active(true))).await;
     assert_eq!(status, 503, "{body}");
-    assert!(retry_after.is_some());
+    assert_eq!(
+        retry_after.as_deref(),
+        Some("30"),
+        "the bridge's retry-later"
+    );
     assert_eq!(body["status"], "503");
     let recreated = app
         .sim
@@ -158,8 +164,15 @@ async fn a_membership_whose_grant_failed_is_granted_by_the_start_up_resume() {
         Fault::Status(503),
         50,
     );
-    let (status, _, _) = status_of(app.patch(&format!("/Groups/{group}"), &add_member(&id))).await;
+    let (status, retry_after, body) =
+        status_of(app.patch(&format!("/Groups/{group}"), &add_member(&id))).await;
     assert_eq!(status, 503, "no success without the grant in Falcon");
+    assert_eq!(
+        retry_after.as_deref(),
+        Some("30"),
+        "the bridge's retry-later"
+    );
+    assert_eq!(body["status"], "503", "{body}");
     assert!(app.sim.sim.grants_of(&uuid).is_empty());
     // The membership the IdP sent is kept.
     let got = app.expect(app.get(&format!("/Groups/{group}")), 200).await;
@@ -188,7 +201,8 @@ async fn a_429_storm_past_the_wait_bound_reaches_the_idp_as_429_and_loses_nothin
     assert_eq!(status, 429, "{body}");
     assert_eq!(body["status"], "429");
     let secs: u64 = retry_after.expect("Retry-After").parse().unwrap();
-    assert!(secs >= 1);
+    // Falcon's 3 s, counted from its reset time (whole epoch seconds) down to whole seconds.
+    assert!((2..=3).contains(&secs), "Retry-After: {secs}");
     assert!(app.sim.sim.user_by_uid("storm@example.com").is_none());
     assert_eq!(
         app.expect(
@@ -214,14 +228,19 @@ async fn a_token_that_dies_mid_sequence_is_replaced_without_the_idp_noticing() {
     let (id, uuid) = create_user(&app, "token@example.com").await;
     app.sim.sim.revoke_all_tokens();
     let group = create_group(&app, "SOC", &[]).await;
-    app.expect(
-        app.patch(&format!("/Groups/{group}"), &add_member(&id)),
-        204,
-    )
-    .await;
-    app.sim.sim.revoke_all_tokens();
-    app.expect(app.patch(&format!("/Users/{id}"), &set_active(false)), 200)
+    let answer = app
+        .expect(
+            app.patch(&format!("/Groups/{group}"), &add_member(&id)),
+            204,
+        )
         .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
+    assert_eq!(sorted(app.sim.sim.grants_of(&uuid)), soc());
+    app.sim.sim.revoke_all_tokens();
+    let got = app
+        .expect(app.patch(&format!("/Users/{id}"), &set_active(false)), 200)
+        .await;
+    assert_eq!(got["active"], false);
     assert!(app.sim.sim.user_by_uuid(&uuid).is_none());
     assert_converged(&app).await;
 }
@@ -233,7 +252,12 @@ async fn a_slow_or_unreachable_falcon_is_a_503_and_the_retry_adopts_what_was_mad
     let (status, retry_after, body) =
         status_of(app.post("/Users", &user("slow@example.com"))).await;
     assert_eq!(status, 503, "{body}");
-    assert!(retry_after.is_some());
+    assert_eq!(
+        retry_after.as_deref(),
+        Some("30"),
+        "the bridge's retry-later"
+    );
+    assert_eq!(body["status"], "503", "{body}");
     app.sim.sim.set_latency(Duration::ZERO);
     // Whether or not Falcon finished the create it was sent, the retry ends with one user.
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -251,14 +275,23 @@ async fn a_slow_or_unreachable_falcon_is_a_503_and_the_retry_adopts_what_was_mad
         .sim
         .inject_fault(routes::USER_ROLE_ACTIONS, None, Fault::Drop, 50);
     let group = create_group(&app, "SOC", &[]).await;
-    let (status, _, _) = status_of(app.patch(&format!("/Groups/{group}"), &add_member(&id))).await;
-    assert_eq!(status, 503);
+    let (status, retry_after, body) =
+        status_of(app.patch(&format!("/Groups/{group}"), &add_member(&id))).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        retry_after.as_deref(),
+        Some("30"),
+        "the bridge's retry-later"
+    );
+    assert_eq!(body["status"], "503", "{body}");
     app.sim.sim.clear_faults();
-    app.expect(
-        app.patch(&format!("/Groups/{group}"), &add_member(&id)),
-        204,
-    )
-    .await;
+    let answer = app
+        .expect(
+            app.patch(&format!("/Groups/{group}"), &add_member(&id)),
+            204,
+        )
+        .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     assert_converged(&app).await;
 }
 
@@ -353,19 +386,30 @@ async fn dry_run_answers_like_the_real_thing_and_sends_no_write() {
         .await;
     let native_id = native["Resources"][0]["id"].as_str().unwrap().to_owned();
     let group = create_group(&app, "SOC", &[&id, &native_id]).await;
-    app.expect(app.get(&format!("/Users/{id}")), 200).await;
-    app.expect(app.patch(&format!("/Users/{id}"), &set_active(false)), 200)
+    let got = app.expect(app.get(&format!("/Users/{id}")), 200).await;
+    assert_eq!(got["groups"][0]["value"], group.as_str(), "{got}");
+    assert_eq!(got["groups"][0]["display"], "SOC", "{got}");
+    let got = app
+        .expect(app.patch(&format!("/Users/{id}"), &set_active(false)), 200)
         .await;
-    app.expect(app.patch(&format!("/Users/{id}"), &set_active(true)), 200)
+    assert_eq!(got["active"], false);
+    let got = app
+        .expect(app.patch(&format!("/Users/{id}"), &set_active(true)), 200)
         .await;
-    app.expect(
-        app.patch(&format!("/Users/{native_id}"), &set_active(false)),
-        200,
-    )
-    .await;
-    app.expect(app.delete(&format!("/Groups/{group}")), 204)
+    assert_eq!(got["active"], true);
+    let got = app
+        .expect(
+            app.patch(&format!("/Users/{native_id}"), &set_active(false)),
+            200,
+        )
         .await;
-    app.expect(app.delete(&format!("/Users/{id}")), 204).await;
+    assert_eq!(got["active"], false);
+    let answer = app
+        .expect(app.delete(&format!("/Groups/{group}")), 204)
+        .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
+    let answer = app.expect(app.delete(&format!("/Users/{id}")), 204).await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
 
     assert_eq!(
         app.sim.sim.write_calls(),
@@ -400,8 +444,15 @@ async fn every_falcon_write_is_audited_with_its_request_and_trace_id() {
         Fault::Status(500),
         50,
     );
-    let (status, _, _) = status_of(app.patch(&format!("/Users/{id}"), &set_active(false))).await;
-    assert_eq!(status, 503);
+    let (status, retry_after, body) =
+        status_of(app.patch(&format!("/Users/{id}"), &set_active(false))).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        retry_after.as_deref(),
+        Some("30"),
+        "the bridge's retry-later"
+    );
+    assert_eq!(body["status"], "503", "{body}");
 
     let query = AuditQuery {
         login: Some("AUDITED@example.com".into()),
@@ -421,7 +472,11 @@ async fn every_falcon_write_is_audited_with_its_request_and_trace_id() {
     assert_eq!(create.path.as_deref(), Some("/scim/v2/Users"));
     assert_eq!(create.credential.as_deref(), Some("okta"));
     assert_eq!(create.account_id.as_deref(), Some(uuid.as_str()));
-    assert!(create.trace_id.is_some());
+    let trace = create.trace_id.as_deref().expect("a Falcon trace id");
+    assert!(
+        uuid::Uuid::parse_str(trace).is_ok(),
+        "Falcon's trace id, as it sent it: {trace}"
+    );
     let grant = &audit[1];
     assert_eq!(grant.method.as_deref(), Some("POST"));
     assert_eq!(grant.path.as_deref(), Some("/scim/v2/Groups"), "{grant:?}");
@@ -445,11 +500,13 @@ async fn reconcile_reports_each_kind_of_drift_and_apply_repairs_it() {
     let (gone, _) = create_user(&app, "gone@example.com").await;
     let (leaver, _) = create_user(&app, "leaver@example.com").await;
     create_group(&app, "SOC", &[&rolled, &gone]).await;
-    app.expect(
-        app.patch(&format!("/Users/{leaver}"), &set_active(false)),
-        200,
-    )
-    .await;
+    let got = app
+        .expect(
+            app.patch(&format!("/Users/{leaver}"), &set_active(false)),
+            200,
+        )
+        .await;
+    assert_eq!(got["active"], false);
     assert_converged(&app).await;
 
     // Console changes behind the bridge's back.
@@ -501,6 +558,7 @@ async fn reconcile_reports_each_kind_of_drift_and_apply_repairs_it() {
         .reconcile_apply(Pace::per_minute(6000))
         .await
         .unwrap();
+    assert_eq!(applied.drift.len(), 4, "{}", applied.render());
     for d in &applied.drift {
         assert_eq!(
             d.repair.as_deref(),

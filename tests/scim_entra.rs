@@ -263,6 +263,10 @@ async fn falcon_errors_are_translated() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 503);
+    // Falcon unreachable: the bridge's fixed "retry later" of 30 s.
+    assert_eq!(resp.headers()["retry-after"], "30");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "503", "{body}");
     let found = app
         .expect(
             app.get("/Users")
@@ -291,7 +295,15 @@ async fn falcon_errors_are_translated() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 429);
-    assert!(resp.headers().get("retry-after").is_some());
+    // Falcon's 30 s, counted from its reset time (whole epoch seconds) down to whole seconds.
+    let secs: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((29..=30).contains(&secs), "Retry-After: {secs}");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "429", "{body}");
     let found = app
         .expect(
             app.get("/Users")

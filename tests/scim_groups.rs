@@ -57,6 +57,24 @@ fn grants(app: &TestApp, uuid: &str) -> Vec<String> {
     app.sim.sim.grants_of(uuid)
 }
 
+/// The member ids of a rendered group, sorted.
+fn member_ids(group: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = group["members"]
+        .as_array()
+        .expect("members rendered")
+        .iter()
+        .map(|m| m["value"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(ids: &[&str]) -> Vec<String> {
+    let mut ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    ids.sort();
+    ids
+}
+
 #[tokio::test]
 async fn okta_group_push_lifecycle() {
     let app = app().await;
@@ -78,16 +96,10 @@ async fn okta_group_push_lifecycle() {
         {"op":"replace","value":{"id":gid,"displayName":SOC}},
         {"op":"add","path":"members","value":[{"value":alice,"display":"alice@okta.local"},{"value":bob}]}
     ]));
-    let resp = app
-        .patch(&format!("/Groups/{gid}"), &ops)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        resp.status() == 204 || resp.status() == 200,
-        "{}",
-        resp.status()
-    );
+    let answer = app
+        .expect(app.patch(&format!("/Groups/{gid}"), &ops), 204)
+        .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     assert_eq!(
         grants(&app, &alice_uuid),
         ["event_viewer", "falcon_analyst"]
@@ -96,18 +108,20 @@ async fn okta_group_push_lifecycle() {
 
     // A path-less rename must not touch the members.
     let ops = patch(json!([{"op":"replace","value":{"id":gid,"displayName":SOC}}]));
-    app.patch(&format!("/Groups/{gid}"), &ops)
-        .send()
-        .await
-        .unwrap();
+    let answer = app
+        .expect(app.patch(&format!("/Groups/{gid}"), &ops), 204)
+        .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     let g = app.expect(app.get(&format!("/Groups/{gid}")), 200).await;
     assert_eq!(g["members"].as_array().unwrap().len(), 2);
+    assert_eq!(member_ids(&g), sorted(&[&alice, &bob]));
+    assert_eq!(g["displayName"], SOC);
 
     let ops = patch(json!([{"op":"remove","path":format!("members[value eq \"{bob}\"]")}]));
-    app.patch(&format!("/Groups/{gid}"), &ops)
-        .send()
-        .await
-        .unwrap();
+    let answer = app
+        .expect(app.patch(&format!("/Groups/{gid}"), &ops), 204)
+        .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     assert!(grants(&app, &bob_uuid).is_empty());
     assert_eq!(
         grants(&app, &alice_uuid),
@@ -117,8 +131,12 @@ async fn okta_group_push_lifecycle() {
     // AIW: PUT with the complete member list; the bridge diffs it.
     let put = json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":gid,"displayName":SOC,
         "members":[{"value":bob}]});
-    app.expect(app.put(&format!("/Groups/{gid}"), &put), 200)
+    let replaced = app
+        .expect(app.put(&format!("/Groups/{gid}"), &put), 200)
         .await;
+    assert_eq!(replaced["id"], gid.as_str());
+    assert_eq!(replaced["displayName"], SOC);
+    assert_eq!(member_ids(&replaced), sorted(&[&bob]));
     assert!(grants(&app, &alice_uuid).is_empty());
     assert_eq!(grants(&app, &bob_uuid), ["event_viewer", "falcon_analyst"]);
 
@@ -127,8 +145,8 @@ async fn okta_group_push_lifecycle() {
     assert_eq!(u["groups"][0]["value"], gid.as_str());
     assert_eq!(u["groups"][0]["display"], SOC);
 
-    let resp = app.delete(&format!("/Groups/{gid}")).send().await.unwrap();
-    assert_eq!(resp.status(), 204);
+    let answer = app.expect(app.delete(&format!("/Groups/{gid}")), 204).await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     assert!(
         grants(&app, &bob_uuid).is_empty(),
         "members lose the group's roles"
@@ -160,14 +178,12 @@ async fn entra_group_provisioning() {
 
     let add = patch(json!([{"op":"Add","path":"members","value":[
         {"$ref":null,"value":u1},{"$ref":null,"value":u2},{"$ref":null,"value":u3}]}]));
-    let resp = app
-        .patch(&format!("/Groups/{gid}"), &add)
-        .send()
-        .await
-        .unwrap();
+    let answer = app
+        .expect(app.patch(&format!("/Groups/{gid}"), &add), 204)
+        .await;
     assert_eq!(
-        resp.status(),
-        204,
+        answer,
+        Value::Null,
         "no group rendered on a membership change"
     );
     for uuid in [&uuid1, &uuid2, &uuid3] {
@@ -177,23 +193,19 @@ async fn entra_group_provisioning() {
     // Entra's default Remove carries a value list: only the listed members go.
     let remove =
         patch(json!([{"op":"Remove","path":"members","value":[{"$ref":null,"value":u1}]}]));
-    assert_eq!(
-        app.patch(&format!("/Groups/{gid}"), &remove)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
+    let answer = app
+        .expect(app.patch(&format!("/Groups/{gid}"), &remove), 204)
+        .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     assert!(grants(&app, &uuid1).is_empty());
     assert_eq!(grants(&app, &uuid2), ["falcon_administrator"]);
 
     // With the aadOptscim062020 flag: a filter path.
     let remove = patch(json!([{"op":"remove","path":format!("members[value eq \"{u2}\"]")}]));
-    app.patch(&format!("/Groups/{gid}"), &remove)
-        .send()
-        .await
-        .unwrap();
+    let answer = app
+        .expect(app.patch(&format!("/Groups/{gid}"), &remove), 204)
+        .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     assert!(grants(&app, &uuid2).is_empty());
     assert_eq!(grants(&app, &uuid3), ["falcon_administrator"]);
 
@@ -205,6 +217,7 @@ async fn entra_group_provisioning() {
         )
         .await;
     assert!(g.get("members").is_none());
+    assert_eq!(g["displayName"], ADMINS);
     let rename = patch(json!([{"op":"Replace","path":"displayName","value":"Falcon Admins"}]));
     let g = app
         .expect(
@@ -216,6 +229,11 @@ async fn entra_group_provisioning() {
         )
         .await;
     assert_eq!(g["displayName"], ADMINS);
+    assert_eq!(g["id"], gid.as_str());
+    assert!(g.get("members").is_none(), "members excluded: {g}");
+    // The group still holds the one member left.
+    let g = app.expect(app.get(&format!("/Groups/{gid}")), 200).await;
+    assert_eq!(member_ids(&g), sorted(&[&u3]));
 }
 
 #[tokio::test]
@@ -228,17 +246,18 @@ async fn a_role_shared_by_two_groups_stays_while_either_grants_it() {
         grants(&app, &uuid),
         ["event_viewer", "falcon_analyst", "remote_responder_one"]
     );
-    app.delete(&format!("/Groups/{soc}")).send().await.unwrap();
+    let answer = app.expect(app.delete(&format!("/Groups/{soc}")), 204).await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     assert_eq!(
         grants(&app, &uuid),
         ["event_viewer", "remote_responder_one"],
         "event_viewer still granted by Responders"
     );
     let ops = patch(json!([{"op":"replace","path":"members","value":[]}]));
-    app.patch(&format!("/Groups/{resp}"), &ops)
-        .send()
-        .await
-        .unwrap();
+    let answer = app
+        .expect(app.patch(&format!("/Groups/{resp}"), &ops), 204)
+        .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     assert!(grants(&app, &uuid).is_empty());
 }
 
@@ -249,7 +268,8 @@ async fn a_hand_granted_unmanaged_role_is_left_alone() {
     app.sim.sim.grant_roles(&uuid, &["help_desk"]);
     let gid = group(&app, ADMINS, &[&uid]).await;
     assert_eq!(grants(&app, &uuid), ["falcon_administrator", "help_desk"]);
-    app.delete(&format!("/Groups/{gid}")).send().await.unwrap();
+    let answer = app.expect(app.delete(&format!("/Groups/{gid}")), 204).await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     assert_eq!(grants(&app, &uuid), ["help_desk"]);
 }
 
@@ -305,7 +325,9 @@ async fn group_names_map_by_config_by_role_name_or_not_at_all() {
     // Mapped to nothing: accepted with no roles, so Okta's and Entra's push does not fail.
     let gid = group(&app, "Marketing", &[&uid]).await;
     assert_eq!(grants(&app, &uuid), ["falcon_investigator"]);
-    app.expect(app.get(&format!("/Groups/{gid}")), 200).await;
+    let g = app.expect(app.get(&format!("/Groups/{gid}")), 200).await;
+    assert_eq!(g["displayName"], "Marketing");
+    assert_eq!(member_ids(&g), sorted(&[&uid]));
 }
 
 #[tokio::test]
@@ -333,15 +355,14 @@ async fn unknown_member_ids_do_not_fail_the_request() {
     let add = patch(
         json!([{"op":"add","path":"members","value":[{"value":"fake-member-id"},{"value":uid}]}]),
     );
-    let resp = app
-        .patch(&format!("/Groups/{gid}"), &add)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success());
+    let answer = app
+        .expect(app.patch(&format!("/Groups/{gid}"), &add), 204)
+        .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     assert_eq!(grants(&app, &uuid), ["falcon_administrator"]);
     let g = app.expect(app.get(&format!("/Groups/{gid}")), 200).await;
     assert_eq!(g["members"].as_array().unwrap().len(), 1);
+    assert_eq!(member_ids(&g), sorted(&[&uid]));
 }
 
 #[tokio::test]
@@ -368,12 +389,15 @@ async fn parallel_membership_patches_on_overlapping_users_converge() {
             patch(json!([{"op":"remove","path":"members","value":values}]))
         };
         let req = app.patch(&format!("/Groups/{gid}"), &body);
-        tasks.push(tokio::spawn(
-            async move { req.send().await.unwrap().status() },
-        ));
+        tasks.push(tokio::spawn(async move {
+            let resp = req.send().await.unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        }));
     }
     for t in tasks {
-        assert!(t.await.unwrap().is_success());
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 204, "{body}");
+        assert!(body.is_empty(), "a 204 has no body: {body}");
     }
     // Whatever order they ran in, Falcon ends equal to what the memberships say.
     for (id, uuid) in &users {
@@ -399,10 +423,10 @@ async fn one_new_member_costs_one_falcon_call() {
     let gid = group(&app, SOC, &[]).await;
     app.sim.sim.reset_counts();
     let add = patch(json!([{"op":"add","path":"members","value":[{"value":uid}]}]));
-    app.patch(&format!("/Groups/{gid}"), &add)
-        .send()
-        .await
-        .unwrap();
+    let answer = app
+        .expect(app.patch(&format!("/Groups/{gid}"), &add), 204)
+        .await;
+    assert_eq!(answer, Value::Null, "a 204 has no body");
     assert_eq!(app.sim.sim.total_calls(), 1);
     assert_eq!(app.sim.sim.call_count(routes::USER_ROLE_ACTIONS), 1);
 }

@@ -42,7 +42,8 @@ async fn connection_test_lists_users_even_when_empty() {
     );
     assert_eq!(body["totalResults"], 0);
     assert_eq!(body["startIndex"], 1);
-    assert!(body["itemsPerPage"].is_number());
+    assert_eq!(body["itemsPerPage"], 0, "no resource on this page");
+    assert_eq!(body["Resources"], json!([]));
 }
 
 #[tokio::test]
@@ -50,7 +51,10 @@ async fn create_then_get_then_put_update() {
     let app = spawn_app().await;
     let found = lookup(&app, "test.user@okta.local").await;
     assert_eq!(found["totalResults"], 0);
+    assert_eq!(found["itemsPerPage"], 0);
+    assert_eq!(found["startIndex"], 1);
 
+    let before = chrono::Utc::now();
     let resp = app
         .post("/Users", &okta_user("test.user@okta.local", "Test", "User"))
         .send()
@@ -59,6 +63,7 @@ async fn create_then_get_then_put_update() {
     assert_eq!(resp.status(), 201);
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
     let created: Value = resp.json().await.unwrap();
+    let after = chrono::Utc::now();
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(created["meta"]["location"], location.as_str());
     assert_eq!(created["userName"], "test.user@okta.local");
@@ -69,7 +74,19 @@ async fn create_then_get_then_put_update() {
         created.get("password").is_none(),
         "password is never echoed"
     );
-    assert!(created["meta"]["created"].is_string() && created["meta"]["lastModified"].is_string());
+    assert_eq!(
+        created["meta"]["created"], created["meta"]["lastModified"],
+        "a new user was last modified when it was created"
+    );
+    let stamp = chrono::DateTime::parse_from_rfc3339(created["meta"]["created"].as_str().unwrap())
+        .expect("meta.created is RFC 3339")
+        .with_timezone(&chrono::Utc);
+    // Rendered to the millisecond, truncated.
+    assert!(
+        before - chrono::Duration::milliseconds(1) <= stamp && stamp <= after,
+        "{before} <= {stamp} <= {after}"
+    );
+    assert_eq!(created["meta"]["resourceType"], "User");
 
     let falcon = app
         .sim
@@ -80,10 +97,11 @@ async fn create_then_get_then_put_update() {
         (falcon.first_name.as_str(), falcon.last_name.as_str()),
         ("Test", "User")
     );
-    assert_eq!(
-        lookup(&app, "TEST.USER@okta.local").await["totalResults"],
-        1
-    );
+    let found = lookup(&app, "TEST.USER@okta.local").await;
+    assert_eq!(found["totalResults"], 1);
+    assert_eq!(found["itemsPerPage"], 1);
+    assert_eq!(found["startIndex"], 1);
+    assert_eq!(found["Resources"][0]["id"], id.as_str());
 
     // Okta's profile update: GET, then PUT the whole object back with the change.
     let mut current = app.expect(app.get(&format!("/Users/{id}")), 200).await;
@@ -188,8 +206,11 @@ async fn aiw_put_with_active_false_deactivates() {
     assert_eq!(put["active"], false);
     assert!(app.sim.sim.user_by_uid("aiw@okta.local").is_none());
     body["active"] = json!(true);
-    app.expect(app.put(&format!("/Users/{id}"), &body), 200)
+    let put = app
+        .expect(app.put(&format!("/Users/{id}"), &body), 200)
         .await;
+    assert_eq!(put["active"], true);
+    assert_eq!(put["id"], id);
     assert!(app.sim.sim.user_by_uid("aiw@okta.local").is_some());
 }
 
@@ -201,6 +222,8 @@ async fn an_existing_falcon_user_is_found_and_adopted_not_duplicated() {
     .await;
     let found = lookup(&app, "Pre.Existing@okta.local").await;
     assert_eq!(found["totalResults"], 1);
+    assert_eq!(found["itemsPerPage"], 1);
+    assert_eq!(found["startIndex"], 1);
     let listed_id = found["Resources"][0]["id"].as_str().unwrap().to_owned();
 
     app.sim.sim.reset_counts();
@@ -250,9 +273,16 @@ async fn import_pages_are_stable_and_complete() {
             )
             .await;
         let total = page["totalResults"].as_u64().unwrap();
+        assert_eq!(total, 250);
         let items = page["Resources"].as_array().cloned().unwrap_or_default();
         assert_eq!(page["startIndex"], start);
         assert_eq!(page["itemsPerPage"], items.len());
+        // 100, 100, then the 50 left.
+        assert_eq!(
+            items.len(),
+            100.min(250 - (start as usize - 1)),
+            "page at {start}"
+        );
         ids.extend(items.iter().map(|u| u["id"].as_str().unwrap().to_owned()));
         start += 100;
         if start as u64 > total {
@@ -270,6 +300,12 @@ async fn import_pages_are_stable_and_complete() {
         .expect(app.get("/Users?startIndex=101&count=100"), 200)
         .await;
     assert_eq!(a["Resources"], b["Resources"]);
+    for page in [&a, &b] {
+        assert_eq!(page["totalResults"], 250);
+        assert_eq!(page["startIndex"], 101);
+        assert_eq!(page["itemsPerPage"], 100);
+        assert_eq!(page["Resources"].as_array().unwrap().len(), 100);
+    }
 }
 
 #[tokio::test]

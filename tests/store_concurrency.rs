@@ -1,6 +1,6 @@
 //! The file-backed store under concurrent membership changes (what an IdP pushing several
 //! groups at once does): every change must wait for the others, none may fail with
-//! "database is locked".
+//! "database is locked", and none may be lost.
 
 use bridge::store::{GroupRow, Store, UserRow};
 use chrono::Utc;
@@ -49,19 +49,48 @@ async fn concurrent_group_pushes_do_not_fail_with_database_locked() {
         store.save_group(&row).await.unwrap();
         groups.push(row.id);
     }
-    // Each group gets its members one change at a time, all groups at once.
+    let mut all_users = users.clone();
+    all_users.sort(); // `members` answers in id order
+    // Each group gets its members one change at a time, all groups at once; each group, once
+    // full, is checked and deleted while the others are still being pushed.
     let pushes = groups.iter().map(|g| {
-        let (store, users) = (store.clone(), users.clone());
+        let (store, users, all_users) = (store.clone(), users.clone(), all_users.clone());
         async move {
             for chunk in users.chunks(5) {
-                store.change_members(g, chunk, &[], false).await?;
+                let changed = store.change_members(g, chunk, &[], false).await?;
+                let chunk: std::collections::BTreeSet<String> = chunk.iter().cloned().collect();
+                assert_eq!(changed, chunk, "{g}: each change adds its own five");
             }
-            store.delete_group(g).await
+            // Before the deletion: every change landed, none lost to another group's.
+            assert_eq!(store.members(g).await?, all_users, "{g} has all 40 members");
+            let mut removed = store.delete_group(g).await?;
+            removed.sort();
+            assert_eq!(removed, all_users, "{g}: the deletion names its 40 members");
+            Ok::<_, bridge::store::StoreError>(())
         }
     });
     for result in futures::future::join_all(pushes).await {
         result.expect("no SQLITE_BUSY");
     }
+
+    // After: every group gone, no membership left (not even an orphan row), the users kept.
+    assert_eq!(store.all_groups().await.unwrap(), Vec::<GroupRow>::new());
+    assert_eq!(
+        store.all_memberships().await.unwrap(),
+        Vec::<(String, String, String)>::new()
+    );
+    for g in &groups {
+        assert_eq!(store.group(g).await.unwrap(), None, "{g}");
+        assert_eq!(store.members(g).await.unwrap(), Vec::<String>::new(), "{g}");
+    }
+    for u in &users {
+        assert_eq!(
+            store.groups_of_user(u).await.unwrap(),
+            Vec::<(String, String)>::new(),
+            "{u} belongs to no group"
+        );
+    }
+    assert_eq!(store.all_users().await.unwrap().len(), 40);
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -69,7 +69,8 @@ async fn scim_over_https_then_a_graceful_stop() {
         .timeout(std::time::Duration::from_secs(5))
         .send()
         .await;
-    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+    // The TLS handshake fails on it: no HTTP answer at all.
+    assert!(plain.is_err(), "{plain:?}");
     // A client that does not trust the certificate is refused by the handshake.
     assert!(
         reqwest::Client::new()
