@@ -64,7 +64,7 @@ impl<T: Target> Bridge<T> {
         let result = change.await;
         let finished = match &result {
             Ok(_) => true,
-            // A refusal of the deletion guard touched nothing; the IdP retries it.
+            // What time cannot fix (a refusal, the deletion guard's no) is the IdP's to retry.
             Err(e) => !e.is_transient(),
         };
         if finished {

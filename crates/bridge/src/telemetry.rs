@@ -1,13 +1,14 @@
 //! The metrics the core records. Their names are part of the operator's contract (alerts and
 //! dashboards use them): change one only with a note in the README's metrics table.
 
-/// Users deprovisioned (roles revoked and, in `delete` mode, the Falcon user deleted).
+/// Users deprovisioned, by `mode`: `delete` (entitlements revoked, account deleted),
+/// `revoke-only` (entitlements revoked, account kept) or `deactivate` (the target's own).
 pub const DEPROVISIONINGS: &str = "bridge_deprovisionings_total";
 /// Deprovisionings refused by the deletion guard.
 pub const GUARD_REFUSALS: &str = "bridge_deletion_guard_refusals_total";
 /// Group members the bridge did not know, ignored.
 pub const UNKNOWN_MEMBERS: &str = "bridge_unknown_group_members_total";
-/// Groups created whose name maps to no Falcon role.
+/// Groups created whose name maps to no entitlement of the target.
 pub const UNMAPPED_GROUPS: &str = "bridge_unmapped_groups_total";
 /// Users in the in-memory directory.
 pub const DIRECTORY_USERS: &str = "bridge_directory_users";

@@ -195,6 +195,9 @@ impl<T: Target> Bridge<T> {
         entry: Entry,
         wanted: UserWrite,
     ) -> Result<UserResource, BridgeError> {
+        let id = entry
+            .id()
+            .ok_or_else(|| BridgeError::not_found(Resource::User, &entry.resource.id))?;
         let current = &entry.resource;
         let mut link = entry.link.clone();
         let reactivated = !current.write.active && wanted.active;
@@ -223,8 +226,6 @@ impl<T: Target> Bridge<T> {
             last_modified: Utc::now(),
         };
         self.record(resource.clone(), link.clone()).await?;
-        let id = UserId::parse(&resource.id)
-            .map_err(|_| BridgeError::not_found(Resource::User, &resource.id))?;
         if deprovisioned && !self.capabilities().deactivate.is_native() {
             // The emulated deactivation revoked everything the bridge had granted.
             self.forget_applied_roles(&id).await?;

@@ -1,7 +1,7 @@
 //! The deletion guard's ledger and the intents of interrupted user changes.
 //!
 //! Both live in the store so that they survive a restart: a crash loop must not reset the
-//! guard's count, and a change cut off between two Falcon calls must be finished afterwards.
+//! guard's count, and a change cut off between two target calls must be finished afterwards.
 
 use sqlx::{Executor, Row, Sqlite};
 
