@@ -6,8 +6,10 @@
 //! reactivation creates the account again. Every deletion, and every native deactivation, is
 //! first admitted by the deletion guard, before anything is touched.
 
+use std::future::Future;
+
 use scim::user::UserResource;
-use target_api::{AccountRef, DeleteMode, EntitlementChange, ErrorKind, Target};
+use target_api::{AccountRef, DeleteMode, EntitlementChange, ErrorKind, Target, TargetError};
 
 use crate::Bridge;
 use crate::error::BridgeError;
@@ -90,16 +92,13 @@ impl<T: Target> Bridge<T> {
         link: &AccountRef,
     ) -> Result<(), BridgeError> {
         let login = &user.write.user_name;
-        let permit = self.guard.admit(&self.store, login).await?;
         let who = Subject {
             login,
             account: link,
         };
-        let outcome = self.target_set_active(who, false).await;
-        if outcome.is_err() {
-            self.guard.cancel(&self.store, permit).await?;
-        }
-        outcome.map_err(|e| self.target_failed(format!("deactivate {login}"), e))?;
+        self.admitted(login, self.target_set_active(who, false))
+            .await?
+            .map_err(|e| self.target_failed(format!("deactivate {login}"), e))?;
         metrics::counter!(names::DEPROVISIONINGS, "mode" => "deactivate").increment(1);
         tracing::info!(user = %login, "user deprovisioned (deactivated in {})", self.naming().product);
         Ok(())
@@ -111,24 +110,33 @@ impl<T: Target> Bridge<T> {
         link: &AccountRef,
     ) -> Result<(), BridgeError> {
         let login = &user.write.user_name;
-        let permit = self.guard.admit(&self.store, login).await?;
         let who = Subject {
             login,
             account: link,
         };
-        match self.target_delete(who).await {
+        match self.admitted(login, self.target_delete(who)).await? {
             Ok(()) => {
                 metrics::counter!(names::DEPROVISIONINGS, "mode" => "delete").increment(1);
                 Ok(())
             }
-            Err(e) => {
-                self.guard.cancel(&self.store, permit).await?;
-                match e.kind() {
-                    ErrorKind::NotFound => Ok(()),
-                    _ => Err(self.target_failed(format!("delete {login}"), e)),
-                }
-            }
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound) => Ok(()),
+            Err(e) => Err(self.target_failed(format!("delete {login}"), e)),
         }
+    }
+
+    /// Runs `deprovisioning` once the deletion guard admits it; a deprovisioning that failed
+    /// gives its permit back.
+    async fn admitted(
+        &self,
+        login: &str,
+        deprovisioning: impl Future<Output = Result<(), TargetError>>,
+    ) -> Result<Result<(), TargetError>, BridgeError> {
+        let permit = self.guard.admit(&self.store, login).await?;
+        let outcome = deprovisioning.await;
+        if outcome.is_err() {
+            self.guard.cancel(&self.store, permit).await?;
+        }
+        Ok(outcome)
     }
 
     /// The emulated deactivation: revokes every entitlement the account holds, then (in
