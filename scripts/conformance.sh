@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the SCIM conformance tools (shared/conformance.md) against `falcon-scim-bridge demo` on
+# Runs the SCIM conformance tools (scim2-tester, scim-sanity) against `falcon-scim-bridge demo` on
 # loopback and fails when a check fails, unless README.md lists it under "Deliberate deviations"
 # as a line "- `TOOL: CHECK` — reason".
 set -euo pipefail

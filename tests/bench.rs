@@ -1,5 +1,5 @@
 //! `falcon-scim-bridge bench` at toy sizes: every scenario runs against the real binary, and
-//! the Falcon call counts meet issue 8's targets. No time is asserted here: the time targets
+//! the Falcon call counts meet their targets. No time is asserted here: the time targets
 //! belong to `cargo run --release -- bench` on a quiet machine.
 
 use clap::Parser;

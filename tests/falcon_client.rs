@@ -1,5 +1,5 @@
 //! The Falcon client against the simulator over real HTTP on loopback: tokens, retries,
-//! throttling, paging, batching and typed errors (issue: the Falcon API client).
+//! throttling, paging, batching and typed errors.
 
 mod common;
 

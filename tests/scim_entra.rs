@@ -1,6 +1,6 @@
 //! Microsoft Entra ID's provisioning sequences (default PATCH dialect and the
 //! `aadOptscim062020` one) over HTTP against the bridge and the Falcon simulator, with the
-//! request bodies of `shared/idp-behaviour.md` §2.
+//! request bodies Entra sends.
 
 mod common;
 

@@ -1,6 +1,5 @@
 //! Groups as Falcon role sets, driven the way Okta's group push and Entra's group provisioning
-//! drive them (`shared/idp-behaviour.md` §1.7, §2.3). Each test asserts the grants left in the
-//! simulator.
+//! drive them. Each test asserts the grants left in the simulator.
 
 mod common;
 

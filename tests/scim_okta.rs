@@ -1,6 +1,6 @@
 //! Okta's provisioning sequences over HTTP against the bridge and the Falcon simulator, with
-//! the request bodies of `shared/idp-behaviour.md` §1. Each test checks both the SCIM answers
-//! and what was left in Falcon.
+//! the request bodies Okta sends. Each test checks both the SCIM answers and what was left in
+//! Falcon.
 
 mod common;
 

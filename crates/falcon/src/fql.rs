@@ -1,4 +1,4 @@
-//! Building Falcon Query Language filters (falcon-api.md §8) with correct quoting.
+//! Building Falcon Query Language (FQL) filters with correct quoting.
 //!
 //! FQL strings are single-quoted; how Falcon escapes a quote inside a value is undocumented, so we
 //! backslash-escape `\` and `'` (a login such as `o'brien@example.com` is a legal e-mail).

@@ -1,14 +1,15 @@
 //! Wire types of the Falcon user-management API (`/user-management/...` family only).
 //!
 //! One file for both sides: the client deserialises these, the simulator serialises them, so the
-//! two can never drift apart silently. Shapes follow `falcon-api.md` §2.2 and §5. Deserialisation
-//! is deliberately lenient (absent, `null` and `[]` are all "no errors"; unknown keys are ignored)
-//! because captured Falcon replies differ in exactly those ways.
+//! two can never drift apart silently. Shapes follow Falcon's reply envelope and its user, role
+//! and grant models. Deserialisation is deliberately lenient (absent, `null` and `[]` are all
+//! "no errors"; unknown keys are ignored) because captured Falcon replies differ in exactly those
+//! ways.
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// Route of every operation the bridge uses (falcon-api.md §3). Deprecated routes are absent on
-/// purpose: nothing in the crate can call them by accident.
+/// Route of every operation the bridge uses. Deprecated routes are absent on purpose: nothing in
+/// the crate can call them by accident.
 pub mod routes {
     pub const TOKEN: &str = "/oauth2/token";
     pub const REVOKE: &str = "/oauth2/revoke";
@@ -127,7 +128,7 @@ fn bearer() -> String {
     "bearer".to_owned()
 }
 
-/// `domain.User` (falcon-api.md §5.1).
+/// A Falcon user, `domain.User` in Falcon's API models.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub uuid: String,
@@ -155,7 +156,7 @@ pub struct User {
     pub last_login_at: Option<String>,
 }
 
-/// `domain.Role` (falcon-api.md §5.2). `description` and `display_name` tolerate `null`.
+/// A Falcon role, `domain.Role`. `description` and `display_name` tolerate `null`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Role {
     pub id: String,
@@ -171,7 +172,7 @@ pub struct Role {
     pub kind: Option<String>,
 }
 
-/// `flightcontrolapi.CombinedUserRolesResourceV2` (falcon-api.md §5.3).
+/// One role grant of a user, `flightcontrolapi.CombinedUserRolesResourceV2`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     pub role_id: String,

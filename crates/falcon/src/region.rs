@@ -1,4 +1,4 @@
-//! Falcon cloud regions and their API base URLs (falcon-api.md §1.3).
+//! Falcon cloud regions and their API base URLs.
 
 use std::fmt;
 use std::str::FromStr;

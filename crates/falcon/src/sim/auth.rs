@@ -1,4 +1,4 @@
-//! API clients, access tokens and scopes (falcon-api.md §1, §2.4).
+//! API clients, access tokens and scopes.
 //!
 //! A token is bound at issue time to its client's scopes and to the CID it acts in (the
 //! client's own CID, or the `member_cid` it asked for). Tokens expire for real after the
@@ -17,7 +17,7 @@ use super::ids::{is_hex32, random_token};
 /// Why `/oauth2/token` refused; the text is Falcon's message, the status its code.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub(crate) enum TokenError {
-    /// Falcon answers a malformed or unknown client id with 400 (falcon-api.md §1.1).
+    /// Falcon answers a malformed or unknown client id with 400.
     #[error("Failed to generate access token for clientID={0}")]
     UnknownClient(String),
     #[error("Failed to issue access token - Client authentication failed")]

@@ -1,7 +1,7 @@
 //! The role catalogue a fresh simulated tenant starts with.
 //!
 //! Default roles use Falcon's real lower_snake ids and console names (the ids appear in
-//! CrowdStrike's Terraform tests and examples, falcon-api.md §5.2); they belong to no CID.
+//! CrowdStrike's Terraform tests and examples); they belong to no CID.
 //! Custom roles get 32-hex ids and a home CID, which is what makes the "custom role granted to a
 //! user of another CID" error reproducible.
 

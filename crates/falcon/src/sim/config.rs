@@ -1,13 +1,13 @@
 //! Knobs of a simulator instance and the description of an API client.
 //!
 //! Everything here is plain data chosen by the test or demo that starts the simulator; the
-//! defaults reproduce Falcon's documented behaviour (falcon-api.md §1, §7) so that a simulator
-//! built with `SimConfig::default()` behaves like a fresh, healthy tenant.
+//! defaults reproduce Falcon's documented behaviour (token lifetime, rate limits) so that a
+//! simulator built with `SimConfig::default()` behaves like a fresh, healthy tenant.
 
 use std::time::Duration;
 
-/// How a successful envelope carries `errors` (falcon-api.md §2.2: real replies differ, and the
-/// client must cope with all three).
+/// How a successful envelope carries `errors` (real Falcon replies differ, and the client must
+/// cope with all three).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ErrorsStyle {
     /// No `errors` key at all (what the captured user-management replies show).
@@ -56,7 +56,7 @@ impl Default for SimConfig {
     }
 }
 
-/// The "User management" scope of an API client (falcon-api.md §2.4), fixed at creation.
+/// The "User management" scope of an API client, fixed at creation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Scopes {
     pub read: bool,

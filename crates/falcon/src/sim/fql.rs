@@ -1,4 +1,4 @@
-//! The subset of the Falcon Query Language the simulator understands (falcon-api.md §8).
+//! The subset of the Falcon Query Language the simulator understands.
 //!
 //! Grammar, loosest binding first:
 //!

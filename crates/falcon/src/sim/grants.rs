@@ -1,10 +1,10 @@
 //! One user's role grants with their recent history, so reads can lag behind writes.
 //!
-//! Falcon's CombinedUserRolesV2 is eventually consistent (falcon-api.md §3.6): after a grant or
-//! revoke, reads keep showing the old state for a while. The ledger keeps every change newer
-//! than the configured lag as a timestamped event on top of a settled snapshot; a lagged read
-//! replays the events up to `now - lag`. Events older than the lag can never be "unseen" again,
-//! so they are folded into the snapshot and the history stays small.
+//! Falcon's CombinedUserRolesV2 is eventually consistent: after a grant or revoke, reads keep
+//! showing the old state for a while. The ledger keeps every change newer than the configured
+//! lag as a timestamped event on top of a settled snapshot; a lagged read replays the events up
+//! to `now - lag`. Events older than the lag can never be "unseen" again, so they are folded into
+//! the snapshot and the history stays small.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};

@@ -1,8 +1,8 @@
 //! Generators and validators for the identifier formats Falcon uses.
 //!
 //! CIDs, client ids and custom-role ids are 32 lowercase hex characters without the `-XX`
-//! checksum suffix the console shows (falcon-api.md §3.3, §10 of the brief); secrets are 40
-//! alphanumerics; timestamps are RFC 3339 with microseconds and `Z`.
+//! checksum suffix the console shows; secrets are 40 alphanumerics; timestamps are RFC 3339 with
+//! microseconds and `Z`.
 
 use chrono::{DateTime, Utc};
 use rand::Rng;

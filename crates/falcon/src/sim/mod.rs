@@ -1,11 +1,11 @@
-//! A Falcon user-management API simulator, faithful to `falcon-api.md` §13.
+//! A Falcon user-management API simulator, faithful to what a client of the real API observes.
 //!
 //! It serves the token endpoint and the `/user-management` family over real HTTP, with
 //! Falcon's envelopes, status codes, messages, scopes, rate limits, paging rules, FQL subset,
 //! eventual consistency of grant reads, and injectable faults, and it counts every call so
 //! tests and the benchmark can assert how the bridge talks to Falcon.
 //!
-//! Where `falcon-api.md` leaves behaviour open, the simulator decides as follows:
+//! Where Falcon's behaviour is undocumented or unobserved, the simulator decides as follows:
 //! * duplicate `uid` on create: 400 `User with this email already exists`;
 //! * `validate_only=true`: 200 meta-only (nothing was created, so not 201);
 //! * unknown uuid on update/delete/grant/read-grants: 400 `invalid user uuid='<uuid>' specified`;

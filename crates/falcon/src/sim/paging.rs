@@ -1,5 +1,5 @@
-//! Offset/limit paging and `sort` validation shared by the query-style routes
-//! (falcon-api.md §2.3, §3.1, §3.9).
+//! Offset/limit paging and `sort` validation shared by the query-style routes (queryUserV1 and
+//! CombinedUserRolesV2).
 //!
 //! Falcon rejects out-of-range values instead of clamping them, so the simulator does too: a
 //! client that sends `limit=1000` must learn it on the first call, not from missing users.

@@ -1,4 +1,4 @@
-//! Sliding one-minute request windows, as Falcon's gateway keeps them (falcon-api.md §7).
+//! Sliding one-minute request windows, as Falcon's gateway keeps them.
 //!
 //! One window per bucket: each CID shares one across all its API clients and endpoints, and
 //! per source IP there is one for unauthenticated requests and one for the token endpoint.

@@ -1,4 +1,4 @@
-//! Falcon reply bodies: the `{meta, errors, resources}` envelope of falcon-api.md §2.2.
+//! Falcon reply bodies: the `{meta, errors, resources}` envelope every Falcon API reply uses.
 //!
 //! Handlers return a [`Reply`] describing *what* to answer; the gateway, which knows the trace
 //! id, the start time and the rate-limit state, renders it. A `Reply` therefore travels from a

@@ -18,7 +18,7 @@ use super::catalogue::CUSTOM_KIND;
 use super::grants::{GrantLedger, Held};
 use super::ids::timestamp;
 
-/// Status of every simulated user (the only value observed in Falcon, falcon-api.md §5.1).
+/// Status of every simulated user (the only value observed in Falcon's replies).
 pub(crate) const ACTIVE: &str = "active";
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -40,7 +40,7 @@ pub(crate) enum DirectoryError {
     NoRoles,
 }
 
-/// Falcon's message for a role id that cannot be granted (falcon-api.md §3.6).
+/// Falcon's message for a role id that cannot be granted.
 pub(crate) fn invalid_role_message(id: &str) -> String {
     format!("invalid roleID='{id}' specified")
 }
@@ -346,8 +346,8 @@ impl Directory {
                 expires_at: *expires_at,
             }),
             // Revoking a role the user does not hold is accepted as a no-op: Falcon's behaviour
-            // is undocumented (falcon-api.md §12) and an idempotent revoke is what a
-            // reconciling client needs to be safe with anyway.
+            // is undocumented, and an idempotent revoke is what a reconciling client needs to
+            // be safe with anyway.
             RoleChange::Revoke => None,
         };
         let ledger = self.grants.entry(uuid.to_owned()).or_default();

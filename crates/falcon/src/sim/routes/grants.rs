@@ -1,4 +1,4 @@
-//! Grant routes: userRolesActionV1 and CombinedUserRolesV2 (falcon-api.md §3.6, §3.9).
+//! Grant routes: userRolesActionV1 and CombinedUserRolesV2.
 //!
 //! Writes apply at once; CombinedUserRolesV2 reads through the configured lag. Every simulated
 //! grant is a direct grant homed in the user's CID; temporary grants carry `expires_at`, which
@@ -24,7 +24,7 @@ use crate::sim::state::{DirectoryError, RoleChange};
 
 use super::resolve_cid;
 
-/// `grant_type` of every simulated grant (the value is a guess, falcon-api.md §5.3).
+/// `grant_type` of every simulated grant (a guess: Falcon does not document its values).
 const DIRECT: &str = "direct";
 
 const FILTER_FIELDS: &[Field] = &[

@@ -1,4 +1,4 @@
-//! The simulated Falcon HTTP routes (falcon-api.md §1 and §3), one module per resource.
+//! The simulated Falcon HTTP routes (OAuth2 and user management), one module per resource.
 //!
 //! Handlers see only requests the gateway let through, with the authenticated [`Caller`] in
 //! the request extensions, and answer with a [`Reply`] the gateway renders.

@@ -1,4 +1,4 @@
-//! `/oauth2/token` and `/oauth2/revoke` (falcon-api.md §1.1, §1.2).
+//! `/oauth2/token` and `/oauth2/revoke`.
 //!
 //! Credentials come from the form (`client_id`, `client_secret`) or, as Go's x/oauth2 tries
 //! first, from HTTP Basic; `grant_type` is accepted and ignored. Errors carry the `csam`

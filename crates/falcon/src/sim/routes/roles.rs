@@ -1,4 +1,4 @@
-//! Role routes: queriesRolesV1, entitiesRolesV1 and entitiesRolesGETV2 (falcon-api.md §3.8).
+//! Role routes: queriesRolesV1, entitiesRolesV1 and entitiesRolesGETV2.
 //!
 //! A CID sees every default role plus the custom roles homed in it; a custom role of another
 //! CID is as unknown as a misspelt id.

@@ -1,5 +1,5 @@
 //! User routes: queryUserV1, retrieveUsersGETV1, createUserV1, updateUserV1, deleteUserV1 and
-//! userActionV1 (falcon-api.md §3.1–§3.5, §3.7).
+//! userActionV1.
 
 use std::collections::BTreeSet;
 
@@ -22,7 +22,7 @@ use crate::sim::state::{Directory, NewUser};
 
 use super::{check_id_count, resolve_cid};
 
-/// Filterable fields of queryUserV1 (the subset of §3.1 the simulator models).
+/// Filterable fields of queryUserV1 (the subset of Falcon's filter fields the simulator models).
 const FILTER_FIELDS: &[Field] = &[
     Field::folded("uid"),
     Field::exact("first_name"),
@@ -32,7 +32,7 @@ const FILTER_FIELDS: &[Field] = &[
     Field::exact("uuid"),
 ];
 
-/// Sort fields of queryUserV1 (§3.1).
+/// Sort fields of queryUserV1, as Falcon's API accepts them.
 const SORT_FIELDS: &[&str] = &[
     "cid_name",
     "created_at",
@@ -138,8 +138,8 @@ pub(super) async fn retrieve(
         .into_iter()
         .filter_map(|uuid| dir.visible_user(uuid, &caller.cid).ok())
         .collect();
-    // Falcon does not answer in request order (falcon-api.md §3.2); uid order is deterministic
-    // and equally un-request-like, which keeps order-dependent client bugs visible.
+    // Falcon does not answer in request order; uid order is deterministic and equally
+    // un-request-like, which keeps order-dependent client bugs visible.
     users.sort_by_cached_key(|u| u.uid.to_lowercase());
     Ok(Reply::ok(users))
 }
@@ -223,7 +223,7 @@ struct UserAction {
     action_name: String,
 }
 
-/// The only user actions Falcon has; there is no disable or suspend (falcon-api.md §3.7).
+/// The only user actions Falcon has; there is no disable or suspend.
 const USER_ACTION_NAMES: &[&str] = &["reset_password", "reset_2fa"];
 
 pub(super) async fn user_action(
