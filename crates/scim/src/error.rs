@@ -2,33 +2,40 @@
 //!
 //! Everything below the HTTP layer returns a [`ScimError`]; its `IntoResponse` writes the SCIM
 //! error body (`status` as a string, as the RFC's examples and Okta's validator expect), the
-//! `application/scim+json` content type and, for 429 and 503, a `Retry-After` header.
+//! `application/scim+json` content type and, for 429 and 503, a `Retry-After` header. The
+//! `scimType` values and the body are `scim_v2`'s RFC 7644 models ([`ScimType`], `ScimHttpError`).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use scim_v2::models::errors::ScimHttpError;
+pub use scim_v2::models::errors::ScimType;
 
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{status} {}: {detail}", scim_type.unwrap_or("-"))]
+#[error("{status} {}: {detail}", scim_type.as_ref().map_or("-", ScimType::as_str))]
 pub struct ScimError {
     pub status: StatusCode,
     /// RFC 7644 Table 9 `scimType`, when one applies.
-    pub scim_type: Option<&'static str>,
+    pub scim_type: Option<ScimType>,
     pub detail: String,
     pub retry_after_secs: Option<u64>,
 }
 
 impl ScimError {
-    fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
+    fn new(status: StatusCode, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
         Self {
             status,
             scim_type,
             detail: detail.into(),
             retry_after_secs: None,
         }
+    }
+
+    /// A 400 with its RFC 7644 Table 9 `scimType`.
+    fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some(scim_type), detail)
     }
 
     pub fn not_found(resource: &str, id: &str) -> Self {
@@ -40,35 +47,35 @@ impl ScimError {
     }
 
     pub fn invalid_value(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, Some("invalidValue"), detail)
+        Self::bad_request(ScimType::InvalidValue, detail)
     }
 
     pub fn invalid_filter(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, Some("invalidFilter"), detail)
+        Self::bad_request(ScimType::InvalidFilter, detail)
     }
 
     pub fn invalid_path(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, Some("invalidPath"), detail)
+        Self::bad_request(ScimType::InvalidPath, detail)
     }
 
     pub fn invalid_syntax(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, Some("invalidSyntax"), detail)
+        Self::bad_request(ScimType::InvalidSyntax, detail)
     }
 
     pub fn no_target(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, Some("noTarget"), detail)
+        Self::bad_request(ScimType::NoTarget, detail)
     }
 
     pub fn uniqueness(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, Some("uniqueness"), detail)
+        Self::new(StatusCode::CONFLICT, Some(ScimType::Uniqueness), detail)
     }
 
     pub fn mutability(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, Some("mutability"), detail)
+        Self::bad_request(ScimType::Mutability, detail)
     }
 
     pub fn too_many(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, Some("tooMany"), detail)
+        Self::bad_request(ScimType::TooMany, detail)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -126,16 +133,15 @@ impl ScimError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, None, detail)
     }
 
+    /// The SCIM error body: `schemas`, `status` (a string), `detail`, and `scimType` if any.
     pub fn body(&self) -> serde_json::Value {
-        let mut body = json!({
-            "schemas": [ERROR_SCHEMA],
-            "status": self.status.as_u16().to_string(),
-            "detail": self.detail,
-        });
-        if let Some(scim_type) = self.scim_type {
-            body["scimType"] = json!(scim_type);
-        }
-        body
+        let body = ScimHttpError {
+            schemas: vec![ERROR_SCHEMA.to_owned()],
+            scim_type: self.scim_type.clone(),
+            detail: Some(self.detail.clone()),
+            status: self.status.as_u16().to_string(),
+        };
+        serde_json::to_value(body).expect("an error body is plain strings")
     }
 }
 
@@ -180,6 +186,35 @@ mod tests {
                 .body()
                 .get("scimType")
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn body_bytes_and_scim_type_strings() {
+        assert_eq!(
+            ScimError::too_many("a \"b\"").body().to_string(),
+            r#"{"detail":"a \"b\"","schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"scimType":"tooMany","status":"400"}"#
+        );
+        assert_eq!(
+            ScimError::forbidden("no").body().to_string(),
+            r#"{"detail":"no","schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"403"}"#
+        );
+        for (error, wire) in [
+            (ScimError::invalid_value("d"), "invalidValue"),
+            (ScimError::invalid_filter("d"), "invalidFilter"),
+            (ScimError::invalid_path("d"), "invalidPath"),
+            (ScimError::invalid_syntax("d"), "invalidSyntax"),
+            (ScimError::no_target("d"), "noTarget"),
+            (ScimError::uniqueness("d"), "uniqueness"),
+            (ScimError::mutability("d"), "mutability"),
+            (ScimError::too_many("d"), "tooMany"),
+        ] {
+            assert_eq!(error.body()["scimType"], wire);
+            assert_eq!(error.to_string(), format!("{} {wire}: d", error.status));
+        }
+        assert_eq!(
+            ScimError::internal("d").to_string(),
+            "500 Internal Server Error -: d"
         );
     }
 

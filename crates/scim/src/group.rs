@@ -1,7 +1,8 @@
 //! The Group resource the bridge supports: `displayName`, `externalId` and `members`.
 //!
 //! Member lists can be long (10,000 members), so a Group is parsed into plain ids and rendered
-//! with or without members; a PATCH never goes through this representation (see `patch.rs`).
+//! with or without members; a PATCH never goes through this representation (see
+//! `patch/group.rs`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};

@@ -115,7 +115,10 @@ pub(crate) fn created(body: &Value) -> Response {
 
 pub(crate) const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
-/// A ListResponse (RFC 7644 §3.4.2).
+/// A ListResponse (RFC 7644 §3.4.2), with `startIndex`, `itemsPerPage` and `Resources` always set.
+/// Not `scim_v2`'s `ListResponse`: it holds only its sealed resource types, not our projected JSON.
+/// (Its `User` always has a `userName`, which `?attributes=id` removes; it has no type for an
+/// arbitrary JSON resource.)
 pub(crate) fn list_response(total: usize, start_index: usize, resources: Vec<Value>) -> Response {
     let body = serde_json::json!({
         "schemas": [LIST_SCHEMA],

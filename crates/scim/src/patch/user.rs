@@ -1,122 +1,22 @@
-//! PATCH requests (RFC 7644 §3.5.2) in the dialects Okta and Entra ID speak.
+//! Applying PATCH operations to a User (RFC 7644 §3.5.2.1-3): [`apply_user_patch`].
 //!
-//! Paths are parsed with `scim_v2`'s grammar. A User PATCH is applied to the user's SCIM JSON
-//! and the result is read back like a PUT body, so a PATCH can never produce a user a PUT could
-//! not. A Group PATCH becomes a list of [`GroupChange`]s instead: member lists can hold
-//! thousands of ids, and the backend needs to know which members changed, not the new list.
+//! The operations are applied to the user's SCIM JSON and the result is read back like a PUT
+//! body, so a PATCH can never produce a user a PUT could not. Paths may name an attribute, a
+//! sub-attribute, an extension attribute (`urn:...:enterprise:2.0:User:department`) or a
+//! filtered element (`emails[type eq "work"].value`); an add or replace on a filtered element
+//! that matches nothing creates it, as Entra expects.
 
 use scim_v2::filter::{
     AttrExp, AttrPath, CompValue, CompareOp, PatchPath, PatchValuePath, ValFilter,
 };
 use serde_json::{Map, Value};
 
-use super::error::ScimError;
-use super::group::{GROUP_SCHEMA, member_ids};
-use super::query::eval_val;
-use super::user::{USER_SCHEMA, UserResource, UserWrite, get_ci, kind_of};
-
-pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpKind {
-    Add,
-    Replace,
-    Remove,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PatchOp {
-    pub kind: OpKind,
-    pub path: Option<PatchPath>,
-    pub value: Option<Value>,
-}
-
-/// Reads a PatchOp body; `op` names are case-insensitive (Entra sends `Replace`).
-pub fn parse_patch(body: &Value, max_operations: usize) -> Result<Vec<PatchOp>, ScimError> {
-    let obj = body.as_object().ok_or_else(|| {
-        ScimError::invalid_syntax("the body must be a JSON object (a SCIM PatchOp)")
-    })?;
-    if let Some(Value::Array(schemas)) = get_ci(obj, "schemas")
-        && !schemas.iter().any(|s| s.as_str() == Some(PATCH_SCHEMA))
-    {
-        return Err(ScimError::invalid_syntax(format!(
-            "schemas must contain {PATCH_SCHEMA}"
-        )));
-    }
-    let ops = match get_ci(obj, "Operations") {
-        Some(Value::Array(ops)) if !ops.is_empty() => ops,
-        Some(Value::Array(_)) => {
-            return Err(ScimError::invalid_value("Operations must not be empty"));
-        }
-        _ => {
-            return Err(ScimError::invalid_syntax(
-                "Operations is required and must be a list",
-            ));
-        }
-    };
-    if ops.len() > max_operations {
-        return Err(ScimError::too_many(format!(
-            "a PATCH may carry at most {max_operations} operations, this one has {}",
-            ops.len()
-        )));
-    }
-    ops.iter()
-        .enumerate()
-        .map(|(i, op)| parse_op(i, op))
-        .collect()
-}
-
-fn parse_op(index: usize, op: &Value) -> Result<PatchOp, ScimError> {
-    let obj = op.as_object().ok_or_else(|| {
-        ScimError::invalid_syntax(format!("Operations[{index}] must be an object"))
-    })?;
-    let kind = match get_ci(obj, "op")
-        .and_then(Value::as_str)
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("add") => OpKind::Add,
-        Some("replace") => OpKind::Replace,
-        Some("remove") => OpKind::Remove,
-        Some(other) => {
-            return Err(ScimError::invalid_syntax(format!(
-                "Operations[{index}].op must be add, replace or remove, not '{other}'"
-            )));
-        }
-        None => {
-            return Err(ScimError::invalid_syntax(format!(
-                "Operations[{index}].op is required"
-            )));
-        }
-    };
-    let path = match get_ci(obj, "path") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(p)) if p.trim().is_empty() => None,
-        Some(Value::String(p)) => Some(p.trim().parse::<PatchPath>().map_err(|e| {
-            ScimError::invalid_path(format!("Operations[{index}].path {p:?}: {e}"))
-        })?),
-        Some(_) => {
-            return Err(ScimError::invalid_path(format!(
-                "Operations[{index}].path must be a string"
-            )));
-        }
-    };
-    let value = get_ci(obj, "value").cloned();
-    match (kind, &path, &value) {
-        (OpKind::Remove, None, _) => Err(ScimError::no_target(format!(
-            "Operations[{index}]: remove needs a path"
-        ))),
-        (OpKind::Add | OpKind::Replace, None, Some(v)) if !v.is_object() => {
-            Err(ScimError::invalid_value(format!(
-                "Operations[{index}]: without a path, value must be an object of attributes"
-            )))
-        }
-        (OpKind::Add | OpKind::Replace, _, None) => Err(ScimError::invalid_value(format!(
-            "Operations[{index}]: {kind:?} needs a value"
-        ))),
-        _ => Ok(PatchOp { kind, path, value }),
-    }
-}
+use super::is_empty;
+use super::operations::{OpKind, PatchOp};
+use crate::error::ScimError;
+use crate::group::GROUP_SCHEMA;
+use crate::query::eval_val;
+use crate::user::{USER_SCHEMA, UserResource, UserWrite, get_ci, kind_of};
 
 /// The user that results from applying `ops` to `current`.
 pub fn apply_user_patch(current: &UserResource, ops: &[PatchOp]) -> Result<UserWrite, ScimError> {
@@ -219,15 +119,6 @@ fn apply_path(
     }
 }
 
-fn is_empty(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Array(a) => a.is_empty(),
-        Value::String(s) => s.is_empty(),
-        _ => false,
-    }
-}
-
 fn set_attr(
     obj: &mut Map<String, Value>,
     key: String,
@@ -247,7 +138,7 @@ fn set_attr(
         (OpKind::Remove, _) => {
             obj.remove(&key);
         }
-        // "Accept null values as clear" (Entra sends `"value": null` and `""` to empty an attribute).
+        // `null` and `""` clear a single-valued attribute: Entra sends both to empty one.
         (_, Some(v)) if is_empty(&v) && !v.is_array() => {
             obj.remove(&key);
         }
@@ -392,156 +283,13 @@ fn equalities(filter: &ValFilter) -> Map<String, Value> {
     fields
 }
 
-/// One change a Group PATCH asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GroupChange {
-    Rename(String),
-    SetExternalId(Option<String>),
-    AddMembers(Vec<String>),
-    RemoveMembers(Vec<String>),
-    RemoveAllMembers,
-    ReplaceMembers(Vec<String>),
-}
-
-impl GroupChange {
-    /// How many member ids the change names (for the per-request member limit).
-    pub fn member_count(&self) -> usize {
-        match self {
-            Self::AddMembers(ids) | Self::RemoveMembers(ids) | Self::ReplaceMembers(ids) => {
-                ids.len()
-            }
-            _ => 0,
-        }
-    }
-}
-
-/// The changes a Group PATCH asks for, in order.
-pub fn group_changes(ops: Vec<PatchOp>) -> Result<Vec<GroupChange>, ScimError> {
-    let mut changes = Vec::new();
-    for op in ops {
-        match op.path {
-            None => {
-                let Some(Value::Object(attrs)) = op.value else {
-                    continue;
-                };
-                for (key, value) in attrs {
-                    let attr = AttrPath::with_name(key.rsplit(':').next().unwrap_or(&key));
-                    if let Some(change) = attr_change(op.kind, &attr, Some(value))? {
-                        changes.push(change);
-                    }
-                }
-            }
-            Some(PatchPath::Attr(attr)) => {
-                if let Some(change) = attr_change(op.kind, &attr, op.value)? {
-                    changes.push(change);
-                }
-            }
-            Some(PatchPath::Value(vp)) if vp.attr.name.eq_ignore_ascii_case("members") => {
-                if op.kind != OpKind::Remove || vp.sub_attr.is_some() {
-                    return Err(ScimError::invalid_path(format!(
-                        "'{vp}': only remove is supported on a filtered members path"
-                    )));
-                }
-                let ids = member_values(&vp.filter).ok_or_else(|| {
-                    ScimError::invalid_filter(format!(
-                        "'{vp}': only members[value eq \"id\"] (joined with or) selects members"
-                    ))
-                })?;
-                changes.push(GroupChange::RemoveMembers(ids));
-            }
-            Some(other) => {
-                return Err(ScimError::invalid_path(format!(
-                    "'{other}' is not an attribute of a Group"
-                )));
-            }
-        }
-    }
-    Ok(changes)
-}
-
-fn attr_change(
-    kind: OpKind,
-    attr: &AttrPath,
-    value: Option<Value>,
-) -> Result<Option<GroupChange>, ScimError> {
-    let name = attr.name.to_ascii_lowercase();
-    let string = |v: Option<Value>| -> Result<Option<String>, ScimError> {
-        match v {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(ScimError::invalid_value(format!(
-                "{} must be a string, not {}",
-                attr.name,
-                kind_of(&other)
-            ))),
-        }
-    };
-    let change = match (name.as_str(), kind) {
-        ("displayname", OpKind::Remove) => {
-            return Err(ScimError::mutability(
-                "displayName is required and cannot be removed",
-            ));
-        }
-        ("displayname", _) => match string(value)? {
-            Some(name) => GroupChange::Rename(name),
-            None => return Err(ScimError::invalid_value("displayName must not be empty")),
-        },
-        ("externalid", OpKind::Remove) => GroupChange::SetExternalId(None),
-        ("externalid", _) => GroupChange::SetExternalId(string(value)?.filter(|s| !s.is_empty())),
-        ("members", OpKind::Add) => GroupChange::AddMembers(ids_of(value)?),
-        ("members", OpKind::Replace) => GroupChange::ReplaceMembers(ids_of(value)?),
-        ("members", OpKind::Remove) => match value {
-            None | Some(Value::Null) => GroupChange::RemoveAllMembers,
-            Some(v) if is_empty(&v) => GroupChange::RemoveAllMembers,
-            v => GroupChange::RemoveMembers(ids_of(v)?),
-        },
-        // Read-only attributes echoed back by some clients.
-        ("id" | "schemas" | "meta", _) => return Ok(None),
-        _ => {
-            return Err(ScimError::invalid_path(format!(
-                "'{attr}' is not an attribute of a Group (displayName, externalId, members)"
-            )));
-        }
-    };
-    Ok(Some(change))
-}
-
-fn ids_of(value: Option<Value>) -> Result<Vec<String>, ScimError> {
-    match value {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(v) => member_ids(&v),
-    }
-}
-
-/// The ids in `value eq "a" or value eq "b"`.
-fn member_values(filter: &ValFilter) -> Option<Vec<String>> {
-    match filter {
-        ValFilter::Attr(AttrExp::Comparison(path, CompareOp::Eq, CompValue::Str(id)))
-            if path.name.eq_ignore_ascii_case("value") && path.sub_attr.is_none() =>
-        {
-            Some(vec![id.clone()])
-        }
-        ValFilter::Or(items) => {
-            let mut ids = Vec::new();
-            for item in items.iter() {
-                ids.extend(member_values(item)?);
-            }
-            Some(ids)
-        }
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
     use serde_json::json;
 
     use super::*;
-
-    fn ops(list: Value) -> Vec<PatchOp> {
-        parse_patch(&json!({"schemas":[PATCH_SCHEMA],"Operations":list}), 100).unwrap()
-    }
+    use crate::patch::test_ops as ops;
 
     fn alice() -> UserResource {
         let now = Utc::now();
@@ -619,58 +367,5 @@ mod tests {
             "{}",
             err.detail
         );
-    }
-
-    #[test]
-    fn malformed_patches_are_refused_clearly() {
-        let bad = |body: Value| parse_patch(&body, 2).unwrap_err();
-        assert_eq!(
-            bad(json!({"Operations":[]})).scim_type,
-            Some("invalidValue")
-        );
-        assert_eq!(
-            bad(json!({"Operations":[{"op":"move","path":"a"}]})).scim_type,
-            Some("invalidSyntax")
-        );
-        assert_eq!(
-            bad(json!({"Operations":[{"op":"remove"}]})).scim_type,
-            Some("noTarget")
-        );
-        assert_eq!(
-            bad(json!({"Operations":[{"op":"add","path":"emails[type eq]"}]})).scim_type,
-            Some("invalidPath")
-        );
-        assert_eq!(bad(json!({"Operations":[{"op":"add","path":"a","value":1},{"op":"add","path":"a","value":1},{"op":"add","path":"a","value":1}]})).scim_type, Some("tooMany"));
-        assert_eq!(
-            bad(json!({"schemas":["x"],"Operations":[{"op":"add","path":"a","value":1}]}))
-                .scim_type,
-            Some("invalidSyntax")
-        );
-    }
-
-    #[test]
-    fn group_dialects() {
-        let changes = group_changes(ops(json!([
-            {"op":"Add","path":"members","value":[{"value":"u1"},{"value":"u2"}]},
-            {"op":"Remove","path":"members","value":[{"value":"u3"}]},
-            {"op":"remove","path":"members[value eq \"u4\" or value eq \"u5\"]"},
-            {"op":"replace","value":{"id":"g","displayName":"Renamed"}},
-            {"op":"remove","path":"members"},
-            {"op":"replace","path":"members","value":[]}
-        ])))
-        .unwrap();
-        assert_eq!(
-            changes,
-            vec![
-                GroupChange::AddMembers(vec!["u1".into(), "u2".into()]),
-                GroupChange::RemoveMembers(vec!["u3".into()]),
-                GroupChange::RemoveMembers(vec!["u4".into(), "u5".into()]),
-                GroupChange::Rename("Renamed".into()),
-                GroupChange::RemoveAllMembers,
-                GroupChange::ReplaceMembers(vec![]),
-            ]
-        );
-        assert!(group_changes(ops(json!([{"op":"add","path":"owner","value":"x"}]))).is_err());
-        assert!(group_changes(ops(json!([{"op":"remove","path":"displayName"}]))).is_err());
     }
 }

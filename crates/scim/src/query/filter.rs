@@ -1,21 +1,21 @@
-//! List queries: filters (parsed by `scim_v2`'s grammar), sorting, paging and projection.
+//! The `filter` query parameter (RFC 7644 §3.4.2.2): parsing it, within its limits, into a
+//! [`UserFilter`] or [`GroupFilter`], and evaluating it against a resource.
 //!
-//! A filter is evaluated against the resource's SCIM JSON, so it sees exactly what a client
-//! sees: attribute names are case-insensitive, `caseExact` attributes (`id`, `externalId`,
-//! member and group `value`s) compare exactly and everything else ignores case, as RFC 7643
-//! defines for the User and Group schemas.
-
-use std::cmp::Ordering;
+//! Parsing uses `scim_v2`'s grammar; length and nesting are checked here, so that an oversized
+//! filter is refused before and while it is parsed. A filter is evaluated against the resource's
+//! SCIM JSON, so it sees exactly what a client sees: attribute names are case-insensitive,
+//! `caseExact` attributes (`id`, `externalId`, member and group `value`s) compare exactly and
+//! everything else ignores case, as RFC 7643 defines for the User and Group schemas.
 
 use scim_v2::filter::{
     AttrExp, AttrPath, CompValue, CompareOp, Filter, FilterActionError, ParseError, ValFilter,
 };
 use serde_json::{Map, Value};
 
-use super::error::ScimError;
-use super::group::{GROUP_SCHEMA, GroupResource};
-use super::limits::{DEFAULT_MAX_FILTER_DEPTH, DEFAULT_MAX_FILTER_LEN, Limits};
-use super::user::{USER_SCHEMA, UserResource, get_ci};
+use crate::error::ScimError;
+use crate::group::{GROUP_SCHEMA, GroupResource};
+use crate::limits::{DEFAULT_MAX_FILTER_DEPTH, DEFAULT_MAX_FILTER_LEN, Limits};
+use crate::user::{USER_SCHEMA, UserResource, get_ci};
 
 /// Longest filter accepted by default; Okta's and Entra's filters are a few dozen characters.
 pub const MAX_FILTER_LEN: usize = DEFAULT_MAX_FILTER_LEN;
@@ -354,283 +354,13 @@ fn compare(actual: &Value, op: &CompareOp, wanted: &CompValue, exact: bool) -> b
     }
 }
 
-/// `sortBy` and `sortOrder` for Users (RFC 7644 §3.4.2.3).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SortSpec {
-    key: SortKey,
-    descending: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SortKey {
-    Id,
-    UserName,
-    ExternalId,
-    DisplayName,
-    GivenName,
-    FamilyName,
-    Email,
-    Created,
-    LastModified,
-}
-
-impl SortSpec {
-    pub fn parse(sort_by: &str, sort_order: Option<&str>) -> Result<Self, ScimError> {
-        let path = sort_by
-            .strip_prefix(USER_SCHEMA)
-            .and_then(|p| p.strip_prefix(':'))
-            .unwrap_or(sort_by)
-            .to_ascii_lowercase();
-        let key = match path.as_str() {
-            "id" => SortKey::Id,
-            "username" => SortKey::UserName,
-            "externalid" => SortKey::ExternalId,
-            "displayname" => SortKey::DisplayName,
-            "name.givenname" => SortKey::GivenName,
-            "name.familyname" => SortKey::FamilyName,
-            "emails" | "emails.value" => SortKey::Email,
-            "meta.created" => SortKey::Created,
-            "meta.lastmodified" => SortKey::LastModified,
-            _ => {
-                return Err(ScimError::invalid_value(format!(
-                    "sortBy: cannot sort by '{sort_by}'; supported: id, userName, externalId, displayName, \
-                     name.givenName, name.familyName, emails.value, meta.created, meta.lastModified"
-                )));
-            }
-        };
-        let descending = match sort_order.map(str::to_ascii_lowercase).as_deref() {
-            None | Some("ascending") => false,
-            Some("descending") => true,
-            Some(other) => {
-                return Err(ScimError::invalid_value(format!(
-                    "sortOrder must be 'ascending' or 'descending', not '{other}'"
-                )));
-            }
-        };
-        Ok(Self { key, descending })
-    }
-
-    pub fn compare(&self, a: &UserResource, b: &UserResource) -> Ordering {
-        let ordering = match self.key {
-            SortKey::Created => a.created.cmp(&b.created),
-            SortKey::LastModified => a.last_modified.cmp(&b.last_modified),
-            _ => {
-                let (x, y) = (self.text(a), self.text(b));
-                // Absent values sort last ascending (RFC 7644 §3.4.2.3).
-                match (x, y) {
-                    (Some(x), Some(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
-                    (Some(_), None) => Ordering::Less,
-                    (None, Some(_)) => Ordering::Greater,
-                    (None, None) => Ordering::Equal,
-                }
-            }
-        };
-        let ordering = ordering.then_with(|| a.id.cmp(&b.id));
-        if self.descending {
-            ordering.reverse()
-        } else {
-            ordering
-        }
-    }
-
-    fn text<'u>(&self, user: &'u UserResource) -> Option<&'u str> {
-        let w = &user.write;
-        match self.key {
-            SortKey::Id => Some(&user.id),
-            SortKey::UserName => Some(&w.user_name),
-            SortKey::ExternalId => w.external_id.as_deref(),
-            SortKey::DisplayName => w.display_name.as_deref(),
-            SortKey::GivenName => w.name.given_name.as_deref(),
-            SortKey::FamilyName => w.name.family_name.as_deref(),
-            SortKey::Email => w
-                .emails
-                .iter()
-                .find(|e| e.primary)
-                .or(w.emails.first())
-                .map(|e| e.value.as_str()),
-            SortKey::Created | SortKey::LastModified => None,
-        }
-    }
-}
-
-/// The query parameters of a list request, read case-insensitively; unknown ones are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListParams {
-    pub filter: Option<String>,
-    pub start_index: usize,
-    pub count: usize,
-    pub sort_by: Option<String>,
-    pub sort_order: Option<String>,
-    pub projection: Projection,
-}
-
-impl ListParams {
-    /// Parses a raw query string. `startIndex` below 1 counts as 1 and `count` is clamped to
-    /// `0..=max_results`, as RFC 7644 §3.4.2.4 asks.
-    pub fn parse(query: Option<&str>, max_results: usize) -> Result<Self, ScimError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
-            .map_err(|e| ScimError::invalid_syntax(format!("cannot read the query string: {e}")))?;
-        let mut params = Self {
-            start_index: 1,
-            count: max_results,
-            ..Self::default()
-        };
-        let mut attributes = None;
-        let mut excluded = None;
-        for (key, value) in pairs {
-            match key.to_ascii_lowercase().as_str() {
-                "filter" => params.filter = Some(value),
-                "startindex" => {
-                    params.start_index = parse_number(&value, "startIndex")?.max(1) as usize
-                }
-                "count" => {
-                    params.count = (parse_number(&value, "count")?.max(0) as usize).min(max_results)
-                }
-                "sortby" => params.sort_by = Some(value),
-                "sortorder" => params.sort_order = Some(value),
-                "attributes" => attributes = Some(value),
-                "excludedattributes" => excluded = Some(value),
-                _ => {}
-            }
-        }
-        params.projection = Projection::new(attributes.as_deref(), excluded.as_deref());
-        Ok(params)
-    }
-}
-
-fn parse_number(value: &str, name: &str) -> Result<i64, ScimError> {
-    value
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| ScimError::invalid_value(format!("{name} must be an integer, not '{value}'")))
-}
-
-/// `attributes` / `excludedAttributes` (RFC 7644 §3.9), applied to rendered JSON.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Projection {
-    attributes: Vec<String>,
-    excluded: Vec<String>,
-}
-
-/// Always returned whatever the client asks (RFC 7643 `returned: always`).
-const ALWAYS: &[&str] = &["schemas", "id"];
-
-impl Projection {
-    pub fn new(attributes: Option<&str>, excluded: Option<&str>) -> Self {
-        let split = |s: Option<&str>| -> Vec<String> {
-            s.unwrap_or("")
-                .split(',')
-                .map(|a| strip_schema(a.trim()).to_ascii_lowercase())
-                .filter(|a| !a.is_empty())
-                .collect()
-        };
-        Self {
-            attributes: split(attributes),
-            excluded: split(excluded),
-        }
-    }
-
-    pub fn from_query(query: Option<&str>) -> Self {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
-        let find = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
-        Self::new(find("attributes"), find("excludedAttributes"))
-    }
-
-    pub fn is_identity(&self) -> bool {
-        self.attributes.is_empty() && self.excluded.is_empty()
-    }
-
-    /// Whether the top-level attribute `name` survives the projection.
-    pub fn includes(&self, name: &str) -> bool {
-        let name = name.to_ascii_lowercase();
-        if self.excluded.contains(&name) {
-            return false;
-        }
-        self.attributes.is_empty()
-            || self
-                .attributes
-                .iter()
-                .any(|a| *a == name || a.split('.').next() == Some(name.as_str()))
-    }
-
-    pub fn apply(&self, resource: &mut Value) {
-        if self.is_identity() {
-            return;
-        }
-        let Value::Object(obj) = resource else {
-            return;
-        };
-        obj.retain(|key, value| {
-            let lower = key.to_ascii_lowercase();
-            if ALWAYS.contains(&lower.as_str()) {
-                return true;
-            }
-            if self.excluded.contains(&lower) {
-                return false;
-            }
-            if let Value::Object(inner) = value {
-                self.project_sub(&lower, inner);
-            }
-            self.attributes.is_empty()
-                || self
-                    .attributes
-                    .iter()
-                    .any(|a| *a == lower || a.split_once('.').is_some_and(|(top, _)| top == lower))
-        });
-    }
-
-    fn project_sub(&self, top: &str, inner: &mut Map<String, Value>) {
-        let prefix = format!("{top}.");
-        let wanted: Vec<&str> = self
-            .attributes
-            .iter()
-            .filter_map(|a| a.strip_prefix(&prefix))
-            .collect();
-        let whole = self.attributes.iter().any(|a| a == top);
-        inner.retain(|key, _| {
-            let lower = key.to_ascii_lowercase();
-            let excluded = self
-                .excluded
-                .iter()
-                .any(|e| e.strip_prefix(&prefix) == Some(lower.as_str()));
-            !excluded && (whole || wanted.is_empty() || wanted.contains(&lower.as_str()))
-        });
-    }
-}
-
-fn strip_schema(attr: &str) -> &str {
-    for schema in [USER_SCHEMA, GROUP_SCHEMA] {
-        if let Some(rest) = attr.strip_prefix(schema).and_then(|r| r.strip_prefix(':')) {
-            return rest;
-        }
-    }
-    attr
-}
-
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
     use serde_json::json;
 
     use super::*;
-    use crate::user::UserWrite;
-
-    fn user(body: Value) -> UserResource {
-        let now = Utc::now();
-        UserResource {
-            id: "Id-1".into(),
-            write: UserWrite::parse(&body).unwrap(),
-            groups: Vec::new(),
-            created: now,
-            last_modified: now,
-        }
-    }
+    use crate::error::ScimType;
+    use crate::query::test_user as user;
 
     #[test]
     fn user_name_is_case_insensitive_in_name_and_value() {
@@ -688,50 +418,7 @@ mod tests {
             &"a".repeat(MAX_FILTER_LEN + 1),
         ] {
             let err = UserFilter::parse(f).unwrap_err();
-            assert_eq!(err.scim_type, Some("invalidFilter"), "{f}");
+            assert_eq!(err.scim_type, Some(ScimType::InvalidFilter), "{f}");
         }
-    }
-
-    #[test]
-    fn list_params_clamp_and_refuse_garbage() {
-        let p = ListParams::parse(
-            Some("startIndex=0&count=5000&filter=userName%20eq%20%22a%22&foo=1"),
-            1000,
-        )
-        .unwrap();
-        assert_eq!((p.start_index, p.count), (1, 1000));
-        assert_eq!(p.filter.as_deref(), Some(r#"userName eq "a""#));
-        let p = ListParams::parse(Some("count=-3"), 1000).unwrap();
-        assert_eq!(p.count, 0);
-        assert!(
-            ListParams::parse(Some("startIndex=abc"), 1000)
-                .unwrap_err()
-                .detail
-                .contains("startIndex")
-        );
-    }
-
-    #[test]
-    fn projection_keeps_always_returned_attributes() {
-        let mut v = json!({"schemas":[],"id":"1","userName":"a","name":{"givenName":"A","familyName":"B"},"emails":[]});
-        Projection::new(Some("name.givenName"), None).apply(&mut v);
-        assert_eq!(v, json!({"schemas":[],"id":"1","name":{"givenName":"A"}}));
-        let mut v = json!({"schemas":[],"id":"1","displayName":"g","members":[{"value":"u"}]});
-        let p = Projection::new(None, Some("members"));
-        assert!(!p.includes("members"));
-        p.apply(&mut v);
-        assert!(v.get("members").is_none());
-    }
-
-    #[test]
-    fn sorting_is_stable_and_reversible() {
-        let a = user(json!({"userName":"a@x.io"}));
-        let mut b = user(json!({"userName":"B@x.io"}));
-        b.id = "Id-2".into();
-        let asc = SortSpec::parse("userName", None).unwrap();
-        assert_eq!(asc.compare(&a, &b), Ordering::Less);
-        let desc = SortSpec::parse("userName", Some("descending")).unwrap();
-        assert_eq!(desc.compare(&a, &b), Ordering::Greater);
-        assert!(SortSpec::parse("nickName", None).is_err());
     }
 }
