@@ -8,6 +8,7 @@
 
 use chrono::Utc;
 use scim::backend::{ListRequest, Page, RequestContext, UserBackend, UserEdit};
+use scim::etag::Preconditions;
 use scim::user::{UserResource, UserWrite};
 use target_api::{AccountRef, CreateMode, ErrorKind, Target};
 
@@ -52,16 +53,23 @@ impl<T: Target> UserBackend for Bridge<T> {
         ctx: &RequestContext,
     ) -> Result<UserResource, BridgeError> {
         let id = user_id(id)?;
-        caused_by(Cause::request(ctx), self.update_user_caused(&id, edit)).await
+        caused_by(
+            Cause::request(ctx),
+            self.update_user_caused(&id, edit, &ctx.preconditions),
+        )
+        .await
     }
 
     async fn delete_user(&self, id: &str, ctx: &RequestContext) -> Result<(), BridgeError> {
         let id = user_id(id)?;
         caused_by(Cause::request(ctx), async {
             let _id_lock = self.locks.lock(&LockKey::User(id.clone())).await;
-            if self.read_directory().get(&id).is_none() {
+            let Some(entry) = self.read_directory().get(&id).cloned() else {
                 return Err(BridgeError::not_found(Resource::User, &id));
-            }
+            };
+            ctx.preconditions
+                .allow_change(&entry.resource.version())
+                .map_err(BridgeError::Request)?;
             self.with_intent(&id, Intent::Delete, self.delete_locked(&id))
                 .await
         })
@@ -93,6 +101,7 @@ impl<T: Target> Bridge<T> {
         &self,
         id: &UserId,
         edit: UserEdit,
+        preconditions: &Preconditions,
     ) -> Result<UserResource, BridgeError> {
         let _id_lock = self.locks.lock(&LockKey::User(id.clone())).await;
         let entry = self
@@ -100,6 +109,9 @@ impl<T: Target> Bridge<T> {
             .get(id)
             .cloned()
             .ok_or_else(|| BridgeError::not_found(Resource::User, id))?;
+        preconditions
+            .allow_change(&entry.resource.version())
+            .map_err(BridgeError::Request)?;
         let wanted = edit(&entry.resource).map_err(BridgeError::Request)?;
         self.check_login_unchanged(&entry.resource.write, &wanted)?;
         if entry.managed && wanted == entry.resource.write {

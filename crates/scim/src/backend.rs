@@ -8,6 +8,7 @@
 use std::future::Future;
 
 use super::error::ScimError;
+use super::etag::Preconditions;
 use super::group::{GroupResource, GroupWrite};
 use super::patch::GroupChange;
 use super::query::{GroupFilter, SortSpec, UserFilter};
@@ -21,6 +22,9 @@ pub struct RequestContext {
     pub method: String,
     pub path: String,
     pub request_id: Option<String>,
+    /// `If-Match` of the request: the backend checks it under the resource's lock, before it
+    /// changes anything.
+    pub preconditions: Preconditions,
 }
 
 /// A list or search over Users, already validated and clamped.

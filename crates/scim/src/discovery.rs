@@ -1,6 +1,6 @@
 //! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` (RFC 7643 §5–7).
 //!
-//! They describe what the bridge really does: PATCH yes, bulk, password change and ETags no,
+//! They describe what the bridge really does: PATCH and ETags yes, bulk and password change no,
 //! filtering and sorting with a page limit, bearer-token authentication; and only the attributes
 //! the bridge keeps. Entra reads `/Schemas` when provisioning is saved, so it is a ListResponse
 //! with no nulls.
@@ -46,7 +46,7 @@ async fn service_provider_config<B: Send + Sync>(State(st): St<B>, headers: Head
         "filter": {"supported": true, "maxResults": st.settings.limits.max_results},
         "changePassword": {"supported": false},
         "sort": {"supported": true},
-        "etag": {"supported": false},
+        "etag": {"supported": true},
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",

@@ -74,6 +74,12 @@ impl ScimError {
         Self::bad_request(ScimType::Mutability, detail)
     }
 
+    /// 412: the request's `If-Match` names a version the resource no longer has (RFC 7644
+    /// §3.14; Table 9 has no `scimType` for it).
+    pub fn precondition_failed(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::PRECONDITION_FAILED, None, detail)
+    }
+
     pub fn too_many(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::TooMany, detail)
     }

@@ -137,9 +137,15 @@ impl GroupResource {
                 "created": self.created.to_rfc3339_opts(SecondsFormat::Millis, true),
                 "lastModified": self.last_modified.to_rfc3339_opts(SecondsFormat::Millis, true),
                 "location": format!("{base_url}/Groups/{}", self.id),
+                "version": self.version(),
             }),
         );
         Value::Object(obj)
+    }
+
+    /// A weak ETag: a group's `lastModified` moves with every change, its members included.
+    pub fn version(&self) -> String {
+        crate::etag::version_at(self.last_modified)
     }
 }
 

@@ -15,10 +15,11 @@ use axum::routing::get;
 use super::ScimState;
 use super::backend::{GroupBackend, GroupListRequest, UserBackend};
 use super::error::ScimError;
+use super::etag::Preconditions;
 use super::group::{GroupResource, GroupWrite};
 use super::patch::{GroupChange, group_changes, parse_patch};
 use super::query::{GroupFilter, ListParams, Projection};
-use super::request::{Ctx, ScimBody, base_url, created, list_response, scim_json};
+use super::request::{Ctx, ScimBody, base_url, created, list_response, not_modified, resource};
 
 type St<B> = State<Arc<ScimState<B>>>;
 
@@ -84,6 +85,7 @@ async fn create<B: GroupBackend>(
         .map_err(Into::into)?;
     Ok(created(
         &created_group.to_json(&base_url(&st.settings, &headers), true),
+        &created_group.version(),
     ))
 }
 
@@ -99,9 +101,14 @@ async fn read<B: GroupBackend>(
         .get_group(&id, projection.includes("members"))
         .await
         .map_err(Into::into)?;
-    Ok(scim_json(
+    let version = group.version();
+    if Preconditions::from_headers(&headers).not_modified(&version) {
+        return Ok(not_modified(&version));
+    }
+    Ok(resource(
         StatusCode::OK,
         &render(&group, &base_url(&st.settings, &headers), &projection),
+        &version,
     ))
 }
 
@@ -119,9 +126,10 @@ async fn replace<B: GroupBackend>(
         .replace_group(&id, group, &ctx)
         .await
         .map_err(Into::into)?;
-    Ok(scim_json(
+    Ok(resource(
         StatusCode::OK,
         &replaced.to_json(&base_url(&st.settings, &headers), true),
+        &replaced.version(),
     ))
 }
 
@@ -151,9 +159,10 @@ async fn patch<B: GroupBackend>(
         .get_group(&id, projection.includes("members"))
         .await
         .map_err(Into::into)?;
-    Ok(scim_json(
+    Ok(resource(
         StatusCode::OK,
         &render(&group, &base_url(&st.settings, &headers), &projection),
+        &group.version(),
     ))
 }
 

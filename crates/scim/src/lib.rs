@@ -11,6 +11,7 @@ pub mod auth;
 pub mod backend;
 mod discovery;
 pub mod error;
+pub mod etag;
 pub mod group;
 mod groups;
 pub mod limits;

@@ -12,6 +12,7 @@ use super::ScimSettings;
 use super::auth::Caller;
 use super::backend::RequestContext;
 use super::error::{SCIM_CONTENT_TYPE, ScimError};
+use super::etag::Preconditions;
 
 /// A JSON request body. IdPs send `application/scim+json`, `application/json` or nothing as
 /// Content-Type, so the body is read as JSON whatever the header says.
@@ -69,6 +70,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
                 .get("x-request-id")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
+            preconditions: Preconditions::from_headers(&parts.headers),
         }))
     }
 }
@@ -101,9 +103,27 @@ pub(crate) fn scim_json(status: StatusCode, body: &Value) -> Response {
     response
 }
 
-/// `201 Created` with `Location` (RFC 7644 §3.3).
-pub(crate) fn created(body: &Value) -> Response {
-    let mut response = scim_json(StatusCode::CREATED, body);
+/// One resource, with its version in the `ETag` header (RFC 7644 §3.14).
+pub(crate) fn resource(status: StatusCode, body: &Value, version: &str) -> Response {
+    let mut response = scim_json(status, body);
+    if let Ok(tag) = HeaderValue::from_str(version) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+/// `304 Not Modified` for a read whose `If-None-Match` names the current version.
+pub(crate) fn not_modified(version: &str) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    if let Ok(tag) = HeaderValue::from_str(version) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+/// `201 Created` with `Location` (RFC 7644 §3.3) and `ETag`.
+pub(crate) fn created(body: &Value, version: &str) -> Response {
+    let mut response = resource(StatusCode::CREATED, body, version);
     if let Some(location) = body["meta"]["location"]
         .as_str()
         .and_then(|l| HeaderValue::from_str(l).ok())

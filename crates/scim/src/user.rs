@@ -278,9 +278,21 @@ impl UserResource {
         Value::Object(obj)
     }
 
-    /// A weak ETag derived from the last modification.
+    /// A weak ETag that changes with every change of the user: its own attributes move
+    /// `lastModified`; the read-only `groups` it belongs to are hashed in, since a membership
+    /// change does not modify the user.
     pub fn version(&self) -> String {
-        format!("W/\"{}\"", self.last_modified.timestamp_millis())
+        use std::hash::{Hash, Hasher};
+        let mut groups = std::collections::hash_map::DefaultHasher::new();
+        for group in &self.groups {
+            group.value.hash(&mut groups);
+            group.display.hash(&mut groups);
+        }
+        crate::etag::weak(&format!(
+            "{}-{:x}",
+            self.last_modified.timestamp_micros(),
+            groups.finish()
+        ))
     }
 }
 

@@ -11,9 +11,10 @@ use axum::routing::get;
 use super::ScimState;
 use super::backend::{GroupBackend, ListRequest, UserBackend, UserEdit};
 use super::error::ScimError;
+use super::etag::Preconditions;
 use super::patch::{apply_user_patch, parse_patch};
 use super::query::{ListParams, Projection, SortSpec, UserFilter};
-use super::request::{Ctx, ScimBody, base_url, created, list_response, scim_json};
+use super::request::{Ctx, ScimBody, base_url, created, list_response, not_modified, resource};
 use super::user::{UserResource, UserWrite};
 
 type St<B> = State<Arc<ScimState<B>>>;
@@ -80,6 +81,7 @@ async fn create<B: UserBackend>(
         .map_err(Into::into)?;
     Ok(created(
         &created_user.to_json(&base_url(&st.settings, &headers)),
+        &created_user.version(),
     ))
 }
 
@@ -90,10 +92,15 @@ async fn read<B: UserBackend>(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ScimError> {
     let user = st.backend.get_user(&id).await.map_err(Into::into)?;
+    let version = user.version();
+    if Preconditions::from_headers(&headers).not_modified(&version) {
+        return Ok(not_modified(&version));
+    }
     let projection = Projection::from_query(query.as_deref());
-    Ok(scim_json(
+    Ok(resource(
         StatusCode::OK,
         &render(&user, &base_url(&st.settings, &headers), &projection),
+        &version,
     ))
 }
 
@@ -111,9 +118,10 @@ async fn replace<B: UserBackend>(
         .update_user(&id, edit, &ctx)
         .await
         .map_err(Into::into)?;
-    Ok(scim_json(
+    Ok(resource(
         StatusCode::OK,
         &user.to_json(&base_url(&st.settings, &headers)),
+        &user.version(),
     ))
 }
 
@@ -133,9 +141,10 @@ async fn patch<B: UserBackend>(
         .await
         .map_err(Into::into)?;
     let projection = Projection::from_query(query.as_deref());
-    Ok(scim_json(
+    Ok(resource(
         StatusCode::OK,
         &render(&user, &base_url(&st.settings, &headers), &projection),
+        &user.version(),
     ))
 }
 

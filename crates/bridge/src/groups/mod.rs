@@ -12,6 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
 use scim::backend::{GroupBackend, GroupListRequest, Page, RequestContext};
+use scim::etag::Preconditions;
 use scim::group::{GroupResource, GroupWrite, MemberRef};
 use scim::patch::GroupChange;
 use scim::user::GroupRef;
@@ -232,11 +233,13 @@ impl<T: Target> Bridge<T> {
         Ok(())
     }
 
-    /// Applies `changes` to the group `id` and syncs every user they touch.
+    /// Applies `changes` to the group `id` (if its version is the one `preconditions` expect)
+    /// and syncs every user they touch.
     async fn change_group(
         &self,
         id: &GroupId,
         changes: Vec<GroupChange>,
+        preconditions: &Preconditions,
     ) -> Result<GroupState, BridgeError> {
         let _lock = self.locks.lock(&LockKey::Group(id.clone())).await;
         let mut state = self
@@ -244,9 +247,13 @@ impl<T: Target> Bridge<T> {
             .get(id)
             .cloned()
             .ok_or_else(|| BridgeError::not_found(Resource::Group, id))?;
+        preconditions
+            .allow_change(&self.resource_of(&state, false).version())
+            .map_err(BridgeError::Request)?;
         let mut touched: BTreeSet<UserId> = BTreeSet::new();
         let mut roles_changed = false;
         let mut row_changed = false;
+        let mut members_changed = false;
         let key = id.as_str();
         for change in changes {
             match change {
@@ -282,11 +289,13 @@ impl<T: Target> Bridge<T> {
                         .store
                         .change_members(key, &strings(&known), &[], false)
                         .await?;
+                    members_changed |= !changed.is_empty();
                     touched.extend(user_ids(changed));
                     touched.extend(known);
                 }
                 GroupChange::RemoveMembers(ids) => {
                     let changed = self.store.change_members(key, &[], &ids, false).await?;
+                    members_changed |= !changed.is_empty();
                     touched.extend(user_ids(changed));
                     let directory = self.read_directory();
                     touched.extend(
@@ -297,6 +306,7 @@ impl<T: Target> Bridge<T> {
                 }
                 GroupChange::RemoveAllMembers => {
                     let changed = self.store.change_members(key, &[], &[], true).await?;
+                    members_changed |= !changed.is_empty();
                     touched.extend(user_ids(changed));
                 }
                 GroupChange::ReplaceMembers(ids) => {
@@ -305,12 +315,14 @@ impl<T: Target> Bridge<T> {
                         .store
                         .change_members(key, &strings(&known), &[], true)
                         .await?;
+                    members_changed |= !changed.is_empty();
                     touched.extend(user_ids(changed));
                     touched.extend(known);
                 }
             }
         }
-        if row_changed {
+        // A membership change is a change of the group: its lastModified and version move.
+        if row_changed || members_changed {
             state.row.last_modified = Utc::now();
             self.store.save_group(&state.row).await?;
         }
@@ -405,7 +417,11 @@ impl<T: Target> GroupBackend for Bridge<T> {
             GroupChange::SetExternalId(group.external_id),
             GroupChange::ReplaceMembers(group.members),
         ];
-        let state = caused_by(Cause::request(ctx), self.change_group(&id, changes)).await?;
+        let state = caused_by(
+            Cause::request(ctx),
+            self.change_group(&id, changes, &ctx.preconditions),
+        )
+        .await?;
         Ok(self.resource_of(&state, true))
     }
 
@@ -416,14 +432,21 @@ impl<T: Target> GroupBackend for Bridge<T> {
         ctx: &RequestContext,
     ) -> Result<(), BridgeError> {
         let id = group_id(id)?;
-        caused_by(Cause::request(ctx), self.change_group(&id, changes))
-            .await
-            .map(|_| ())
+        caused_by(
+            Cause::request(ctx),
+            self.change_group(&id, changes, &ctx.preconditions),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn delete_group(&self, id: &str, ctx: &RequestContext) -> Result<(), BridgeError> {
         let id = group_id(id)?;
-        caused_by(Cause::request(ctx), self.delete_group_caused(&id)).await
+        caused_by(
+            Cause::request(ctx),
+            self.delete_group_caused(&id, &ctx.preconditions),
+        )
+        .await
     }
 }
 
@@ -463,17 +486,28 @@ impl<T: Target> Bridge<T> {
                 .cloned()
                 .ok_or_else(|| BridgeError::not_found(Resource::Group, &id))?
         } else {
-            self.change_group(&id, vec![GroupChange::AddMembers(group.members)])
-                .await?
+            self.change_group(
+                &id,
+                vec![GroupChange::AddMembers(group.members)],
+                &Preconditions::default(),
+            )
+            .await?
         };
         Ok(self.resource_of(&state, true))
     }
 
-    async fn delete_group_caused(&self, id: &GroupId) -> Result<(), BridgeError> {
+    async fn delete_group_caused(
+        &self,
+        id: &GroupId,
+        preconditions: &Preconditions,
+    ) -> Result<(), BridgeError> {
         let _lock = self.locks.lock(&LockKey::Group(id.clone())).await;
-        if self.read_groups().get(id).is_none() {
+        let Some(state) = self.read_groups().get(id).cloned() else {
             return Err(BridgeError::not_found(Resource::Group, id));
-        }
+        };
+        preconditions
+            .allow_change(&self.resource_of(&state, false).version())
+            .map_err(BridgeError::Request)?;
         let members = user_ids(self.store.delete_group(id.as_str()).await?);
         self.write_groups().remove(id);
         self.refresh_user_groups(&members).await?;
