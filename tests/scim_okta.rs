@@ -368,3 +368,40 @@ async fn password_push_is_accepted_and_ignored() {
     assert!(body.get("password").is_none());
     assert_eq!(app.sim.sim.write_calls(), 0);
 }
+
+/// A user created without `emails` and one adopted from Falcon have the same shape: the login
+/// is the work e-mail.
+#[tokio::test]
+async fn created_and_adopted_users_show_the_login_as_their_work_email() {
+    let app = spawn_app_with(SimConfig::default(), |sim| {
+        sim.seed_user("native@okta.local", "Na", "Tive");
+    })
+    .await;
+    let bare = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "bare@okta.local",
+        "name": {"givenName": "Ba", "familyName": "Re"},
+        "active": true
+    });
+    let created = app.expect(app.post("/Users", &bare), 201).await;
+    let expected =
+        |login: &str| serde_json::json!([{"value": login, "type": "work", "primary": true}]);
+    assert_eq!(created["emails"], expected("bare@okta.local"));
+    let read = app
+        .expect(
+            app.get(&format!("/Users/{}", created["id"].as_str().unwrap())),
+            200,
+        )
+        .await;
+    assert_eq!(read["emails"], expected("bare@okta.local"));
+    let native = app
+        .expect(
+            app.get("/Users?filter=userName%20eq%20%22native@okta.local%22"),
+            200,
+        )
+        .await;
+    assert_eq!(
+        native["Resources"][0]["emails"],
+        expected("native@okta.local")
+    );
+}

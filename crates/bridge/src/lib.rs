@@ -57,6 +57,11 @@ pub struct Bridge<T: Target> {
     guard: DeletionGuard,
     pretended: Pretended,
     description: Description,
+    /// Groups a `POST /Groups` stored and then failed to finish (a grant refused, the target
+    /// throttling): the IdP's retry of that POST is answered as its first success would have
+    /// been, not with a 409. Kept in memory: after a restart, the start-up sync grants what
+    /// such a group's members are owed, and a retry gets the 409.
+    unanswered_groups: std::sync::Mutex<std::collections::HashSet<ids::GroupId>>,
 }
 
 impl<T: Target> Bridge<T> {
@@ -81,6 +86,7 @@ impl<T: Target> Bridge<T> {
             locks: KeyedLocks::default(),
             policy,
             pretended: Pretended::default(),
+            unanswered_groups: Default::default(),
         });
         for row in bridge.store.all_users().await? {
             bridge.write_directory().upsert(Entry {

@@ -8,7 +8,7 @@
 mod index;
 mod mapping;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::Utc;
 use scim::backend::{GroupBackend, GroupListRequest, Page, RequestContext};
@@ -456,12 +456,55 @@ impl<T: Target> Bridge<T> {
             .locks
             .lock(&LockKey::group_name(&group.display_name))
             .await;
-        if let Some(existing) = self.read_groups().by_name(&group.display_name) {
-            return Err(BridgeError::Uniqueness(format!(
-                "a group named '{}' already exists (id {})",
-                existing.row.display_name, existing.row.id
-            )));
-        }
+        let existing = self.read_groups().by_name(&group.display_name).cloned();
+        let id = match existing {
+            Some(existing) if self.is_retry_of_failed_create(&existing, &group) => {
+                tracing::info!(group = %group.display_name, id = %existing.id, "the IdP retries a group creation that failed; finishing it");
+                existing.id
+            }
+            Some(existing) => {
+                return Err(BridgeError::Uniqueness(format!(
+                    "a group named '{}' already exists (id {})",
+                    existing.row.display_name, existing.row.id
+                )));
+            }
+            None => self.store_new_group(&group).await?,
+        };
+        let state = if group.members.is_empty() {
+            self.read_groups()
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| BridgeError::not_found(Resource::Group, &id))?
+        } else {
+            let added = self
+                .change_group(
+                    &id,
+                    vec![GroupChange::AddMembers(group.members)],
+                    &Preconditions::default(),
+                )
+                .await;
+            match added {
+                Ok(state) => state,
+                Err(e) => {
+                    // Stored, answered with a failure: the IdP's retry must not meet a 409.
+                    self.unanswered_groups().insert(id);
+                    return Err(e);
+                }
+            }
+        };
+        self.unanswered_groups().remove(&id);
+        Ok(self.resource_of(&state, true))
+    }
+
+    /// Whether `group` is the IdP's retry of a POST that stored `existing` and then failed:
+    /// the same displayName (found by it) and the same externalId.
+    fn is_retry_of_failed_create(&self, existing: &GroupState, group: &GroupWrite) -> bool {
+        existing.row.external_id == group.external_id
+            && self.unanswered_groups().contains(&existing.id)
+    }
+
+    /// Stores a new group with the entitlements its name maps to.
+    async fn store_new_group(&self, group: &GroupWrite) -> Result<GroupId, BridgeError> {
         let roles = self.roles_for(&group.display_name)?;
         let now = Utc::now();
         let id = GroupId::generate();
@@ -480,20 +523,13 @@ impl<T: Target> Bridge<T> {
             members: BTreeSet::new(),
         });
         tracing::info!(group = %group.display_name, id = %id, "group created");
-        let state = if group.members.is_empty() {
-            self.read_groups()
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| BridgeError::not_found(Resource::Group, &id))?
-        } else {
-            self.change_group(
-                &id,
-                vec![GroupChange::AddMembers(group.members)],
-                &Preconditions::default(),
-            )
-            .await?
-        };
-        Ok(self.resource_of(&state, true))
+        Ok(id)
+    }
+
+    fn unanswered_groups(&self) -> std::sync::MutexGuard<'_, HashSet<GroupId>> {
+        self.unanswered_groups
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     async fn delete_group_caused(
