@@ -5,7 +5,8 @@
 //! every failure leaves through [`error::ScimError`]. Where a request goes:
 //! `users.rs` (`/Users`), `groups.rs` (`/Groups`), `discovery.rs` (`/ServiceProviderConfig`,
 //! `/ResourceTypes`, `/Schemas`), all behind `limits.rs` (timeout), `auth/` (who, and may they)
-//! and `rate_limit.rs` (how often), in that order.
+//! and `rate_limit.rs` (how often), in that order. Bodies are read leniently (`user.rs`,
+//! `group.rs`), but a filter or PATCH path must name an attribute RFC 7643 defines (`schema.rs`).
 
 pub mod auth;
 pub mod backend;
@@ -18,6 +19,7 @@ pub mod patch;
 pub mod query;
 pub mod rate_limit;
 mod request;
+pub mod schema;
 pub mod telemetry;
 pub mod user;
 mod users;

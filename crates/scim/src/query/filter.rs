@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::error::ScimError;
 use crate::group::{GROUP_SCHEMA, GroupResource};
 use crate::limits::{DEFAULT_MAX_FILTER_DEPTH, DEFAULT_MAX_FILTER_LEN, Limits};
+use crate::schema::{ResourceKind, check_filter};
 use crate::user::{USER_SCHEMA, UserResource, get_ci};
 
 /// Longest filter accepted by default; Okta's and Entra's filters are a few dozen characters.
@@ -57,7 +58,11 @@ fn case_exact(parent: Option<&str>, leaf: &str) -> bool {
     id_like || member_id
 }
 
-fn parse_filter(text: &str, limits: FilterLimits) -> Result<Filter, ScimError> {
+fn parse_filter(
+    text: &str,
+    limits: FilterLimits,
+    resource: ResourceKind,
+) -> Result<Filter, ScimError> {
     if text.len() > limits.max_len {
         return Err(ScimError::invalid_filter(format!(
             "the filter is longer than {} characters",
@@ -89,6 +94,14 @@ fn parse_filter(text: &str, limits: FilterLimits) -> Result<Filter, ScimError> {
             limits.max_depth
         )));
     }
+    // A name no schema defines would match nothing, silently: a typo must be an error.
+    check_filter(&filter, resource).map_err(|unknown| {
+        ScimError::invalid_filter(format!(
+            "the filter names '{}', which {}",
+            unknown.attribute,
+            unknown.reason()
+        ))
+    })?;
     Ok(filter)
 }
 
@@ -124,7 +137,7 @@ impl UserFilter {
     }
 
     pub fn parse_limited(text: &str, limits: FilterLimits) -> Result<Self, ScimError> {
-        parse_filter(text, limits).map(Self)
+        parse_filter(text, limits, ResourceKind::User).map(Self)
     }
 
     /// The login in `userName eq "x"` (alone or and-ed with other terms): the IdPs' existence
@@ -153,7 +166,7 @@ impl GroupFilter {
     }
 
     pub fn parse_limited(text: &str, limits: FilterLimits) -> Result<Self, ScimError> {
-        parse_filter(text, limits).map(Self)
+        parse_filter(text, limits, ResourceKind::Group).map(Self)
     }
 
     /// The name in `displayName eq "x"`: Okta's check before a Group Push.
@@ -405,6 +418,43 @@ mod tests {
             r#"emails[type eq "home"]"#,
         ];
         for f in no {
+            assert!(!UserFilter::parse(f).unwrap().matches(&u), "{f}");
+        }
+    }
+
+    #[test]
+    fn undefined_attributes_are_invalid_filter() {
+        for (f, needle) in [
+            (
+                r#"userNmae eq "x""#,
+                "the filter names 'userNmae', which is not a User attribute (did you mean 'userName'?)",
+            ),
+            (
+                r#"userName eq "a" and not (foo pr)"#,
+                "the filter names 'foo', which is not a User attribute",
+            ),
+            (
+                r#"emails[typo eq "work"]"#,
+                "the filter names 'emails.typo', which is not a User attribute (did you mean 'emails.type'?)",
+            ),
+        ] {
+            let err = UserFilter::parse(f).unwrap_err();
+            assert_eq!(err.scim_type, Some(ScimType::InvalidFilter), "{f}");
+            assert_eq!(err.detail, needle, "{f}");
+        }
+        let err = GroupFilter::parse(r#"userName eq "x""#).unwrap_err();
+        assert_eq!(
+            err.detail,
+            "the filter names 'userName', which is not a Group attribute"
+        );
+        assert!(GroupFilter::parse(r#"displayName eq "x" and members[value eq "u"]"#).is_ok());
+        // Defined but not stored: accepted, and matches nothing.
+        let u = user(json!({"userName":"a@x.io"}));
+        for f in [
+            "title pr",
+            r#"phoneNumbers[type eq "work"]"#,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value pr",
+        ] {
             assert!(!UserFilter::parse(f).unwrap().matches(&u), "{f}");
         }
     }
