@@ -131,7 +131,7 @@ pub fn list_query(data: &[u8]) -> Result<(), ScimError> {
 }
 
 /// A PATCH body, applied to a user and read as group changes (each checks its paths against its
-/// resource's schemas).
+/// resource's schemas, and the user's patched names).
 pub fn patch(data: &[u8]) -> Result<(), ScimError> {
     checked((|| {
         let body = json_body(data)?;
@@ -147,6 +147,8 @@ pub fn user_body(data: &[u8]) -> Result<(), ScimError> {
     checked((|| {
         let body = json_body(data)?;
         let write = UserWrite::parse(&body)?;
+        // What `POST /Users` and `PUT /Users/{id}` (for a new value) check next.
+        write.check_text(None)?;
         let user = UserResource {
             write,
             ..sample_user()
@@ -162,6 +164,7 @@ pub fn group_body(data: &[u8]) -> Result<(), ScimError> {
     checked((|| {
         let body = json_body(data)?;
         let write = GroupWrite::parse(&body)?;
+        scim::text::check("displayName", &write.display_name)?;
         Limits::default().check_members(write.members.len())
     })())
 }

@@ -20,7 +20,8 @@ use crate::schema::{ResourceKind, check_patch_paths};
 use crate::user::{USER_SCHEMA, UserResource, UserWrite, get_ci, kind_of};
 
 /// The user that results from applying `ops` to `current`. A `path` must name an attribute the
-/// User schemas define (400 `invalidPath`).
+/// User schemas define (400 `invalidPath`), and the names the result carries must be readable
+/// (400 `invalidValue`; values `current` already had are not checked again).
 pub fn apply_user_patch(current: &UserResource, ops: &[PatchOp]) -> Result<UserWrite, ScimError> {
     check_patch_paths(ops, ResourceKind::User)?;
     let mut doc = match current.to_json("") {
@@ -49,7 +50,9 @@ pub fn apply_user_patch(current: &UserResource, ops: &[PatchOp]) -> Result<UserW
             "active cannot be removed; replace it with false to deprovision the user",
         ));
     }
-    UserWrite::parse(&Value::Object(doc))
+    let patched = UserWrite::parse(&Value::Object(doc))?;
+    patched.check_text(Some(&current.write))?;
+    Ok(patched)
 }
 
 /// The object a path's attribute lives in: the resource, or an extension block (created on
