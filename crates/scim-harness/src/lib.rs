@@ -95,20 +95,25 @@ fn json_body(data: &[u8]) -> Result<Value, ScimError> {
         .map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))
 }
 
-/// A `filter` query parameter: parsed under the default limits, evaluated on a user and a group.
+/// A `filter` query parameter: parsed under the default limits as a `/Users` and as a `/Groups`
+/// filter, and evaluated on a user and a group where it parsed. Each endpoint refuses names only
+/// the other's schemas define (`userName` on `/Groups`), so the filter counts as accepted when
+/// one of them accepted it; both refusals must be well-formed.
 pub fn filter(data: &[u8]) -> Result<(), ScimError> {
     let text = String::from_utf8_lossy(data);
     let limits = FilterLimits::from(&Limits::default());
-    checked((|| {
-        let user_filter = UserFilter::parse_limited(&text, limits)?;
+    let users = checked(UserFilter::parse_limited(&text, limits).map(|user_filter| {
         let _ = user_filter.matches(&sample_user());
         let _ = user_filter.user_name_eq();
-        let group_filter = GroupFilter::parse_limited(&text, limits)?;
-        let _ = group_filter.matches(&sample_group());
-        let _ = group_filter.display_name_eq();
-        let _ = group_filter.needs_members();
-        Ok(())
-    })())
+    }));
+    let groups = checked(
+        GroupFilter::parse_limited(&text, limits).map(|group_filter| {
+            let _ = group_filter.matches(&sample_group());
+            let _ = group_filter.display_name_eq();
+            let _ = group_filter.needs_members();
+        }),
+    );
+    users.or(groups)
 }
 
 /// A raw list query string (`filter`, `startIndex`, `count`, `attributes`, ...).
@@ -125,7 +130,8 @@ pub fn list_query(data: &[u8]) -> Result<(), ScimError> {
     })())
 }
 
-/// A PATCH body, applied to a user and read as group changes.
+/// A PATCH body, applied to a user and read as group changes (each checks its paths against its
+/// resource's schemas, and the user's patched names).
 pub fn patch(data: &[u8]) -> Result<(), ScimError> {
     checked((|| {
         let body = json_body(data)?;
@@ -141,6 +147,8 @@ pub fn user_body(data: &[u8]) -> Result<(), ScimError> {
     checked((|| {
         let body = json_body(data)?;
         let write = UserWrite::parse(&body)?;
+        // What `POST /Users` and `PUT /Users/{id}` (for a new value) check next.
+        write.check_text(None)?;
         let user = UserResource {
             write,
             ..sample_user()
@@ -156,6 +164,7 @@ pub fn group_body(data: &[u8]) -> Result<(), ScimError> {
     checked((|| {
         let body = json_body(data)?;
         let write = GroupWrite::parse(&body)?;
+        scim::text::check("displayName", &write.display_name)?;
         Limits::default().check_members(write.members.len())
     })())
 }

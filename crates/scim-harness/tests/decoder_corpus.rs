@@ -177,6 +177,40 @@ fn nasty_inputs_are_refused_as_scim_errors() {
     }
 }
 
+#[test]
+fn undefined_names_and_invisible_characters_are_refused_as_scim_errors() {
+    // Refused by /Users and by /Groups alike.
+    for f in [
+        r#"userNmae eq "x""#,
+        "foo pr",
+        r#"emails[typo eq "work"]"#,
+        r#"displayName eq "a" and not (bar pr)"#,
+    ] {
+        let err = harness::filter(f.as_bytes()).unwrap_err();
+        assert_eq!(err.status, 400, "{f}");
+        assert!(err.detail.contains("is not a"), "{f}: {}", err.detail);
+    }
+    let patch = br#"{"Operations":[{"op":"replace","path":"activ","value":false}]}"#;
+    assert_eq!(harness::patch(patch).unwrap_err().status, 400);
+    for body in [
+        r#"{"userName":"a\u202e@example.com"}"#,
+        r#"{"userName":"a@example.com","name":{"givenName":"A\u200bB"}}"#,
+        r#"{"userName":"a@example.com","emails":[{"value":"a\u0000@example.com"}]}"#,
+    ] {
+        let err = harness::user_body(body.as_bytes()).unwrap_err();
+        assert!(
+            err.detail.contains("(an invisible or control character)"),
+            "{body}: {}",
+            err.detail
+        );
+    }
+    let group = r#"{"displayName":"SOC\u2066"}"#;
+    assert_eq!(
+        harness::group_body(group.as_bytes()).unwrap_err().status,
+        400
+    );
+}
+
 /// Byte-level mutations in the spirit of libFuzzer's: flip, insert, delete, duplicate, splice.
 fn mutate(rng: &mut StdRng, input: &[u8], other: &[u8]) -> Vec<u8> {
     const INTERESTING: &[&[u8]] = &[

@@ -20,6 +20,7 @@ use super::group::{GroupResource, GroupWrite};
 use super::patch::{GroupChange, group_changes, parse_patch};
 use super::query::{GroupFilter, ListParams, Projection};
 use super::request::{Ctx, ScimBody, base_url, created, list_response, not_modified, resource};
+use super::text;
 
 type St<B> = State<Arc<ScimState<B>>>;
 
@@ -77,6 +78,7 @@ async fn create<B: GroupBackend>(
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let group = GroupWrite::parse(&body)?;
+    check_display_name(&st, None, &group.display_name).await?;
     st.settings.limits.check_members(group.members.len())?;
     let created_group = st
         .backend
@@ -120,6 +122,7 @@ async fn replace<B: GroupBackend>(
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let group = GroupWrite::parse(&body)?;
+    check_display_name(&st, Some(&id), &group.display_name).await?;
     st.settings.limits.check_members(group.members.len())?;
     let replaced = st
         .backend
@@ -143,6 +146,11 @@ async fn patch<B: GroupBackend>(
 ) -> Result<Response, ScimError> {
     let ops = parse_patch(&body, st.settings.limits.max_patch_operations)?;
     let changes = group_changes(ops)?;
+    for change in &changes {
+        if let GroupChange::Rename(name) = change {
+            check_display_name(&st, Some(&id), name).await?;
+        }
+    }
     st.settings
         .limits
         .check_members(changes.iter().map(GroupChange::member_count).sum())?;
@@ -164,6 +172,26 @@ async fn patch<B: GroupBackend>(
         &render(&group, &base_url(&st.settings, &headers), &projection),
         &group.version(),
     ))
+}
+
+/// Refuses a `displayName` holding a control or invisible format character, unless it is the
+/// name `id` already has: Okta re-sends the name with every membership change, and a group
+/// named before this rule must keep getting its members.
+async fn check_display_name<B: GroupBackend>(
+    st: &ScimState<B>,
+    id: Option<&str>,
+    name: &str,
+) -> Result<(), ScimError> {
+    let Err(refused) = text::check("displayName", name) else {
+        return Ok(());
+    };
+    if let Some(id) = id
+        && let Ok(stored) = st.backend.get_group(id, false).await
+        && stored.display_name == name
+    {
+        return Ok(());
+    }
+    Err(refused)
 }
 
 async fn delete<B: GroupBackend>(

@@ -5,7 +5,9 @@
 //! every failure leaves through [`error::ScimError`]. Where a request goes:
 //! `users.rs` (`/Users`), `groups.rs` (`/Groups`), `discovery.rs` (`/ServiceProviderConfig`,
 //! `/ResourceTypes`, `/Schemas`), all behind `limits.rs` (timeout), `auth/` (who, and may they)
-//! and `rate_limit.rs` (how often), in that order.
+//! and `rate_limit.rs` (how often), in that order. Bodies are read leniently (`user.rs`,
+//! `group.rs`), but a filter or PATCH path must name an attribute RFC 7643 defines (`schema.rs`)
+//! and a name people read must hold no invisible or control character (`text.rs`).
 
 pub mod auth;
 pub mod backend;
@@ -19,7 +21,9 @@ pub mod patch;
 pub mod query;
 pub mod rate_limit;
 mod request;
+pub mod schema;
 pub mod telemetry;
+pub mod text;
 pub mod user;
 mod users;
 

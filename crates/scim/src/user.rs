@@ -8,6 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
 use super::error::ScimError;
+use super::text;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
@@ -142,6 +143,44 @@ impl UserWrite {
     }
 }
 
+/// One of a user's names, read from a [`UserWrite`].
+type NameField = fn(&UserWrite) -> Option<&str>;
+
+impl UserWrite {
+    /// Refuses a `userName`, e-mail address or name (`name.givenName`, `name.familyName`,
+    /// `name.formatted`, `displayName`) holding a control or invisible format character (see
+    /// `text.rs`). Reading stays lenient ([`UserWrite::parse`] also reads what the bridge stored);
+    /// this is the check on what a client asks to write.
+    ///
+    /// A value equal to `before`'s (the stored user, for PUT and PATCH) is not checked again:
+    /// a user stored before this rule, or read from Falcon, must stay deactivatable by a PATCH or
+    /// a PUT that echoes its names back.
+    pub fn check_text(&self, before: Option<&UserWrite>) -> Result<(), ScimError> {
+        if before.is_none_or(|b| b.user_name != self.user_name) {
+            text::check("userName", &self.user_name)?;
+        }
+        for email in &self.emails {
+            if before.is_none_or(|b| !b.emails.iter().any(|e| e.value == email.value)) {
+                text::check("emails.value", &email.value)?;
+            }
+        }
+        let fields: [(&str, NameField); 4] = [
+            ("name.givenName", |u| u.name.given_name.as_deref()),
+            ("name.familyName", |u| u.name.family_name.as_deref()),
+            ("name.formatted", |u| u.name.formatted.as_deref()),
+            ("displayName", |u| u.display_name.as_deref()),
+        ];
+        for (attribute, field) in fields {
+            if let Some(value) = field(self)
+                && before.is_none_or(|b| field(b) != Some(value))
+            {
+                text::check(attribute, value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Falcon logins are e-mail addresses; refusing anything else here gives the IdP a clear
 /// message instead of Falcon's.
 fn validate_login(user_name: &str) -> Result<(), ScimError> {
@@ -154,6 +193,9 @@ fn validate_login(user_name: &str) -> Result<(), ScimError> {
         && user_name.len() <= 254;
     if valid {
         Ok(())
+    } else if let Some(c) = text::first_untrusted(user_name) {
+        // A tab or line break is also whitespace; naming the character says more.
+        Err(text::untrusted_error("userName", c))
     } else {
         Err(ScimError::invalid_value(format!(
             "userName '{user_name}' is not an e-mail address; Falcon logins are e-mail addresses"
@@ -344,6 +386,70 @@ mod tests {
             assert!(err.detail.contains(needle), "{body}: {}", err.detail);
             assert_eq!(err.status, 400);
         }
+    }
+
+    #[test]
+    fn invisible_characters_in_names_are_refused_naming_them() {
+        let cases = [
+            (
+                json!({"userName": "adm\u{202e}in@x.io"}),
+                "userName contains U+202E",
+            ),
+            (
+                json!({"userName": "a@x.io", "emails": [{"value": "a\u{200b}@x.io"}]}),
+                "emails.value contains U+200B",
+            ),
+            (
+                json!({"userName": "a@x.io", "name": {"givenName": "Jo\u{2066}hn"}}),
+                "name.givenName contains U+2066",
+            ),
+            (
+                json!({"userName": "a@x.io", "name": {"familyName": "Do\u{0}e"}}),
+                "name.familyName contains U+0000",
+            ),
+            (
+                json!({"userName": "a@x.io", "name": {"formatted": "\u{feff}J D"}}),
+                "name.formatted contains U+FEFF",
+            ),
+            (
+                json!({"userName": "a@x.io", "displayName": "soft\u{ad}hyphen"}),
+                "displayName contains U+00AD",
+            ),
+        ];
+        for (body, needle) in cases {
+            let err = UserWrite::parse(&body)
+                .unwrap()
+                .check_text(None)
+                .unwrap_err();
+            assert_eq!(err.status, 400);
+            assert_eq!(err.scim_type, Some(crate::error::ScimType::InvalidValue));
+            assert!(err.detail.starts_with(needle), "{body}: {}", err.detail);
+        }
+        // A whitespace control character was already refused in a login; now it is named.
+        let err = UserWrite::parse(&json!({"userName": "a\tb@x.io"})).unwrap_err();
+        assert_eq!(
+            err.detail,
+            "userName contains U+0009 (an invisible or control character)"
+        );
+        // What the IdPs send is fine, accents and all.
+        let fine = json!({"userName": "jose.muller@x.io", "displayName": "José Müller",
+            "name": {"givenName": "José", "familyName": "Müller", "formatted": "José Müller"},
+            "emails": [{"value": "jose.muller@x.io"}]});
+        assert_eq!(UserWrite::parse(&fine).unwrap().check_text(None), Ok(()));
+    }
+
+    #[test]
+    fn stored_values_are_not_checked_again() {
+        let stored = UserWrite::parse(&json!({"userName": "a@x.io",
+            "name": {"givenName": "Jo\u{200b}hn"}, "emails": [{"value": "a\u{200b}@x.io"}]}))
+        .unwrap();
+        let mut deactivated = stored.clone();
+        deactivated.active = false;
+        assert_eq!(deactivated.check_text(Some(&stored)), Ok(()));
+        let mut renamed = stored.clone();
+        renamed.name.family_name = Some("Doe\u{202e}".into());
+        let err = renamed.check_text(Some(&stored)).unwrap_err();
+        assert!(err.detail.starts_with("name.familyName contains U+202E"));
     }
 
     #[test]

@@ -74,6 +74,7 @@ async fn create<B: UserBackend>(
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let user = UserWrite::parse(&body)?;
+    user.check_text(None)?;
     let created_user = st
         .backend
         .create_user(user, &ctx)
@@ -112,7 +113,11 @@ async fn replace<B: UserBackend>(
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let wanted = UserWrite::parse(&body)?;
-    let edit: UserEdit = Box::new(move |_current| Ok(wanted));
+    // Checked against the stored user: a PUT echoing names stored before may still deactivate.
+    let edit: UserEdit = Box::new(move |current| {
+        wanted.check_text(Some(&current.write))?;
+        Ok(wanted)
+    });
     let user = st
         .backend
         .update_user(&id, edit, &ctx)

@@ -12,6 +12,7 @@ use super::is_empty;
 use super::operations::{OpKind, PatchOp};
 use crate::error::ScimError;
 use crate::group::member_ids;
+use crate::schema::{ResourceKind, check_patch_paths};
 use crate::user::kind_of;
 
 /// One change a Group PATCH asks for.
@@ -37,8 +38,10 @@ impl GroupChange {
     }
 }
 
-/// The changes a Group PATCH asks for, in order.
+/// The changes a Group PATCH asks for, in order. A `path` must name an attribute the Group
+/// schema defines (400 `invalidPath`).
 pub fn group_changes(ops: Vec<PatchOp>) -> Result<Vec<GroupChange>, ScimError> {
+    check_patch_paths(&ops, ResourceKind::Group)?;
     let mut changes = Vec::new();
     for op in ops {
         match op.path {

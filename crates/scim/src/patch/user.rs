@@ -16,10 +16,14 @@ use super::operations::{OpKind, PatchOp};
 use crate::error::ScimError;
 use crate::group::GROUP_SCHEMA;
 use crate::query::eval_val;
+use crate::schema::{ResourceKind, check_patch_paths};
 use crate::user::{USER_SCHEMA, UserResource, UserWrite, get_ci, kind_of};
 
-/// The user that results from applying `ops` to `current`.
+/// The user that results from applying `ops` to `current`. A `path` must name an attribute the
+/// User schemas define (400 `invalidPath`), and the names the result carries must be readable
+/// (400 `invalidValue`; values `current` already had are not checked again).
 pub fn apply_user_patch(current: &UserResource, ops: &[PatchOp]) -> Result<UserWrite, ScimError> {
+    check_patch_paths(ops, ResourceKind::User)?;
     let mut doc = match current.to_json("") {
         Value::Object(obj) => obj,
         _ => unreachable!("a user renders as an object"),
@@ -46,7 +50,9 @@ pub fn apply_user_patch(current: &UserResource, ops: &[PatchOp]) -> Result<UserW
             "active cannot be removed; replace it with false to deprovision the user",
         ));
     }
-    UserWrite::parse(&Value::Object(doc))
+    let patched = UserWrite::parse(&Value::Object(doc))?;
+    patched.check_text(Some(&current.write))?;
+    Ok(patched)
 }
 
 /// The object a path's attribute lives in: the resource, or an extension block (created on

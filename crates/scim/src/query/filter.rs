@@ -15,6 +15,8 @@ use serde_json::{Map, Value};
 use crate::error::ScimError;
 use crate::group::{GROUP_SCHEMA, GroupResource};
 use crate::limits::{DEFAULT_MAX_FILTER_DEPTH, DEFAULT_MAX_FILTER_LEN, Limits};
+use crate::schema::{ResourceKind, check_filter};
+use crate::text;
 use crate::user::{USER_SCHEMA, UserResource, get_ci};
 
 /// Longest filter accepted by default; Okta's and Entra's filters are a few dozen characters.
@@ -57,7 +59,11 @@ fn case_exact(parent: Option<&str>, leaf: &str) -> bool {
     id_like || member_id
 }
 
-fn parse_filter(text: &str, limits: FilterLimits) -> Result<Filter, ScimError> {
+fn parse_filter(
+    text: &str,
+    limits: FilterLimits,
+    resource: ResourceKind,
+) -> Result<Filter, ScimError> {
     if text.len() > limits.max_len {
         return Err(ScimError::invalid_filter(format!(
             "the filter is longer than {} characters",
@@ -79,8 +85,7 @@ fn parse_filter(text: &str, limits: FilterLimits) -> Result<Filter, ScimError> {
             "the filter has more than {} comparisons",
             scim_v2::filter::MAX_FILTER_TERMS
         )),
-        // The message quotes at most the offending token, never more of the input.
-        e => ScimError::invalid_filter(format!("cannot parse the filter: {e}")),
+        e => ScimError::invalid_filter(syntax_error(text, &e)),
     })?;
     let depth = filter_depth(&filter);
     if depth > limits.max_depth {
@@ -89,7 +94,193 @@ fn parse_filter(text: &str, limits: FilterLimits) -> Result<Filter, ScimError> {
             limits.max_depth
         )));
     }
+    // A name no schema defines would match nothing, silently: a typo must be an error.
+    check_filter(&filter, resource).map_err(|unknown| {
+        ScimError::invalid_filter(format!(
+            "the filter names '{}', which {}",
+            unknown.attribute,
+            unknown.reason()
+        ))
+    })?;
     Ok(filter)
+}
+
+/// How much of the filter a syntax error quotes before the place it points at, and at most of
+/// the offending token, in characters.
+const QUOTE_BEFORE: usize = 40;
+const QUOTE_TOKEN: usize = 40;
+
+const OPERATORS: [&str; 9] = ["eq", "ne", "co", "sw", "ew", "gt", "lt", "ge", "le"];
+const A_VALUE: &str = r#"a value ("...", a number, true, false or null)"#;
+
+/// A one-line account of a syntax error for an IdP admin: where (the character position, and the
+/// filter quoted up to that point), and what was expected there, in words rather than grammar
+/// symbols. For example: `cannot parse the filter at character 10: 'userName eq' <- here;
+/// expected a value ("...", a number, true, false or null)`.
+fn syntax_error(text: &str, error: &ParseError) -> String {
+    // The parser reads the filter without its surrounding whitespace; its offsets are in bytes.
+    let lead = text.len() - text.trim_start().len();
+    let body = text.trim();
+    let (start, end, hint) = match error {
+        ParseError::InvalidToken { location } => {
+            let at = lead + location;
+            let c = text[at..].chars().next().unwrap_or(' ');
+            let hint = if c == '"' {
+                "a string value has no closing '\"'".to_owned()
+            } else if c == '\'' {
+                "string values are in double quotes (\"...\"), not single quotes".to_owned()
+            } else {
+                format!(
+                    "'{}' cannot appear here (attribute names are ASCII letters, digits, '_' and '-'; values are quoted)",
+                    text::quoted(&c.to_string())
+                )
+            };
+            (at, at + c.len_utf8(), hint)
+        }
+        ParseError::UnrecognizedEof { expected, .. } => {
+            let at = lead + body.len();
+            // A trailing `not` is read as an attribute name (the keyword needs a space after it).
+            let last = body.rsplit(char::is_whitespace).next().unwrap_or_default();
+            let hint = match ["and", "or", "not"]
+                .iter()
+                .find(|kw| last.eq_ignore_ascii_case(kw))
+            {
+                Some(kw) => format!("expected a comparison after '{kw}'"),
+                None => format!(
+                    "the filter ends where {} was expected",
+                    expectation(expected)
+                ),
+            };
+            (at, at, hint)
+        }
+        ParseError::UnrecognizedToken {
+            token: (from, token, to),
+            expected,
+        } => {
+            // Operator tokens carry the spaces around them; point at the word.
+            let word = token.trim();
+            let from = lead + from + (token.len() - token.trim_start().len());
+            let to = lead + to - (token.len() - token.trim_end().len());
+            let at_end = to == lead + body.len();
+            // `userName eq` reads `eq` as an attribute name: an operator or a connective counts
+            // as one only with a space on each side (and something after it).
+            let read_as_name = word.len() == token.len();
+            let keyword = |words: &[&'static str]| {
+                words
+                    .iter()
+                    .copied()
+                    .find(|w| read_as_name && word.eq_ignore_ascii_case(w))
+            };
+            let operator = keyword(&OPERATORS).or(keyword(&["pr"]));
+            let connective = keyword(&["and", "or", "not"]);
+            let hint = match (operator, connective) {
+                (Some(op), _) if at_end && op != "pr" => format!("expected {A_VALUE}"),
+                (Some(_), _) | (_, Some(_)) if !at_end => {
+                    format!("'{word}' needs a space on each side")
+                }
+                (_, Some(kw)) => format!("expected a comparison after '{kw}'"),
+                _ if [")", "]"].contains(&word) && !expected.iter().any(|e| e.contains(word)) => {
+                    format!("this '{word}' closes nothing")
+                }
+                _ => format!("expected {}", expectation(expected)),
+            };
+            (from, to, hint)
+        }
+        ParseError::ExtraToken {
+            token: (from, _, to),
+        } => (
+            lead + from,
+            lead + to,
+            "expected 'and', 'or' or the end of the filter".to_owned(),
+        ),
+        ParseError::User { error } => {
+            let (token, hint) = match error {
+                FilterActionError::InvalidAttrPath(path) => (
+                    Some(path.as_str()),
+                    "an attribute path has at most one '.' (attribute.subAttribute)".to_owned(),
+                ),
+                FilterActionError::InvalidAttrName(path) => (
+                    Some(path.as_str()),
+                    "attribute names start with a letter, then letters, digits, '_' or '-'"
+                        .to_owned(),
+                ),
+                FilterActionError::InvalidCompValue(e) => {
+                    (None, format!("a value is not valid JSON ({e})"))
+                }
+                other => (None, other.to_string()),
+            };
+            match token.and_then(|t| text.find(t).map(|at| (at, at + t.len()))) {
+                Some((from, to)) => (from, to, hint),
+                None => return format!("cannot parse the filter: {hint}"),
+            }
+        }
+    };
+    let place = if start >= lead + body.len() {
+        "at its end".to_owned()
+    } else {
+        format!("at character {}", text[..start].chars().count() + 1)
+    };
+    format!(
+        "cannot parse the filter {place}: '{}' <- here; {hint}",
+        excerpt(text, lead, start, end)
+    )
+}
+
+/// The filter from up to [`QUOTE_BEFORE`] characters before `start` to the end of the token at
+/// `start..end` (at most [`QUOTE_TOKEN`] characters of it), on one line.
+fn excerpt(text: &str, lead: usize, start: usize, end: usize) -> String {
+    let lead = lead.min(text.len());
+    let start = start.clamp(lead, text.len());
+    let end = end.clamp(start, text.len());
+    let before: Vec<(usize, char)> = text[lead..start].char_indices().collect();
+    let from = before
+        .len()
+        .checked_sub(QUOTE_BEFORE)
+        .map_or(lead, |skip| lead + before[skip].0);
+    let token: String = text[start..end].chars().take(QUOTE_TOKEN).collect();
+    let cut_before = if from > lead { "..." } else { "" };
+    let cut_after = if token.len() < end - start { "..." } else { "" };
+    format!(
+        "{cut_before}{}{}{cut_after}",
+        text::quoted(&text[from..start]),
+        text::quoted(&token)
+    )
+}
+
+/// What the grammar expected, in words: `an operator (eq, ...) or '['`.
+fn expectation(expected: &[String]) -> String {
+    let has = |names: &[&str]| {
+        expected
+            .iter()
+            .any(|e| names.contains(&e.trim_matches('"')))
+    };
+    let mut wanted: Vec<String> = Vec::new();
+    if has(&["AttrNameTok", "AttrPathTok"]) {
+        wanted.push("an attribute name".into());
+    }
+    if has(&OPERATORS) {
+        wanted.push(format!("an operator ({} or pr)", OPERATORS.join(", ")));
+    } else if has(&["pr"]) {
+        wanted.push("'pr'".into());
+    }
+    if has(&["StringLit", "NumberLit", "true", "false", "null"]) {
+        wanted.push(A_VALUE.into());
+    }
+    // After a complete comparison the grammar may list only one of the two connectives.
+    if has(&["and", "or"]) {
+        wanted.push("'and'".into());
+        wanted.push("'or'".into());
+    }
+    for symbol in ["not", "(", "[", ")", "]", "."] {
+        if has(&[symbol]) {
+            wanted.push(format!("'{symbol}'"));
+        }
+    }
+    match wanted.split_last() {
+        None => "something else".to_owned(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
 }
 
 /// Nesting depth of a parsed filter: a comparison is 1, each `and`/`or`/`not`/`[...]` adds 1.
@@ -124,7 +315,7 @@ impl UserFilter {
     }
 
     pub fn parse_limited(text: &str, limits: FilterLimits) -> Result<Self, ScimError> {
-        parse_filter(text, limits).map(Self)
+        parse_filter(text, limits, ResourceKind::User).map(Self)
     }
 
     /// The login in `userName eq "x"` (alone or and-ed with other terms): the IdPs' existence
@@ -153,7 +344,7 @@ impl GroupFilter {
     }
 
     pub fn parse_limited(text: &str, limits: FilterLimits) -> Result<Self, ScimError> {
-        parse_filter(text, limits).map(Self)
+        parse_filter(text, limits, ResourceKind::Group).map(Self)
     }
 
     /// The name in `displayName eq "x"`: Okta's check before a Group Push.
@@ -405,6 +596,111 @@ mod tests {
             r#"emails[type eq "home"]"#,
         ];
         for f in no {
+            assert!(!UserFilter::parse(f).unwrap().matches(&u), "{f}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_say_where_and_what_in_one_line() {
+        let cases = [
+            (
+                "userName eq",
+                r#"cannot parse the filter at character 10: 'userName eq' <- here; expected a value ("...", a number, true, false or null)"#,
+            ),
+            (
+                "  userName eq\"a\"",
+                "cannot parse the filter at character 12: 'userName eq' <- here; 'eq' needs a space on each side",
+            ),
+            (
+                r#"userName xx "a""#,
+                "cannot parse the filter at character 10: 'userName xx' <- here; expected an operator (eq, ne, co, sw, ew, gt, lt, ge, le or pr) or '['",
+            ),
+            (
+                r#"(userName eq "a""#,
+                r#"cannot parse the filter at its end: '(userName eq "a"' <- here; the filter ends where 'and', 'or' or ')' was expected"#,
+            ),
+            (
+                r#"userName eq "a" )"#,
+                r#"cannot parse the filter at character 17: 'userName eq "a" )' <- here; this ')' closes nothing"#,
+            ),
+            (
+                r#"userName eq "unterminated"#,
+                r#"cannot parse the filter at character 13: 'userName eq "' <- here; a string value has no closing '"'"#,
+            ),
+            (
+                "userName eq 'a'",
+                r#"cannot parse the filter at character 13: 'userName eq '' <- here; string values are in double quotes ("..."), not single quotes"#,
+            ),
+            (
+                r#"userName eq "a" and"#,
+                r#"cannot parse the filter at character 17: 'userName eq "a" and' <- here; expected a comparison after 'and'"#,
+            ),
+            (
+                r#"userName eq "a" and not"#,
+                r#"cannot parse the filter at its end: 'userName eq "a" and not' <- here; expected a comparison after 'not'"#,
+            ),
+            (
+                "a.b.c eq 1",
+                "cannot parse the filter at character 1: 'a.b.c' <- here; an attribute path has at most one '.' (attribute.subAttribute)",
+            ),
+            (
+                "d\u{ef}splayName eq \"x\"",
+                "cannot parse the filter at character 2: 'd\u{ef}' <- here; '\u{ef}' cannot appear here (attribute names are ASCII letters, digits, '_' and '-'; values are quoted)",
+            ),
+            (
+                "userName eq \"a\"\n or user\u{202e}Name pr",
+                "cannot parse the filter at character 25: 'userName eq \"a\"\\u{a} or user\\u{202e}' <- here; '\\u{202e}' cannot appear here (attribute names are ASCII letters, digits, '_' and '-'; values are quoted)",
+            ),
+        ];
+        for (f, want) in cases {
+            let err = UserFilter::parse(f).unwrap_err();
+            assert_eq!(err.scim_type, Some(ScimType::InvalidFilter), "{f}");
+            assert_eq!(err.detail, want, "{f:?}");
+            assert!(!err.detail.contains('\n'));
+        }
+        // A long filter is quoted from a little before the place, not whole.
+        let long = format!(r#"userName eq "{}" and"#, "a".repeat(500));
+        let detail = UserFilter::parse(&long).unwrap_err().detail;
+        assert!(
+            detail.starts_with("cannot parse the filter at character 516: '...aaaa"),
+            "{detail}"
+        );
+        assert!(detail.len() < 200, "{detail}");
+    }
+
+    #[test]
+    fn undefined_attributes_are_invalid_filter() {
+        for (f, needle) in [
+            (
+                r#"userNmae eq "x""#,
+                "the filter names 'userNmae', which is not a User attribute (did you mean 'userName'?)",
+            ),
+            (
+                r#"userName eq "a" and not (foo pr)"#,
+                "the filter names 'foo', which is not a User attribute",
+            ),
+            (
+                r#"emails[typo eq "work"]"#,
+                "the filter names 'emails.typo', which is not a User attribute (did you mean 'emails.type'?)",
+            ),
+        ] {
+            let err = UserFilter::parse(f).unwrap_err();
+            assert_eq!(err.scim_type, Some(ScimType::InvalidFilter), "{f}");
+            assert_eq!(err.detail, needle, "{f}");
+        }
+        let err = GroupFilter::parse(r#"userName eq "x""#).unwrap_err();
+        assert_eq!(
+            err.detail,
+            "the filter names 'userName', which is not a Group attribute"
+        );
+        assert!(GroupFilter::parse(r#"displayName eq "x" and members[value eq "u"]"#).is_ok());
+        // Defined but not stored: accepted, and matches nothing.
+        let u = user(json!({"userName":"a@x.io"}));
+        for f in [
+            "title pr",
+            r#"phoneNumbers[type eq "work"]"#,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value pr",
+        ] {
             assert!(!UserFilter::parse(f).unwrap().matches(&u), "{f}");
         }
     }
