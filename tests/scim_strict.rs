@@ -477,3 +477,36 @@ async fn filter_syntax_errors_say_where_and_what_was_expected() {
         assert_eq!(got, detail, "{filter}");
     }
 }
+
+/// Admin-defined attributes that Okta and Entra send under their own extension URNs are accepted
+/// and ignored, and a person's name may hold the joiners its script needs.
+#[tokio::test]
+async fn custom_extensions_are_ignored_and_names_keep_their_joiners() {
+    let app = spawn_app().await;
+    let id = create(&app, "ext@example.com").await;
+    let custom = patch(json!([
+        {"op": "Add",
+         "path": "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:costCenter",
+         "value": "4711"},
+        {"op": "replace", "path": "name.givenName", "value": "\u{639}\u{644}\u{6CC}\u{200C}\u{631}\u{636}\u{627}"}
+    ]));
+    let patched = app
+        .expect(app.patch(&format!("/Users/{id}"), &custom), 200)
+        .await;
+    assert_eq!(
+        patched["name"]["givenName"],
+        "\u{639}\u{644}\u{6CC}\u{200C}\u{631}\u{636}\u{627}"
+    );
+    assert!(
+        patched
+            .get("urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User")
+            .is_none()
+    );
+    let found = app
+        .expect(
+            app.get("/Users?filter=urn:example:custom:2.0:User:badge%20eq%20%22x%22"),
+            200,
+        )
+        .await;
+    assert_eq!(found["totalResults"], 0);
+}

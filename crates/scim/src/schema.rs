@@ -358,10 +358,30 @@ fn check_inner(
     }
 }
 
+/// Whether `path` is qualified by a schema URN the resource does not have: a custom extension
+/// of the IdP's (Okta and Entra send admin-defined attributes under their own extension URNs).
+/// The bridge keeps none of its attributes and cannot know them, so it accepts and ignores them
+/// rather than fail the IdP's job on each.
+fn in_foreign_schema(path: &AttrPath, resource: ResourceKind) -> bool {
+    path.uri.as_deref().is_some_and(|uri| {
+        !resource
+            .schemas()
+            .iter()
+            .any(|s| s.urn.eq_ignore_ascii_case(uri))
+            && !names_a_schema(path, resource)
+    })
+}
+
 /// The first attribute `filter` names that `resource` does not define. Recursion is bounded by
 /// the filter's depth limit, which is checked first.
 pub fn check_filter(filter: &Filter, resource: ResourceKind) -> Result<(), UnknownAttribute> {
     match filter {
+        Filter::Attr(AttrExp::Present(path) | AttrExp::Comparison(path, _, _))
+            if in_foreign_schema(path, resource) =>
+        {
+            Ok(())
+        }
+        Filter::ValuePath(vp) if in_foreign_schema(&vp.attr, resource) => Ok(()),
         Filter::Attr(AttrExp::Present(path) | AttrExp::Comparison(path, _, _)) => {
             resolve(path, resource).map(|_| ())
         }
@@ -380,6 +400,8 @@ pub fn check_filter(filter: &Filter, resource: ResourceKind) -> Result<(), Unkno
 pub fn check_path(path: &PatchPath, resource: ResourceKind) -> Result<(), UnknownAttribute> {
     match path {
         PatchPath::Attr(attr) if names_a_schema(attr, resource) => Ok(()),
+        PatchPath::Attr(attr) if in_foreign_schema(attr, resource) => Ok(()),
+        PatchPath::Value(vp) if in_foreign_schema(&vp.attr, resource) => Ok(()),
         PatchPath::Attr(attr) => resolve(attr, resource).map(|_| ()),
         PatchPath::Value(vp) => {
             let attr = resolve(&vp.attr, resource)?;
@@ -488,6 +510,8 @@ mod tests {
             "title pr and phoneNumbers pr and preferredLanguage pr and name.middleName pr",
             r#"groups.display eq "x" and groups[value eq "g"]"#,
             r#"urn:ietf:params:scim:schemas:core:2.0:User:meta.created pr"#,
+            // A custom extension of the IdP's: accepted, though nothing matches.
+            r#"urn:example:custom:2.0:User:badge eq "x""#,
         ] {
             assert_eq!(check_filter(&filter(f), ResourceKind::User), Ok(()), "{f}");
         }
@@ -552,10 +576,6 @@ mod tests {
                 r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:departmnet eq "x""#,
                 "(did you mean 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department'?)",
             ),
-            (
-                r#"urn:example:custom:2.0:User:badge eq "x""#,
-                "'urn:example:custom:2.0:User:badge' is not a User attribute (urn:example:custom:2.0:User is not a User schema; those are urn:ietf:params:scim:schemas:core:2.0:User and urn:ietf:params:scim:schemas:extension:enterprise:2.0:User)",
-            ),
         ];
         for (f, needle) in cases {
             let unknown = refused(f, user).to_string();
@@ -590,6 +610,9 @@ mod tests {
             "urn:ietf:params:scim:schemas:core:2.0:User:userName",
             "roles",
             "password",
+            // Admin-defined attributes under the IdP's own extension URN are ignored.
+            "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:costCenter",
+            "urn:okta:custom:2.0:User:badge",
         ] {
             assert_eq!(check_path(&path(p), ResourceKind::User), Ok(()), "{p}");
         }

@@ -5,8 +5,10 @@
 //! and invisible format characters (Cf: bidirectional overrides and isolates such as U+202E and
 //! U+2066..U+2069, zero-width U+200B..U+200D, U+2060, U+FEFF, the soft hyphen U+00AD, ...) make
 //! a string look like another one, or like nothing; so such a value is refused with 400
-//! `invalidValue` naming the attribute and the code point. Cc is `char::is_control`; Cf comes
-//! from `unicode-properties` (the unicode-rs tables, UAX #44).
+//! `invalidValue` naming the attribute and the code point. The one exception: a person's name
+//! may hold the zero-width joiner and non-joiner (U+200D, U+200C), which Persian, Kurdish and
+//! Indic spellings need. Cc is `char::is_control`; Cf comes from `unicode-properties` (the
+//! unicode-rs tables, UAX #44).
 
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
@@ -38,6 +40,22 @@ pub fn check(attribute: &str, value: &str) -> Result<(), ScimError> {
     }
 }
 
+/// The zero-width non-joiner and joiner (U+200C, U+200D): format characters that Persian,
+/// Kurdish and Indic spellings of people's names need, and emoji sequences too.
+const JOINERS: [char; 2] = ['\u{200C}', '\u{200D}'];
+
+/// Like [`check`], for a person's name: the joiners that scripts need in names are allowed
+/// there (never in a login or an e-mail address, which people compare by eye).
+pub fn check_name(attribute: &str, value: &str) -> Result<(), ScimError> {
+    match value
+        .chars()
+        .find(|&c| is_untrusted(c) && !JOINERS.contains(&c))
+    {
+        Some(c) => Err(untrusted_error(attribute, c)),
+        None => Ok(()),
+    }
+}
+
 /// `text` safe to quote in a one-line message: control and format characters are shown as
 /// `\u{...}` escapes instead of being reproduced.
 pub fn quoted(text: &str) -> String {
@@ -55,6 +73,20 @@ pub fn quoted(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_may_hold_the_joiners_their_scripts_need_logins_may_not() {
+        // "Alireza" in Persian, written with a zero-width non-joiner.
+        let persian = "\u{639}\u{644}\u{6CC}\u{200C}\u{631}\u{636}\u{627}";
+        assert!(check_name("name.givenName", persian).is_ok());
+        assert!(check("userName", persian).is_err());
+        let bidi = check_name("name.givenName", "Ann\u{202E}a").unwrap_err();
+        assert_eq!(
+            bidi.detail,
+            "name.givenName contains U+202E (an invisible or control character)"
+        );
+        assert!(check_name("name.familyName", "Do\u{200B}e").is_err());
+    }
 
     #[test]
     fn invisible_and_control_characters_are_refused() {

@@ -149,7 +149,7 @@ type NameField = fn(&UserWrite) -> Option<&str>;
 impl UserWrite {
     /// Refuses a `userName`, e-mail address or name (`name.givenName`, `name.familyName`,
     /// `name.formatted`, `displayName`) holding a control or invisible format character (see
-    /// `text.rs`). Reading stays lenient ([`UserWrite::parse`] also reads what the bridge stored);
+    /// `text.rs`; names may hold the joiners their scripts need). Reading stays lenient ([`UserWrite::parse`] also reads what the bridge stored);
     /// this is the check on what a client asks to write.
     ///
     /// A value equal to `before`'s (the stored user, for PUT and PATCH) is not checked again:
@@ -174,7 +174,7 @@ impl UserWrite {
             if let Some(value) = field(self)
                 && before.is_none_or(|b| field(b) != Some(value))
             {
-                text::check(attribute, value)?;
+                text::check_name(attribute, value)?;
             }
         }
         Ok(())
