@@ -1,5 +1,6 @@
 //! `demo`: the Falcon simulator and the bridge in one process on loopback, with an in-memory
-//! store and a few seeded Falcon users, so a newcomer sees provisioning work in a minute.
+//! store and a few seeded Falcon users, so a newcomer sees provisioning work in a minute. It
+//! runs on the bridge's default limits, the rate limit included, as `serve` would.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -75,7 +76,7 @@ impl Demo {
                 .collect(),
             refuse_unmapped_groups: false,
             reconcile: Default::default(),
-            security: demo_security(),
+            security: Default::default(),
         };
         let app = Application::build(settings).await?;
         Ok(Self { app, sim, token })
@@ -112,12 +113,4 @@ fn random_token() -> String {
     (0..40)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect()
-}
-
-/// The demo runs on loopback for one person (and for the conformance tools, which send bursts
-/// far above one IdP's): no per-credential rate limit.
-fn demo_security() -> crate::config::security::SecuritySettings {
-    let mut security = crate::config::security::SecuritySettings::default();
-    security.limits.rate_limit.per_minute = 0;
-    security
 }

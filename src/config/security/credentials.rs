@@ -49,7 +49,8 @@ pub struct CredentialFile {
     pub token_env: Option<String>,
     /// The file holding a static bearer token (a mounted Kubernetes or Docker secret).
     pub token_file: Option<PathBuf>,
-    /// Requests per minute for this credential (default: `BRIDGE_RATE_LIMIT_PER_MINUTE`).
+    /// Writes per minute for this credential instead of `BRIDGE_RATE_LIMIT_PER_MINUTE`; also caps
+    /// its reads (a read-only credential given 60 reads 60 a minute).
     pub rate_limit_per_minute: Option<u32>,
     /// Accept JWTs verified by these rules instead of a static token.
     pub jwt: Option<JwtFile>,
