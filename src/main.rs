@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use falcon::sim::{SimConfig, Simulator};
 use falcon_scim_bridge::bench::{self, BenchArgs};
-use falcon_scim_bridge::config::{ServeArgs, Settings};
+use falcon_scim_bridge::config::{CoreSettings, ServeArgs, ServeReadiness, Settings};
 use falcon_scim_bridge::demo::Demo;
 use falcon_scim_bridge::server::shutdown_signal;
 use falcon_scim_bridge::startup::Application;
@@ -30,11 +30,13 @@ enum Command {
     /// Serve SCIM against the configured Falcon cloud (the default).
     Serve(ServeArgs),
     /// Verify the configuration and Falcon access (token, region, scopes, roles, group mapping)
-    /// without changing anything; exit 0 only when all is well.
+    /// without changing anything; exit 1 when a line is [FAIL] ([warn] lines do not fail it).
+    /// Needs Falcon access and the group mapping, not the SCIM credentials.
     Check(ServeArgs),
     /// Compare the store (groups, memberships, deprovisioned users) with Falcon's users and
     /// grants and print the drift per user; exit 0 only when there is none (after --apply:
-    /// when every drift was repaired).
+    /// when every drift was repaired). Needs Falcon access, the store and the group mapping,
+    /// not the SCIM credentials.
     Reconcile {
         /// Repair the drift (deletions go through the deletion guard).
         #[arg(long)]
@@ -138,8 +140,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             app.run_until_stopped(shutdown_signal()).await?;
         }
         Command::Check(args) => {
-            let settings = Settings::from_args(&args)?;
-            let report = falcon_scim_bridge::check::run(&settings).await;
+            let settings = CoreSettings::from_args(&args)?;
+            let serve = ServeReadiness::of(&args);
+            let report = falcon_scim_bridge::check::run(&settings, &serve).await;
             print!("{}", report.render());
             anyhow::ensure!(report.passed(), "check failed");
         }
@@ -148,7 +151,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             json,
             settings,
         } => {
-            let settings = Settings::from_args(&settings)?;
+            let settings = CoreSettings::from_args(&settings)?;
             let report = falcon_scim_bridge::admin::reconcile(&settings, apply).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

@@ -56,13 +56,16 @@ pub struct CredentialFile {
     pub jwt: Option<JwtFile>,
 }
 
+/// The variable of the static bearer tokens.
+pub(in crate::config) const BEARER_TOKENS: &str = "SCIM_BEARER_TOKENS";
+
 /// The `(name, token)` pairs of `SCIM_BEARER_TOKENS`. The variable may be left unset when the
 /// TOML file declares `[[credentials]]`.
 pub(in crate::config) fn bearer_tokens(
     value: Option<String>,
     file: &FileConfig,
 ) -> Result<Vec<(String, SecretString)>, ConfigError> {
-    const VAR: &str = "SCIM_BEARER_TOKENS";
+    const VAR: &str = BEARER_TOKENS;
     let unset = value.as_deref().is_none_or(|v| v.trim().is_empty())
         && std::env::var_os(format!("{VAR}_FILE")).is_none();
     if unset && !file.credentials.is_empty() {

@@ -21,7 +21,7 @@ use scim::auth::CredentialSpec;
 use scim::limits::Limits;
 
 pub use credentials::CredentialFile;
-pub(super) use credentials::{bearer_tokens, declared_credentials};
+pub(super) use credentials::{BEARER_TOKENS, bearer_tokens, declared_credentials};
 pub use jwt::{
     DEFAULT_JWKS_MAX_AGE_SECS, DEFAULT_JWKS_MIN_REFETCH_SECS, DEFAULT_JWT_LEEWAY_SECS, JwtFile,
     OneOrMany,
