@@ -86,7 +86,14 @@ impl Application {
             }
         }
         let loaded = match bridge.refresh_directory().await {
-            Ok(()) => true,
+            Ok(()) => {
+                // The periodic refreshes after this one log at debug only.
+                tracing::info!(
+                    users = bridge.directory_size(),
+                    "directory loaded from Falcon"
+                );
+                true
+            }
             Err(e) => {
                 tracing::error!(error = %e, "cannot load Falcon's users; serving what the store knows and retrying");
                 false
