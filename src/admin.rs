@@ -20,14 +20,22 @@ use falcon::{FalconClient, FalconError};
 pub enum AdminError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    // The cause is part of the message, so it is not also the error's `source` (which would
+    // print it twice in a chain).
     #[error("cannot set up the Falcon client: {0}")]
-    Falcon(#[from] FalconError),
+    Falcon(FalconError),
     #[error(transparent)]
     Bridge(Box<BridgeError>),
     #[error(transparent)]
     Mapping(#[from] bridge::groups::EmptyMappedId),
     #[error("--since '{0}': neither a time (2026-11-23T08:00:00Z) nor a duration (24h, 7d)")]
     Since(String),
+}
+
+impl From<FalconError> for AdminError {
+    fn from(e: FalconError) -> Self {
+        AdminError::Falcon(e)
+    }
 }
 
 impl From<BridgeError> for AdminError {

@@ -59,9 +59,9 @@ impl Demo {
         let sim = sim
             .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
-            .map_err(|source| StartupError::Bind {
+            .map_err(|error| StartupError::Bind {
                 addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-                source,
+                error,
             })?;
         let client = sim.sim.default_client();
         let token = token.unwrap_or_else(random_token);

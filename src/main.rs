@@ -126,10 +126,27 @@ async fn main() -> ExitCode {
     match run(command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("falcon-scim-bridge: {e:#}");
+            eprintln!("falcon-scim-bridge: {}", describe(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, like `{:#}`, but a cause whose text its effect already
+/// shows is not repeated (some errors put their source in their own message as well).
+fn describe(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
@@ -264,4 +281,40 @@ async fn healthcheck(listen: &str, tls: bool) -> anyhow::Result<()> {
     };
     anyhow::ensure!(ok, "unhealthy: {url} did not answer 200");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot listen on 127.0.0.1:8080: {source}")]
+    struct Twice {
+        source: std::io::Error,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot open the store")]
+    struct Once {
+        source: std::io::Error,
+    }
+
+    fn in_use() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::AddrInUse, "Address already in use")
+    }
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let twice = anyhow::Error::new(Twice { source: in_use() });
+        assert_eq!(
+            describe(&twice),
+            "cannot listen on 127.0.0.1:8080: Address already in use"
+        );
+        let once = anyhow::Error::new(Once { source: in_use() }).context("start-up");
+        assert_eq!(
+            describe(&once),
+            "start-up: cannot open the store: Address already in use"
+        );
+        assert_eq!(describe(&anyhow::anyhow!("check failed")), "check failed");
+    }
 }

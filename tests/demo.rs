@@ -1,11 +1,18 @@
 //! `demo` as a newcomer meets it: the groups of its mapping exist from the start, the three
 //! curl lines of its banner work as printed (the third adds a member to a group and Falcon
-//! grants the group's roles), and a listener on every interface is shown at 127.0.0.1.
+//! grants the group's roles), a listener on every interface is shown at 127.0.0.1, and a port
+//! already in use stops it with one line that names the cause once.
 
 mod common;
 
+use std::net::SocketAddr;
+
+use common::process::{BIN, bridge_command, outputs_of};
+use common::spawn_sim;
+use falcon::sim::SimConfig;
 use falcon_scim_bridge::demo::Demo;
 use serde_json::Value;
+use tokio::process::Command;
 
 const TOKEN: &str = "demo-test-token-0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -153,4 +160,64 @@ async fn on_every_interface_the_banner_shows_loopback() {
     let (_stop, _sim) = serve(demo);
     let (status, users) = run_curl(&reqwest::Client::new(), &curls[0]).await;
     assert_eq!(status, 200, "{users}");
+}
+
+/// How often `needle` occurs in `text`.
+fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+#[tokio::test]
+async fn a_port_in_use_stops_the_demo_with_its_cause_said_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr: SocketAddr = taken.local_addr().unwrap();
+    let out = Command::new(BIN)
+        .args(["demo", "--listen", &addr.to_string()])
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .env("BRIDGE_LOG_FORMAT", "text")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("falcon-scim-bridge: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert_eq!(
+        line,
+        format!(
+            "falcon-scim-bridge: cannot listen on {addr}: Address already in use (os error 98)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(count(&stderr, "Address already in use"), 1, "{stderr}");
+    drop(taken);
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_open_stops_serve_with_its_cause_said_once() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let missing = std::env::temp_dir()
+        .join(format!("fsb-missing-{}", uuid::Uuid::new_v4()))
+        .join("bridge.db");
+    let url = format!("sqlite://{}", missing.display());
+    let child = bridge_command(&sim, &["serve"], &[("BRIDGE_DATABASE_URL", url.clone())])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let (status, _, stderr) = outputs_of(child).await;
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("falcon-scim-bridge: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(
+        line.starts_with(&format!(
+            "falcon-scim-bridge: cannot open the store at {url}: "
+        )),
+        "{line}"
+    );
+    assert_eq!(count(line, "unable to open database file"), 1, "{line}");
 }
