@@ -1,12 +1,14 @@
 //! The operator's subcommands beside `serve`: `reconcile` (drift between the store and Falcon,
-//! optionally repaired) and `audit` (the log of Falcon writes). Both open the same store and
-//! Falcon client as `serve`, so they can run next to it, e.g. with `kubectl exec`.
+//! optionally repaired) and `audit` (the log of Falcon writes). Both open the same store as
+//! `serve` (and `reconcile` the same Falcon client), so they can run next to it, e.g. with
+//! `kubectl exec`. Neither needs the SCIM endpoint's settings: `reconcile` reads the core's
+//! ([`CoreSettings`]), `audit` only the store.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Settings;
+use crate::config::CoreSettings;
 use bridge::Bridge;
 use bridge::error::BridgeError;
 use bridge::groups::GroupMapping;
@@ -18,14 +20,22 @@ use falcon::{FalconClient, FalconError};
 pub enum AdminError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    // The cause is part of the message, so it is not also the error's `source` (which would
+    // print it twice in a chain).
     #[error("cannot set up the Falcon client: {0}")]
-    Falcon(#[from] FalconError),
+    Falcon(FalconError),
     #[error(transparent)]
     Bridge(Box<BridgeError>),
     #[error(transparent)]
     Mapping(#[from] bridge::groups::EmptyMappedId),
     #[error("--since '{0}': neither a time (2026-11-23T08:00:00Z) nor a duration (24h, 7d)")]
     Since(String),
+}
+
+impl From<FalconError> for AdminError {
+    fn from(e: FalconError) -> Self {
+        AdminError::Falcon(e)
+    }
 }
 
 impl From<BridgeError> for AdminError {
@@ -35,7 +45,7 @@ impl From<BridgeError> for AdminError {
 }
 
 /// Runs a reconciliation with `settings`, paced to its share of the rate limit.
-pub async fn reconcile(settings: &Settings, apply: bool) -> Result<Report, AdminError> {
+pub async fn reconcile(settings: &CoreSettings, apply: bool) -> Result<Report, AdminError> {
     let store = Store::open(&settings.database_url).await?;
     let falcon = FalconClient::new(settings.falcon.clone())?;
     let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups)?;

@@ -1,9 +1,12 @@
 //! `check`: verifies the configuration and Falcon access without changing anything, and prints
-//! a report an operator can act on. Exit status 0 only when every line is OK.
+//! a report an operator can act on. Exit status 1 when a line is `[FAIL]`, 0 otherwise: a
+//! `[warn]` line is worth a look (no group mapping, no SCIM credential for `serve`) but is no
+//! failure. It needs only what it checks: Falcon access and the group mapping; the settings
+//! only `serve` needs are reported, not required.
 
 use std::fmt::Write as _;
 
-use crate::config::Settings;
+use crate::config::{CoreSettings, ServeReadiness};
 use bridge::groups::{GroupMapping, check_mapping};
 use falcon::model::CreateUserRequest;
 use falcon::{FalconClient, FalconError};
@@ -54,29 +57,66 @@ impl Report {
             };
             let _ = writeln!(out, "[{tag}] {}: {}", l.what, l.detail);
         }
-        let verdict = if self.passed() {
-            "verdict: all checks passed; the bridge can provision this Falcon tenant"
-        } else {
-            "verdict: NOT ready; fix the FAIL lines above"
+        let warnings = self
+            .lines
+            .iter()
+            .filter(|l| l.verdict == Verdict::Warn)
+            .count();
+        let _ = match (self.passed(), warnings) {
+            (false, _) => writeln!(out, "verdict: NOT ready; fix the FAIL lines above"),
+            (true, 0) => writeln!(
+                out,
+                "verdict: all checks passed; the bridge can provision this Falcon tenant"
+            ),
+            (true, n) => writeln!(
+                out,
+                "verdict: all checks passed; the bridge can provision this Falcon tenant \
+                 ({n} warning{} above: worth a look, not a failure)",
+                if n == 1 { "" } else { "s" }
+            ),
         };
-        let _ = writeln!(out, "{verdict}");
         out
     }
 }
 
-/// Runs every check against Falcon.
-pub async fn run(settings: &Settings) -> Report {
+/// Runs every check against Falcon; `serve` is what the settings only `serve` needs came to.
+pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
     let mut report = Report::default();
     report.push(
         Verdict::Ok,
         "configuration",
         format!(
-            "Falcon API at {}, {} SCIM credential(s), store {}",
-            settings.falcon.base_url,
-            settings.credential_specs().len(),
-            settings.database_url
+            "Falcon API at {}, store {}",
+            settings.falcon.base_url, settings.database_url
         ),
     );
+    match serve {
+        ServeReadiness::Ready(s) => report.push(
+            Verdict::Ok,
+            "SCIM endpoint",
+            format!(
+                "{} credential(s), {} on {}",
+                s.credential_specs().len(),
+                if s.security.tls.is_some() {
+                    "HTTPS"
+                } else {
+                    "HTTP"
+                },
+                s.listen
+            ),
+        ),
+        ServeReadiness::NoCredentials => report.push(
+            Verdict::Warn,
+            "SCIM endpoint",
+            "no SCIM credential (SCIM_BEARER_TOKENS, or [[credentials]] in BRIDGE_CONFIG): \
+             'serve' needs one; 'check' and 'reconcile' do not",
+        ),
+        ServeReadiness::Invalid(e) => report.push(
+            Verdict::Fail,
+            "SCIM endpoint",
+            format!("{e} ('serve' would stop at start)"),
+        ),
+    }
     let client = match FalconClient::new(settings.falcon.clone()) {
         Ok(c) => c,
         Err(e) => {

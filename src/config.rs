@@ -20,7 +20,9 @@ pub mod security;
 
 use secrets::secret_value;
 
-/// `serve`'s settings as the command line and environment give them (see `main.rs`).
+/// `serve`'s settings as the command line and environment give them (see `main.rs`). `check`
+/// and `reconcile` take the same flags and variables but read only the core part
+/// ([`CoreSettings`]): they need no SCIM credential.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
     /// Falcon API client id (User management: Read + Write).
@@ -99,6 +101,21 @@ pub struct FileConfig {
     pub credentials: Vec<security::CredentialFile>,
 }
 
+/// What the provisioning core needs, and all that `check` and `reconcile` need: Falcon access,
+/// the store, the policy (deprovisioning, deletion guard, dry run), the group mapping and the
+/// reconciler's share of Falcon's rate limit.
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    pub falcon: ClientConfig,
+    pub database_url: String,
+    pub policy: Policy,
+    /// Group display name -> Falcon role ids, from the TOML file.
+    pub group_roles: BTreeMap<String, Vec<String>>,
+    pub refuse_unmapped_groups: bool,
+    pub reconcile: ReconcileSchedule,
+}
+
+/// `serve`'s settings: the core's, and the SCIM endpoint's (credentials, address, limits, TLS).
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub falcon: ClientConfig,
@@ -156,12 +173,13 @@ fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
-impl Settings {
+impl CoreSettings {
+    /// The core's settings alone: no SCIM credential, address or limit is read.
     pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
-        let file = match &args.bridge_config {
-            Some(path) => read_file_config(path)?,
-            None => FileConfig::default(),
-        };
+        Self::from_parts(args, &file_config(args)?)
+    }
+
+    fn from_parts(args: &ServeArgs, file: &FileConfig) -> Result<Self, ConfigError> {
         let client_id = required(args.falcon_client_id.clone(), "FALCON_CLIENT_ID")?;
         let secret = secret_value(args.falcon_client_secret.clone(), "FALCON_CLIENT_SECRET")?;
         let region: Region = args
@@ -197,34 +215,10 @@ impl Settings {
             }
             falcon.member_cid = Some(cid);
         }
-
-        let bearer_tokens = security::bearer_tokens(args.scim_bearer_tokens.clone(), &file)?;
-        let security = security::SecuritySettings {
-            credentials: security::declared_credentials(&file, &bearer_tokens)?,
-            limits: security::limits(&args.security)?,
-            tls: security::tls(&args.security)?,
-        };
-
-        let listen = args.bridge_listen.parse().map_err(|_| {
-            invalid(
-                "BRIDGE_LISTEN",
-                format!("'{}' is not an address:port", args.bridge_listen),
-            )
-        })?;
         if !args.bridge_database_url.starts_with("sqlite:") {
             return Err(invalid(
                 "BRIDGE_DATABASE_URL",
                 "only sqlite: URLs are supported, e.g. sqlite:///data/bridge.db",
-            ));
-        }
-        if let Some(url) = &args.bridge_public_url {
-            url::Url::parse(url)
-                .map_err(|e| invalid("BRIDGE_PUBLIC_URL", format!("not a URL ({e})")))?;
-        }
-        if args.bridge_directory_refresh_secs == 0 {
-            return Err(invalid(
-                "BRIDGE_DIRECTORY_REFRESH_SECS",
-                "must be at least 1",
             ));
         }
         let deprovision = match args.bridge_deprovision.as_str() {
@@ -250,26 +244,112 @@ impl Settings {
                 * u32::from(args.bridge_reconcile_rate_percent)
                 / 100,
         };
-        Ok(Settings {
+        Ok(CoreSettings {
             falcon,
-            bearer_tokens,
-            listen,
             database_url: args.bridge_database_url.clone(),
-            public_url: args
-                .bridge_public_url
-                .clone()
-                .map(|u| u.trim_end_matches('/').to_owned()),
-            directory_refresh: Duration::from_secs(args.bridge_directory_refresh_secs),
             policy: Policy {
                 deprovision,
                 max_deletions_per_hour: args.bridge_max_deletions_per_hour,
                 dry_run: args.bridge_dry_run,
             },
-            group_roles: file.groups,
+            group_roles: file.groups.clone(),
             refuse_unmapped_groups: file.refuse_unmapped_groups,
+            reconcile,
+        })
+    }
+}
+
+impl Settings {
+    pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let file = file_config(args)?;
+        let CoreSettings {
+            falcon,
+            database_url,
+            policy,
+            group_roles,
+            refuse_unmapped_groups,
+            reconcile,
+        } = CoreSettings::from_parts(args, &file)?;
+        let bearer_tokens = security::bearer_tokens(args.scim_bearer_tokens.clone(), &file)?;
+        let security = security::SecuritySettings {
+            credentials: security::declared_credentials(&file, &bearer_tokens)?,
+            limits: security::limits(&args.security)?,
+            tls: security::tls(&args.security)?,
+        };
+
+        let listen = args.bridge_listen.parse().map_err(|_| {
+            invalid(
+                "BRIDGE_LISTEN",
+                format!("'{}' is not an address:port", args.bridge_listen),
+            )
+        })?;
+        if let Some(url) = &args.bridge_public_url {
+            url::Url::parse(url)
+                .map_err(|e| invalid("BRIDGE_PUBLIC_URL", format!("not a URL ({e})")))?;
+        }
+        if args.bridge_directory_refresh_secs == 0 {
+            return Err(invalid(
+                "BRIDGE_DIRECTORY_REFRESH_SECS",
+                "must be at least 1",
+            ));
+        }
+        Ok(Settings {
+            falcon,
+            bearer_tokens,
+            listen,
+            database_url,
+            public_url: args
+                .bridge_public_url
+                .clone()
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            directory_refresh: Duration::from_secs(args.bridge_directory_refresh_secs),
+            policy,
+            group_roles,
+            refuse_unmapped_groups,
             reconcile,
             security,
         })
+    }
+}
+
+/// What `check` says about the settings only `serve` needs (it needs none of them itself).
+#[derive(Debug)]
+pub enum ServeReadiness {
+    /// `serve` would start with these settings.
+    Ready(Box<Settings>),
+    /// No SCIM credential is configured at all: fine for `check` and `reconcile`, not for `serve`.
+    NoCredentials,
+    /// `serve` would stop at start with this.
+    Invalid(ConfigError),
+}
+
+impl ServeReadiness {
+    pub fn of(args: &ServeArgs) -> Self {
+        match Settings::from_args(args) {
+            Ok(settings) => Self::Ready(Box::new(settings)),
+            Err(e) if e.var == security::BEARER_TOKENS && !args.names_bearer_tokens() => {
+                Self::NoCredentials
+            }
+            Err(e) => Self::Invalid(e),
+        }
+    }
+}
+
+impl ServeArgs {
+    /// Whether `SCIM_BEARER_TOKENS` (or `SCIM_BEARER_TOKENS_FILE`) is given at all.
+    fn names_bearer_tokens(&self) -> bool {
+        self.scim_bearer_tokens
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty())
+            || std::env::var_os(format!("{}_FILE", security::BEARER_TOKENS)).is_some()
+    }
+}
+
+/// The TOML file `BRIDGE_CONFIG` names, or an empty one.
+fn file_config(args: &ServeArgs) -> Result<FileConfig, ConfigError> {
+    match &args.bridge_config {
+        Some(path) => read_file_config(path),
+        None => Ok(FileConfig::default()),
     }
 }
 
@@ -380,6 +460,51 @@ pub(crate) mod tests {
             );
             assert!(!err.contains(&"s".repeat(40)), "no secret in {err}");
         }
+    }
+
+    #[test]
+    fn check_and_reconcile_need_no_scim_credential_but_serve_does() {
+        let no_tokens = ServeArgs {
+            scim_bearer_tokens: None,
+            bridge_listen: "not an address".into(),
+            bridge_directory_refresh_secs: 0,
+            ..args()
+        };
+        let core = CoreSettings::from_args(&no_tokens).unwrap();
+        assert_eq!(core.database_url, "sqlite::memory:");
+        assert_eq!(core.reconcile.calls_per_minute, 600);
+        let err = Settings::from_args(&no_tokens).unwrap_err();
+        assert_eq!(err.var, "SCIM_BEARER_TOKENS");
+        assert!(matches!(
+            ServeReadiness::of(&no_tokens),
+            ServeReadiness::NoCredentials
+        ));
+        // What the core uses is still checked.
+        let err = CoreSettings::from_args(&ServeArgs {
+            bridge_deprovision: "suspend".into(),
+            ..no_tokens.clone()
+        })
+        .unwrap_err();
+        assert_eq!(err.var, "BRIDGE_DEPROVISION");
+        // Tokens given but too short, or another serve setting wrong: serve would not start.
+        match ServeReadiness::of(&ServeArgs {
+            scim_bearer_tokens: Some("short".into()),
+            ..args()
+        }) {
+            ServeReadiness::Invalid(e) => assert_eq!(e.var, "SCIM_BEARER_TOKENS"),
+            other => panic!("{other:?}"),
+        }
+        match ServeReadiness::of(&ServeArgs {
+            bridge_listen: "nowhere".into(),
+            ..args()
+        }) {
+            ServeReadiness::Invalid(e) => assert_eq!(e.var, "BRIDGE_LISTEN"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            ServeReadiness::of(&args()),
+            ServeReadiness::Ready(_)
+        ));
     }
 
     #[test]

@@ -1,14 +1,19 @@
 //! `demo`: the Falcon simulator and the bridge in one process on loopback, with an in-memory
-//! store and a few seeded Falcon users, so a newcomer sees provisioning work in a minute.
+//! store, a few seeded Falcon users and the groups of its mapping, so a newcomer sees
+//! provisioning work in a minute. It runs on the bridge's default limits, the rate limit
+//! included, as `serve` would.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::config::Settings;
+use crate::server::SCIM_PREFIX;
 use crate::startup::{Application, StartupError};
 use bridge::Policy;
 use falcon::ClientConfig;
 use falcon::sim::{RunningSim, SimConfig, Simulator};
+use scim::backend::{GroupBackend, ListRequest, RequestContext, UserBackend};
+use scim::group::GroupWrite;
 use secrecy::SecretString;
 
 /// Falcon users that exist before any IdP connects (the bridge lists and can adopt them).
@@ -19,15 +24,23 @@ const SEED_USERS: [(&str, &str, &str); 3] = [
 ];
 
 /// The group mapping of the demo: a SCIM group with one of these names grants these roles.
+/// Both groups exist from the start.
 const DEMO_GROUPS: [(&str, &[&str]); 2] = [
     ("Falcon Analysts", &["falcon_analyst", "event_viewer"]),
     ("Falcon Administrators", &["falcon_administrator"]),
 ];
 
+/// The seeded Falcon user the banner's third curl line puts into the first group.
+const EXAMPLE_MEMBER: &str = "bob.analyst@example.com";
+
 pub struct Demo {
     pub app: Application,
     pub sim: RunningSim,
     pub token: String,
+    /// The groups of the mapping, created at start: `(displayName, SCIM id)`, in mapping order.
+    pub groups: Vec<(String, String)>,
+    /// `(userName, SCIM id)` of the Falcon user the banner adds to the first group.
+    pub example_member: (String, String),
 }
 
 impl Demo {
@@ -46,9 +59,9 @@ impl Demo {
         let sim = sim
             .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
-            .map_err(|source| StartupError::Bind {
+            .map_err(|error| StartupError::Bind {
                 addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-                source,
+                error,
             })?;
         let client = sim.sim.default_client();
         let token = token.unwrap_or_else(random_token);
@@ -75,21 +88,77 @@ impl Demo {
                 .collect(),
             refuse_unmapped_groups: false,
             reconcile: Default::default(),
-            security: demo_security(),
+            security: Default::default(),
         };
         let app = Application::build(settings).await?;
-        Ok(Self { app, sim, token })
+        let bridge = app.bridge();
+        // Created as an IdP's Group Push would, so that GET /Groups shows them from the start.
+        let ctx = RequestContext {
+            credential: "demo".to_owned(),
+            method: "POST".to_owned(),
+            path: format!("{SCIM_PREFIX}/Groups"),
+            request_id: None,
+        };
+        let mut groups = Vec::with_capacity(DEMO_GROUPS.len());
+        for (name, _) in DEMO_GROUPS {
+            let group = GroupWrite {
+                display_name: name.to_owned(),
+                external_id: None,
+                members: Vec::new(),
+            };
+            let created = bridge
+                .create_group(group, &ctx)
+                .await
+                .map_err(StartupError::Bridge)?;
+            groups.push((created.display_name, created.id));
+        }
+        let users = bridge
+            .list_users(&ListRequest::default())
+            .await
+            .map_err(StartupError::Bridge)?;
+        let example_member = users
+            .items
+            .into_iter()
+            .find(|u| u.write.user_name == EXAMPLE_MEMBER)
+            .map(|u| (u.write.user_name, u.id))
+            .unwrap_or_else(|| (EXAMPLE_MEMBER.to_owned(), "USER-ID".to_owned()));
+        Ok(Self {
+            app,
+            sim,
+            token,
+            groups,
+            example_member,
+        })
+    }
+
+    /// The SCIM base URL as a client on this machine reaches it: a bridge listening on every
+    /// interface (`0.0.0.0`, `::`) is reached on loopback.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{SCIM_PREFIX}", reachable(self.app.local_addr()))
     }
 
     /// What a newcomer needs, ready to paste.
     pub fn banner(&self) -> String {
-        let base = self.app.scim_base_url();
+        let base = self.base_url();
         let token = &self.token;
         let client = self.sim.sim.default_client();
+        let listening = self.app.local_addr();
+        let listening = if listening.ip().is_unspecified() {
+            format!("\n  Listening on  : {listening} (every interface)")
+        } else {
+            String::new()
+        };
+        let (group, group_id) = &self.groups[0];
+        let (member, member_id) = &self.example_member;
+        let names: Vec<String> = self
+            .groups
+            .iter()
+            .map(|(name, _)| format!("\"{name}\""))
+            .collect();
         format!(
             "falcon-scim-bridge demo: the SCIM bridge runs against an embedded Falcon simulator.\n\
              \n  SCIM base URL : {base}\
-             \n  Bearer token  : {token}\
+             \n  Bearer token  : {token}{listening}\
              \n  Falcon (sim)  : {sim} (client id {id}; test controls under /_sim/)\n\
              \nList the Falcon users the bridge sees:\n\
              \n  curl -s -H 'Authorization: Bearer {token}' '{base}/Users?count=10'\n\
@@ -97,11 +166,29 @@ impl Demo {
              \n  curl -s -X POST -H 'Authorization: Bearer {token}' -H 'Content-Type: application/scim+json' \\\
              \n    -d '{{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"new.user@example.com\",\"name\":{{\"givenName\":\"New\",\"familyName\":\"User\"}},\"active\":true}}' \\\
              \n    '{base}/Users'\n\
-             \nGroups named \"Falcon Analysts\" and \"Falcon Administrators\" grant Falcon roles to their members.\n\
+             \nThe groups {groups} exist (GET /Groups) and grant Falcon roles to their members.\
+             \nAdd {member} to \"{group}\", as a Group Push would; Falcon grants the group's roles:\n\
+             \n  curl -s -X PATCH -H 'Authorization: Bearer {token}' -H 'Content-Type: application/scim+json' \\\
+             \n    -d '{{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{{\"op\":\"add\",\"path\":\"members\",\"value\":[{{\"value\":\"{member_id}\"}}]}}]}}' \\\
+             \n    '{base}/Groups/{group_id}?attributes=displayName,members'\n\
              \nPress Ctrl-C to stop.",
             sim = self.sim.base_url,
             id = client.client_id,
+            groups = names.join(" and "),
         )
+    }
+}
+
+/// Where a client on this machine reaches a listener on `addr`.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port())
+        }
+        _ => addr,
     }
 }
 
@@ -114,10 +201,16 @@ fn random_token() -> String {
         .collect()
 }
 
-/// The demo runs on loopback for one person (and for the conformance tools, which send bursts
-/// far above one IdP's): no per-credential rate limit.
-fn demo_security() -> crate::config::security::SecuritySettings {
-    let mut security = crate::config::security::SecuritySettings::default();
-    security.limits.rate_limit.per_minute = 0;
-    security
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listener_on_every_interface_is_reached_on_loopback() {
+        let at = |text: &str| reachable(text.parse().unwrap()).to_string();
+        assert_eq!(at("0.0.0.0:8080"), "127.0.0.1:8080");
+        assert_eq!(at("[::]:8080"), "[::1]:8080");
+        assert_eq!(at("127.0.0.1:8080"), "127.0.0.1:8080");
+        assert_eq!(at("192.0.2.7:8080"), "192.0.2.7:8080");
+    }
 }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use falcon::sim::{SimConfig, Simulator};
 use falcon_scim_bridge::bench::{self, BenchArgs};
-use falcon_scim_bridge::config::{ServeArgs, Settings};
+use falcon_scim_bridge::config::{CoreSettings, ServeArgs, ServeReadiness, Settings};
 use falcon_scim_bridge::demo::Demo;
 use falcon_scim_bridge::server::shutdown_signal;
 use falcon_scim_bridge::startup::Application;
@@ -30,11 +30,13 @@ enum Command {
     /// Serve SCIM against the configured Falcon cloud (the default).
     Serve(ServeArgs),
     /// Verify the configuration and Falcon access (token, region, scopes, roles, group mapping)
-    /// without changing anything; exit 0 only when all is well.
+    /// without changing anything; exit 1 when a line is [FAIL] ([warn] lines do not fail it).
+    /// Needs Falcon access and the group mapping, not the SCIM credentials.
     Check(ServeArgs),
     /// Compare the store (groups, memberships, deprovisioned users) with Falcon's users and
     /// grants and print the drift per user; exit 0 only when there is none (after --apply:
-    /// when every drift was repaired).
+    /// when every drift was repaired). Needs Falcon access, the store and the group mapping,
+    /// not the SCIM credentials.
     Reconcile {
         /// Repair the drift (deletions go through the deletion guard).
         #[arg(long)]
@@ -124,10 +126,27 @@ async fn main() -> ExitCode {
     match run(command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("falcon-scim-bridge: {e:#}");
+            eprintln!("falcon-scim-bridge: {}", describe(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, like `{:#}`, but a cause whose text its effect already
+/// shows is not repeated (some errors put their source in their own message as well).
+fn describe(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
@@ -138,8 +157,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             app.run_until_stopped(shutdown_signal()).await?;
         }
         Command::Check(args) => {
-            let settings = Settings::from_args(&args)?;
-            let report = falcon_scim_bridge::check::run(&settings).await;
+            let settings = CoreSettings::from_args(&args)?;
+            let serve = ServeReadiness::of(&args);
+            let report = falcon_scim_bridge::check::run(&settings, &serve).await;
             print!("{}", report.render());
             anyhow::ensure!(report.passed(), "check failed");
         }
@@ -148,7 +168,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             json,
             settings,
         } => {
-            let settings = Settings::from_args(&settings)?;
+            let settings = CoreSettings::from_args(&settings)?;
             let report = falcon_scim_bridge::admin::reconcile(&settings, apply).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -261,4 +281,40 @@ async fn healthcheck(listen: &str, tls: bool) -> anyhow::Result<()> {
     };
     anyhow::ensure!(ok, "unhealthy: {url} did not answer 200");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot listen on 127.0.0.1:8080: {source}")]
+    struct Twice {
+        source: std::io::Error,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot open the store")]
+    struct Once {
+        source: std::io::Error,
+    }
+
+    fn in_use() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::AddrInUse, "Address already in use")
+    }
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let twice = anyhow::Error::new(Twice { source: in_use() });
+        assert_eq!(
+            describe(&twice),
+            "cannot listen on 127.0.0.1:8080: Address already in use"
+        );
+        let once = anyhow::Error::new(Once { source: in_use() }).context("start-up");
+        assert_eq!(
+            describe(&once),
+            "start-up: cannot open the store: Address already in use"
+        );
+        assert_eq!(describe(&anyhow::anyhow!("check failed")), "check failed");
+    }
 }

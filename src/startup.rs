@@ -20,12 +20,15 @@ use scim::{self, ScimSettings, auth::Credentials};
 /// Until the first directory load succeeds, retry it this often.
 const INITIAL_RETRY: Duration = Duration::from_secs(10);
 
+/// Why the bridge did not start. `main` prints it with its chain of causes (`{:#}`), so a
+/// variant either names its cause in its message or marks it as its source, never both: the
+/// cause would be printed twice.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot set up the Falcon client: {0}")]
-    Falcon(#[from] FalconError),
+    Falcon(FalconError),
     #[error("the group mapping names what the target does not have: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Mapping(Vec<UnknownMappedId>),
     #[error(transparent)]
@@ -34,11 +37,17 @@ pub enum StartupError {
     Bridge(bridge::error::BridgeError),
     #[error(transparent)]
     Tls(#[from] TlsError),
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         addr: SocketAddr,
-        source: std::io::Error,
+        error: std::io::Error,
     },
+}
+
+impl From<FalconError> for StartupError {
+    fn from(e: FalconError) -> Self {
+        StartupError::Falcon(e)
+    }
 }
 
 /// How long requests in flight may take to finish after a shutdown signal.
@@ -86,7 +95,14 @@ impl Application {
             }
         }
         let loaded = match bridge.refresh_directory().await {
-            Ok(()) => true,
+            Ok(()) => {
+                // The periodic refreshes after this one log at debug only.
+                tracing::info!(
+                    users = bridge.directory_size(),
+                    "directory loaded from Falcon"
+                );
+                true
+            }
             Err(e) => {
                 tracing::error!(error = %e, "cannot load Falcon's users; serving what the store knows and retrying");
                 false
@@ -121,9 +137,9 @@ impl Application {
         let listener =
             TcpListener::bind(settings.listen)
                 .await
-                .map_err(|source| StartupError::Bind {
+                .map_err(|error| StartupError::Bind {
                     addr: settings.listen,
-                    source,
+                    error,
                 })?;
         Ok(Self {
             listener,

@@ -1,5 +1,6 @@
 //! `falcon-scim-bridge check` against the simulator: its exit status for good credentials, a
-//! wrong secret, a read-only API client, a wrong region and an unknown mapped role.
+//! wrong secret, a read-only API client, a wrong region and an unknown mapped role; and that it
+//! needs no SCIM credential, reporting `serve`'s own settings as `[warn]` or `[FAIL]` lines.
 
 mod common;
 
@@ -8,8 +9,25 @@ use tokio::process::Command;
 use common::spawn_sim;
 use falcon::sim::{ApiClientSpec, Scopes, SimConfig};
 
-/// Runs `check`; its exit code (0 when every check passed, 1 when one failed) and its output.
+const TOKENS: (&str, &str) = (
+    "SCIM_BEARER_TOKENS",
+    "a-long-enough-token-for-the-check-subcommand",
+);
+
+/// Runs `check` with a SCIM token; its exit code (1 when a line is FAIL, 0 otherwise) and its
+/// output.
 async fn check(
+    base_url: &str,
+    spec: &ApiClientSpec,
+    extra: &[(&str, &str)],
+) -> (Option<i32>, String) {
+    let mut env = vec![TOKENS];
+    env.extend_from_slice(extra);
+    check_with(base_url, spec, &env).await
+}
+
+/// Runs `check` with only the Falcon access, the store and `env` in its environment.
+async fn check_with(
     base_url: &str,
     spec: &ApiClientSpec,
     extra: &[(&str, &str)],
@@ -20,10 +38,6 @@ async fn check(
         .env("FALCON_BASE_URL", base_url)
         .env("FALCON_CLIENT_ID", &spec.client_id)
         .env("FALCON_CLIENT_SECRET", &spec.client_secret)
-        .env(
-            "SCIM_BEARER_TOKENS",
-            "a-long-enough-token-for-the-check-subcommand",
-        )
         .env("BRIDGE_DATABASE_URL", "sqlite::memory:")
         .env("RUST_LOG", "error");
     for (k, v) in extra {
@@ -48,8 +62,65 @@ async fn good_credentials_pass() {
     let (code, text) = check(&sim.base_url, &sim.sim.default_client(), &[]).await;
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("[ok  ] write scope"), "{text}");
-    assert!(text.contains("verdict: all checks passed"), "{text}");
+    assert!(
+        text.contains("[ok  ] SCIM endpoint: 1 credential(s), HTTP on 0.0.0.0:8080"),
+        "{text}"
+    );
+    // No [groups]: a warning, which is worth a look but no failure.
+    assert!(text.contains("[warn] group mapping: no [groups]"), "{text}");
+    assert!(
+        text.contains("verdict: all checks passed; the bridge can provision this Falcon tenant (1 warning above: worth a look, not a failure)"),
+        "{text}"
+    );
     assert_eq!(sim.sim.users().len(), 0, "check creates nothing");
+}
+
+#[tokio::test]
+async fn no_scim_credential_is_needed_and_a_bad_one_fails() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let dir = std::env::temp_dir().join(format!("fsb-check-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bridge.toml");
+    std::fs::write(
+        &file,
+        "[groups]\n\"Falcon Analysts\" = [\"falcon_analyst\"]\n",
+    )
+    .unwrap();
+    let config = ("BRIDGE_CONFIG", file.to_str().unwrap());
+    let client = sim.sim.default_client();
+    // Every line OK: exit 0 and no warning.
+    let (code, text) = check(&sim.base_url, &client, &[config]).await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("[warn]"), "{text}");
+    assert!(
+        text.contains("verdict: all checks passed; the bridge can provision this Falcon tenant\n"),
+        "{text}"
+    );
+    // Without SCIM_BEARER_TOKENS: check runs, warns that serve needs one, and passes.
+    let (code, text) = check_with(&sim.base_url, &client, &[config]).await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("[warn] SCIM endpoint: no SCIM credential")
+            && text.contains("'serve' needs one"),
+        "{text}"
+    );
+    assert!(text.contains("[ok  ] write scope"), "{text}");
+    assert!(text.contains("(1 warning above"), "{text}");
+    // A token serve would refuse: check fails and says why.
+    let (code, text) = check_with(
+        &sim.base_url,
+        &client,
+        &[config, ("SCIM_BEARER_TOKENS", "too-short")],
+    )
+    .await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("[FAIL] SCIM endpoint: SCIM_BEARER_TOKENS: token 1 of 1")
+            && text.contains("('serve' would stop at start)")
+            && !text.contains("too-short"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]

@@ -306,21 +306,33 @@ async fn a_slow_request_is_answered_504_with_a_scim_body() {
     assert_page(&page, 0, 1, 0);
 }
 
+/// A write that never reaches Falcon: a PATCH of a user that does not exist (404).
+fn runaway_write(app: &TestApp, token: &str) -> reqwest::RequestBuilder {
+    let body = patch_op(vec![
+        json!({"op":"replace","path":"displayName","value":"again"}),
+    ]);
+    app.http
+        .patch(app.url("/Users/7d6f3c1e-0000-4000-8000-000000000000"))
+        .bearer_auth(token)
+        .header("content-type", "application/scim+json")
+        .body(body.to_string())
+}
+
 #[tokio::test]
 async fn each_credential_has_its_own_rate_limit_with_retry_after() {
     let app = app_with(Limits {
         rate_limit: RateLimit {
             per_minute: 60,
             burst: 3,
+            reads_per_minute: 600,
         },
         ..Limits::default()
     })
     .await;
     for _ in 0..3 {
-        let page = app.expect(app.get("/Users?count=1"), 200).await;
-        assert_page(&page, 0, 1, 0);
+        app.expect(runaway_write(&app, &app.token), 404).await;
     }
-    let resp = app.get("/Users?count=1").send().await.unwrap();
+    let resp = runaway_write(&app, &app.token).send().await.unwrap();
     let retry_after: u64 = resp.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -332,21 +344,85 @@ async fn each_credential_has_its_own_rate_limit_with_retry_after() {
         err["detail"]
             .as_str()
             .unwrap()
-            .contains("credential 'okta'")
+            .contains("too many writes with credential 'okta'"),
+        "{err}"
     );
-    // The other credential is not affected.
-    let other = app
-        .http
-        .get(app.url("/Users?count=1"))
-        .bearer_auth(OTHER_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(other.status(), 200);
-    let page: Value = other.json().await.unwrap();
-    assert_page(&page, 0, 1, 0);
-    // After Retry-After, the first credential may go on.
-    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    // Its reads draw on their own budget.
     let page = app.expect(app.get("/Users?count=1"), 200).await;
     assert_page(&page, 0, 1, 0);
+    // The other credential is not affected.
+    let other = runaway_write(&app, OTHER_TOKEN).send().await.unwrap();
+    assert_eq!(other.status(), 404);
+    // After Retry-After, the first credential may go on.
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    app.expect(runaway_write(&app, &app.token), 404).await;
+}
+
+/// With the default budgets: a storm of look-ups is served in full, while a credential writing
+/// in a loop is held to Falcon's rate with 429 and `Retry-After`, and only that credential's
+/// writes are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_defaults_serve_a_lookup_storm_and_stop_a_runaway_writer() {
+    use futures::StreamExt;
+
+    let app = app_with(Limits::default()).await;
+    // 2,000 look-ups as Okta and Entra send them, 32 at a time.
+    let started = std::time::Instant::now();
+    let statuses: Vec<u16> = futures::stream::iter(0..2000)
+        .map(|i| {
+            let req = app.get(&format!(
+                "/Users?filter=userName%20eq%20%22nobody{i}%40example.com%22&startIndex=1&count=100"
+            ));
+            async move { req.send().await.unwrap().status().as_u16() }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    let took = started.elapsed();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        2000,
+        "every look-up answered 200 (in {took:?}): {:?}",
+        statuses
+            .iter()
+            .filter(|s| **s != 200)
+            .take(3)
+            .collect::<Vec<_>>()
+    );
+
+    // A runaway write loop, 64 at a time, until the first refusal.
+    let mut admitted = 0u32;
+    let mut refusal = None;
+    while refusal.is_none() {
+        assert!(admitted < 30_000, "never refused after {admitted} writes");
+        let wave =
+            futures::future::join_all((0..64).map(|_| runaway_write(&app, &app.token).send()))
+                .await;
+        for resp in wave {
+            let resp = resp.unwrap();
+            match resp.status().as_u16() {
+                404 => admitted += 1,
+                429 if refusal.is_none() => refusal = Some(resp),
+                429 => {}
+                other => panic!("unexpected {other}"),
+            }
+        }
+    }
+    // A minute of Falcon's rate at once (6,000), then its pace.
+    assert!(admitted >= 6000, "refused after only {admitted} writes");
+    let resp = refusal.unwrap();
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let err = scim_error(resp, 429, None).await;
+    assert!(
+        err["detail"]
+            .as_str()
+            .unwrap()
+            .contains("too many writes with credential 'okta'; retry after 1 s"),
+        "{err}"
+    );
+    // Its look-ups are still served, and the other credential still writes.
+    let page = app.expect(app.get("/Users?count=1"), 200).await;
+    assert_page(&page, 0, 1, 0);
+    let other = runaway_write(&app, OTHER_TOKEN).send().await.unwrap();
+    assert_eq!(other.status(), 404);
 }

@@ -103,6 +103,7 @@ impl BenchArgs {
         RunSettings {
             falcon_latency_ms: self.latency_ms,
             falcon_rate_limit_per_minute: self.rate_limit,
+            bridge_not_default: vec![format!("{}={}", harness::LIFTED.0, harness::LIFTED.1)],
         }
     }
 

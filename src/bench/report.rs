@@ -41,11 +41,14 @@ impl Machine {
     }
 }
 
-/// The simulated Falcon the scenarios ran against.
+/// The simulated Falcon the scenarios ran against, and the bridge's settings that were not its
+/// defaults.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSettings {
     pub falcon_latency_ms: u64,
     pub falcon_rate_limit_per_minute: u32,
+    /// `VAR=value` for each bridge setting the bench changed from its default.
+    pub bridge_not_default: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -213,15 +216,26 @@ impl ScenarioReport {
     }
 }
 
-/// The first line of the text report.
+/// The first lines of the text report.
 pub fn header(machine: &Machine, settings: &RunSettings) -> String {
-    format!(
+    let mut text = format!(
         "falcon-scim-bridge bench on {} CPUs ({}); Falcon simulator latency {} ms, rate limit {}/min\n",
         machine.cpus,
         machine.cpu_model,
         settings.falcon_latency_ms,
         settings.falcon_rate_limit_per_minute
-    )
+    );
+    if settings.bridge_not_default.is_empty() {
+        text.push_str("the bridge runs on its default settings\n");
+    } else {
+        let _ = writeln!(
+            text,
+            "the bridge runs on its default settings (its per-credential rate limit included) but \
+             for {} (the deletion guard would stop scenario 3's deactivations)",
+            settings.bridge_not_default.join(", ")
+        );
+    }
+    text
 }
 
 impl BenchReport {
@@ -345,6 +359,7 @@ mod tests {
             settings: RunSettings {
                 falcon_latency_ms: 30,
                 falcon_rate_limit_per_minute: 6000,
+                bridge_not_default: vec!["BRIDGE_MAX_DELETIONS_PER_HOUR=1000000".into()],
             },
             scenarios: vec![sample()],
         };
@@ -352,6 +367,14 @@ mod tests {
         assert_eq!(value["scenarios"][0]["falcon"]["total"], 1750);
         assert_eq!(value["scenarios"][0]["checks"][1]["met"], false);
         assert_eq!(value["settings"]["falcon_latency_ms"], 30);
+        assert_eq!(
+            value["settings"]["bridge_not_default"][0],
+            "BRIDGE_MAX_DELETIONS_PER_HOUR=1000000"
+        );
+        assert!(report.render().contains(
+            "the bridge runs on its default settings (its per-credential rate limit included) but \
+             for BRIDGE_MAX_DELETIONS_PER_HOUR=1000000"
+        ));
         assert!(
             report
                 .render()

@@ -118,7 +118,7 @@ impl<T: Target> Bridge<T> {
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
         metrics::gauge!(names::DIRECTORY_REFRESHED).set(now.as_secs_f64());
-        tracing::info!(target_accounts = count, "directory refreshed");
+        tracing::debug!(target_accounts = count, "directory refreshed");
         Ok(())
     }
 

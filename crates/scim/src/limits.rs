@@ -33,16 +33,25 @@ pub struct Limits {
     pub max_members: usize,
     /// Longest a request may take before it is answered 504.
     pub request_timeout: Duration,
-    /// Requests per minute and burst for each credential.
+    /// Each credential's budgets of writes and of reads.
     pub rate_limit: RateLimit,
 }
 
-/// A token bucket per credential: `burst` requests at once, refilled at `per_minute`.
+/// Two token buckets per credential, one for writes and one for reads (see `rate_limit.rs`).
+///
+/// A write (POST, PUT, PATCH, DELETE) is what can reach the target, so its budget follows the
+/// target's own rate limit. A read (GET, HEAD, `POST .search`) is answered from memory and
+/// costs the target nothing, so it draws on a separate, much larger budget: a look-up never
+/// takes a write's turn, and a burst of look-ups is not throttled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
-    /// 0 turns the limit off.
+    /// Writes per minute; 0 turns the write budget off.
     pub per_minute: u32,
+    /// Writes a credential may make at once before `per_minute` applies (at most a minute's
+    /// worth).
     pub burst: u32,
+    /// Reads per minute, a minute's worth of which may come at once; 0 leaves reads unlimited.
+    pub reads_per_minute: u32,
 }
 
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -53,11 +62,19 @@ pub const DEFAULT_MAX_RESULTS: usize = 1000;
 pub const DEFAULT_MAX_MEMBERS: usize = 10_000;
 /// Below Okta's 60 s socket timeout, so the IdP reads a SCIM error rather than timing out.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(50);
-/// 20 requests a second sustained; Entra and Okta stay far below (Entra never backs off on a
-/// 429, and a burst of them can quarantine its provisioning job, so the default is generous).
+/// Writes: the target's own limit (Falcon: 6,000 calls a minute per customer, over a sliding
+/// minute). A write that changes anything costs the target at least one call, so an IdP cannot
+/// push faster than that window anyway; a bucket of 6,000 a minute holding a whole minute's
+/// worth admits, over any stretch of time, at least what the window admits. An IdP pushing as
+/// fast as the target takes it is never refused here, while a runaway credential is held to
+/// the target's pace and told `Retry-After` at once instead of queueing on its throttle.
+/// Reads: 100 times that, 10,000 a second sustained (Entra asks for 25, Okta pages one request
+/// at a time), with a minute's worth (600,000) at once, so that conformance tools and look-up
+/// load tests run untouched while a runaway reader cannot hold the bridge's CPUs for ever.
 pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
-    per_minute: 1200,
-    burst: 200,
+    per_minute: 6000,
+    burst: 6000,
+    reads_per_minute: 600_000,
 };
 
 impl Default for Limits {

@@ -49,11 +49,15 @@ pub struct CredentialFile {
     pub token_env: Option<String>,
     /// The file holding a static bearer token (a mounted Kubernetes or Docker secret).
     pub token_file: Option<PathBuf>,
-    /// Requests per minute for this credential (default: `BRIDGE_RATE_LIMIT_PER_MINUTE`).
+    /// Writes per minute for this credential instead of `BRIDGE_RATE_LIMIT_PER_MINUTE`; also caps
+    /// its reads (a read-only credential given 60 reads 60 a minute).
     pub rate_limit_per_minute: Option<u32>,
     /// Accept JWTs verified by these rules instead of a static token.
     pub jwt: Option<JwtFile>,
 }
+
+/// The variable of the static bearer tokens.
+pub(in crate::config) const BEARER_TOKENS: &str = "SCIM_BEARER_TOKENS";
 
 /// The `(name, token)` pairs of `SCIM_BEARER_TOKENS`. The variable may be left unset when the
 /// TOML file declares `[[credentials]]`.
@@ -61,7 +65,7 @@ pub(in crate::config) fn bearer_tokens(
     value: Option<String>,
     file: &FileConfig,
 ) -> Result<Vec<(String, SecretString)>, ConfigError> {
-    const VAR: &str = "SCIM_BEARER_TOKENS";
+    const VAR: &str = BEARER_TOKENS;
     let unset = value.as_deref().is_none_or(|v| v.trim().is_empty())
         && std::env::var_os(format!("{VAR}_FILE")).is_none();
     if unset && !file.credentials.is_empty() {

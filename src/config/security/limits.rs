@@ -1,8 +1,9 @@
 //! Request limits of the SCIM endpoint: body size, PATCH operations, filter length and depth,
 //! page size, group members, request time and the per-credential rate. A variable left unset
 //! keeps the default of `scim::limits::Limits`. A zero, which would refuse every request, stops
-//! the bridge at start instead, except for the rate, where it turns the limit off; the filter
-//! depth is also bounded by what the filter parser itself accepts.
+//! the bridge at start instead, except for the rates, where it turns a limit off (the write
+//! rate's zero turns reads off too, unless their own rate is set); the filter depth is also
+//! bounded by what the filter parser itself accepts.
 
 use std::time::Duration;
 
@@ -64,6 +65,16 @@ pub(in crate::config) fn limits(args: &SecurityArgs) -> Result<Limits, ConfigErr
                 .bridge_rate_limit_per_minute
                 .unwrap_or(d.rate_limit.per_minute),
             burst,
+            // `BRIDGE_RATE_LIMIT_PER_MINUTE=0` has always meant "no rate limit at all": reads
+            // stay unlimited with it unless their own variable says otherwise.
+            reads_per_minute: match (
+                args.bridge_rate_limit_reads_per_minute,
+                args.bridge_rate_limit_per_minute,
+            ) {
+                (Some(reads), _) => reads,
+                (None, Some(0)) => 0,
+                (None, _) => d.rate_limit.reads_per_minute,
+            },
         },
     })
 }
@@ -90,7 +101,55 @@ mod tests {
         .unwrap();
         assert_eq!(s.security.limits.max_members, 50);
         assert_eq!(s.security.limits.rate_limit.per_minute, 0);
+        assert_eq!(s.security.limits.rate_limit.reads_per_minute, 0);
         assert_eq!(s.security.limits.request_timeout, Duration::from_secs(5));
+        let rate = |security: SecurityArgs| {
+            Settings::from_args(&ServeArgs { security, ..args() })
+                .unwrap()
+                .security
+                .limits
+                .rate_limit
+        };
+        assert_eq!(
+            rate(SecurityArgs::default()),
+            RateLimit {
+                per_minute: 6000,
+                burst: 6000,
+                reads_per_minute: 600_000
+            }
+        );
+        assert_eq!(
+            rate(SecurityArgs {
+                bridge_rate_limit_per_minute: Some(1200),
+                bridge_rate_limit_burst: Some(200),
+                ..Default::default()
+            }),
+            RateLimit {
+                per_minute: 1200,
+                burst: 200,
+                reads_per_minute: 600_000
+            }
+        );
+        assert_eq!(
+            rate(SecurityArgs {
+                bridge_rate_limit_per_minute: Some(0),
+                bridge_rate_limit_reads_per_minute: Some(3000),
+                ..Default::default()
+            })
+            .reads_per_minute,
+            3000
+        );
+        assert_eq!(
+            rate(SecurityArgs {
+                bridge_rate_limit_reads_per_minute: Some(0),
+                ..Default::default()
+            }),
+            RateLimit {
+                per_minute: 6000,
+                burst: 6000,
+                reads_per_minute: 0
+            }
+        );
         for (security, var) in [
             (
                 SecurityArgs {

@@ -21,7 +21,7 @@ use scim::auth::CredentialSpec;
 use scim::limits::Limits;
 
 pub use credentials::CredentialFile;
-pub(super) use credentials::{bearer_tokens, declared_credentials};
+pub(super) use credentials::{BEARER_TOKENS, bearer_tokens, declared_credentials};
 pub use jwt::{
     DEFAULT_JWKS_MAX_AGE_SECS, DEFAULT_JWKS_MIN_REFETCH_SECS, DEFAULT_JWT_LEEWAY_SECS, JwtFile,
     OneOrMany,
@@ -65,12 +65,17 @@ pub struct SecurityArgs {
     /// Seconds a SCIM request may take before it is answered 504 (default 50).
     #[arg(long, env = "BRIDGE_REQUEST_TIMEOUT_SECS")]
     pub bridge_request_timeout_secs: Option<u64>,
-    /// Requests per minute per credential (default 1200; 0 turns the limit off).
+    /// Writes (POST, PUT, PATCH, DELETE) per minute per credential (default 6000, Falcon's own
+    /// rate); 0 turns the limit off, for reads too unless BRIDGE_RATE_LIMIT_READS_PER_MINUTE is set.
     #[arg(long, env = "BRIDGE_RATE_LIMIT_PER_MINUTE")]
     pub bridge_rate_limit_per_minute: Option<u32>,
-    /// Requests a credential may make at once before the per-minute rate applies (default 200).
+    /// Writes a credential may make at once before the per-minute rate applies (default 6000).
     #[arg(long, env = "BRIDGE_RATE_LIMIT_BURST")]
     pub bridge_rate_limit_burst: Option<u32>,
+    /// Reads (GET, HEAD) per minute per credential, a minute's worth at once (default 600000);
+    /// 0 leaves reads unlimited.
+    #[arg(long, env = "BRIDGE_RATE_LIMIT_READS_PER_MINUTE")]
+    pub bridge_rate_limit_reads_per_minute: Option<u32>,
     /// PEM certificate chain: serve HTTPS instead of HTTP (with BRIDGE_TLS_KEY).
     #[arg(long, env = "BRIDGE_TLS_CERT")]
     pub bridge_tls_cert: Option<PathBuf>,

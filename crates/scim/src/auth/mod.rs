@@ -59,7 +59,8 @@ pub struct CredentialSpec {
     /// Shown in logs and the audit log; unique among the credentials.
     pub name: String,
     pub scope: Scope,
-    /// Requests per minute this credential may make; `None` uses the global limit.
+    /// Writes per minute this credential may make, also a cap on its reads; `None` uses the
+    /// global budgets (see `limits::RateLimit`).
     pub rate_limit_per_minute: Option<u32>,
     pub kind: CredentialKind,
 }

@@ -1,0 +1,223 @@
+//! `demo` as a newcomer meets it: the groups of its mapping exist from the start, the three
+//! curl lines of its banner work as printed (the third adds a member to a group and Falcon
+//! grants the group's roles), a listener on every interface is shown at 127.0.0.1, and a port
+//! already in use stops it with one line that names the cause once.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use common::process::{BIN, bridge_command, outputs_of};
+use common::spawn_sim;
+use falcon::sim::SimConfig;
+use falcon_scim_bridge::demo::Demo;
+use serde_json::Value;
+use tokio::process::Command;
+
+const TOKEN: &str = "demo-test-token-0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// Starts the demo on `listen`: its banner, and the demo.
+async fn start(listen: &str) -> (String, Demo) {
+    let demo = Demo::start(listen.parse().unwrap(), Some(TOKEN.to_owned()))
+        .await
+        .expect("the demo starts");
+    (demo.banner(), demo)
+}
+
+/// Serves the demo until the returned sender is dropped.
+fn serve(demo: Demo) -> (tokio::sync::oneshot::Sender<()>, falcon::sim::RunningSim) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(demo.app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    (tx, demo.sim)
+}
+
+/// The banner's curl commands, each joined back onto one line.
+fn curl_lines(banner: &str) -> Vec<String> {
+    let mut commands: Vec<String> = Vec::new();
+    let mut continued = false;
+    for line in banner.lines() {
+        let line = line.trim();
+        if continued {
+            let last = commands.last_mut().unwrap();
+            last.push(' ');
+            last.push_str(line.trim_end_matches('\\').trim());
+        } else if line.starts_with("curl ") {
+            commands.push(line.trim_end_matches('\\').trim().to_owned());
+        } else {
+            continue;
+        }
+        continued = line.ends_with('\\');
+    }
+    commands
+}
+
+/// The single-quoted arguments of a curl line: headers, body (after -d) and URL, in order.
+fn quoted(command: &str) -> Vec<&str> {
+    command.split('\'').skip(1).step_by(2).collect()
+}
+
+/// Sends what a curl line of the banner sends.
+async fn run_curl(http: &reqwest::Client, command: &str) -> (u16, Value) {
+    let method = if command.contains("-X PATCH") {
+        reqwest::Method::PATCH
+    } else if command.contains("-X POST") {
+        reqwest::Method::POST
+    } else {
+        reqwest::Method::GET
+    };
+    let args = quoted(command);
+    let url = *args.last().unwrap();
+    let mut req = http.request(method, url);
+    for arg in &args[..args.len() - 1] {
+        if let Some((name, value)) = arg.split_once(": ") {
+            req = req.header(name, value);
+        } else {
+            req = req.body(arg.to_string());
+        }
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_groups_exist_and_every_curl_line_of_the_banner_works() {
+    let (banner, demo) = start("127.0.0.1:0").await;
+    let base = demo.base_url();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert!(
+        banner.contains(&format!("SCIM base URL : {base}\n")),
+        "{banner}"
+    );
+    let (bob, bob_id) = demo.example_member.clone();
+    assert_eq!(bob, "bob.analyst@example.com");
+    let (_stop, sim) = serve(demo);
+    let http = reqwest::Client::new();
+
+    // GET /Groups is not empty: the mapping's groups were created at start.
+    let groups: Value = http
+        .get(format!("{base}/Groups"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = groups["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["displayName"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["Falcon Administrators", "Falcon Analysts"],
+        "{groups}"
+    );
+
+    let curls = curl_lines(&banner);
+    assert_eq!(curls.len(), 3, "{banner}");
+    // 1: the Falcon users the bridge sees.
+    let (status, users) = run_curl(&http, &curls[0]).await;
+    assert_eq!(status, 200, "{users}");
+    assert_eq!(users["totalResults"], 3, "{users}");
+    // 2: a new user.
+    let (status, user) = run_curl(&http, &curls[1]).await;
+    assert_eq!(status, 201, "{user}");
+    assert!(sim.sim.user_by_uid("new.user@example.com").is_some());
+    // 3: Bob into "Falcon Analysts", and Falcon grants him the group's roles.
+    assert!(curls[2].contains("-X PATCH"), "{}", curls[2]);
+    let (status, group) = run_curl(&http, &curls[2]).await;
+    assert_eq!(status, 200, "{group}");
+    assert_eq!(group["displayName"], "Falcon Analysts", "{group}");
+    assert_eq!(group["members"][0]["value"], bob_id.as_str(), "{group}");
+    let uuid = sim.sim.user_by_uid(&bob).unwrap().uuid;
+    let mut grants = sim.sim.grants_of(&uuid);
+    grants.sort();
+    assert_eq!(grants, ["event_viewer", "falcon_analyst"]);
+}
+
+#[tokio::test]
+async fn on_every_interface_the_banner_shows_loopback() {
+    let (banner, demo) = start("0.0.0.0:0").await;
+    let port = demo.app.local_addr().port();
+    let base = format!("http://127.0.0.1:{port}/scim/v2");
+    assert_eq!(demo.base_url(), base);
+    assert!(!banner.contains("http://0.0.0.0"), "{banner}");
+    assert!(
+        banner.contains(&format!("Listening on  : 0.0.0.0:{port} (every interface)")),
+        "{banner}"
+    );
+    let curls = curl_lines(&banner);
+    assert_eq!(curls.len(), 3, "{banner}");
+    for curl in &curls {
+        assert!(quoted(curl).last().unwrap().starts_with(&base), "{curl}");
+    }
+    let (_stop, _sim) = serve(demo);
+    let (status, users) = run_curl(&reqwest::Client::new(), &curls[0]).await;
+    assert_eq!(status, 200, "{users}");
+}
+
+/// How often `needle` occurs in `text`.
+fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+#[tokio::test]
+async fn a_port_in_use_stops_the_demo_with_its_cause_said_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr: SocketAddr = taken.local_addr().unwrap();
+    let out = Command::new(BIN)
+        .args(["demo", "--listen", &addr.to_string()])
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .env("BRIDGE_LOG_FORMAT", "text")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("falcon-scim-bridge: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert_eq!(
+        line,
+        format!(
+            "falcon-scim-bridge: cannot listen on {addr}: Address already in use (os error 98)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(count(&stderr, "Address already in use"), 1, "{stderr}");
+    drop(taken);
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_open_stops_serve_with_its_cause_said_once() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let missing = std::env::temp_dir()
+        .join(format!("fsb-missing-{}", uuid::Uuid::new_v4()))
+        .join("bridge.db");
+    let url = format!("sqlite://{}", missing.display());
+    let child = bridge_command(&sim, &["serve"], &[("BRIDGE_DATABASE_URL", url.clone())])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let (status, _, stderr) = outputs_of(child).await;
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("falcon-scim-bridge: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(
+        line.starts_with(&format!(
+            "falcon-scim-bridge: cannot open the store at {url}: "
+        )),
+        "{line}"
+    );
+    assert_eq!(count(line, "unable to open database file"), 1, "{line}");
+}
