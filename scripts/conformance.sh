@@ -12,12 +12,20 @@ if [ ! -x "$venv/bin/scim-sanity" ]; then
   "$venv/bin/pip" install -q scim2-tester==0.5.2 scim-sanity==0.7.4 scim2-cli==0.6.0
 fi
 
-cargo build --locked --quiet
+# Run the binary this build produced, wherever CARGO_TARGET_DIR (or a cargo config) puts it:
+# cargo names its path in the compiler-artifact message of the executable.
+bin=$(cargo build --locked --quiet --bin falcon-scim-bridge --message-format=json-render-diagnostics \
+  | python3 -c 'import json, sys
+paths = [m["executable"] for m in map(json.loads, sys.stdin)
+         if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "falcon-scim-bridge"
+         and m.get("executable")]
+print(paths[-1] if paths else "")')
+[ -x "$bin" ] || { echo "cargo build did not name the falcon-scim-bridge executable"; exit 1; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-token=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+token=$(openssl rand -base64 33)
 base="http://127.0.0.1:$port/scim/v2"
 out=$(mktemp -d)
-RUST_LOG=warn BRIDGE_LOG_FORMAT=text target/debug/falcon-scim-bridge demo --listen "127.0.0.1:$port" --token "$token" >"$out/demo.log" 2>&1 &
+RUST_LOG=warn BRIDGE_LOG_FORMAT=text "$bin" demo --listen "127.0.0.1:$port" --token "$token" >"$out/demo.log" 2>&1 &
 demo=$!
 trap 'kill "$demo" 2>/dev/null || true; wait "$demo" 2>/dev/null || true' EXIT
 healthy() { python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "http://127.0.0.1:$port/healthz" 2>/dev/null; }

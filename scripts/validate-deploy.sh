@@ -2,7 +2,9 @@
 # Offline check of deploy/: renders the Kustomize base and the example overlay with
 # `kubectl kustomize`, validates every object and the Secret template against the Kubernetes
 # schemas bundled in kubernetes-validate (strict: unknown fields fail), checks cross-references
-# (Secret keys, ConfigMap, PVC, config.toml keys), and parses deploy/docker-compose.yml.
+# (Secret keys, ConfigMap, PVC, config.toml keys), checks that the overlay sets the image and
+# that the Dockerfile, the Deployment and the compose file name the same database file, and
+# parses deploy/docker-compose.yml.
 # One line per document; exit status non-zero on any failure.
 #
 # Needs kubectl (Debian package `kubectl`), python3 (3.11+ for the config.toml check) and, on
@@ -41,6 +43,7 @@ done
 
 "$PY" - "$K8S_VERSION" "$RENDERED" "$render_failed" <<'PYTHON'
 import os
+import re
 import sys
 
 import kubernetes_validate
@@ -114,6 +117,42 @@ for name, docs in sets.items():
                 problems.append(f"volume {vol['name']}: no PVC {pvc['claimName']}")
         report(not problems, f"references of Deployment/{dep['metadata']['name']} ({name})",
                "; ".join(problems))
+
+# 2b. The image: the overlay's `images:` entry must name the base's image, or it silently
+# changes nothing and the bare name (which no registry serves) is deployed.
+def images(docs):
+    return {c["image"] for d in docs if d["kind"] == "Deployment"
+            for c in d["spec"]["template"]["spec"]["containers"]}
+left = images(sets["base"]) & images(sets["overlays-example"])
+report(not left, "image set by overlays/example",
+       f"still {sorted(left)}: its images: entry names no image of the base")
+
+# 2c. The database file: the same URL in the Dockerfile, every Deployment and the compose file,
+# on a path under the Deployment's PVC mount.
+dockerfile_url = re.search(r"BRIDGE_DATABASE_URL=(\S+)", open("Dockerfile", encoding="utf-8").read())
+dockerfile_url = dockerfile_url.group(1) if dockerfile_url else None
+compose_urls = set(re.findall(r"BRIDGE_DATABASE_URL:\s*(\S+)",
+                              open("deploy/docker-compose.yml", encoding="utf-8").read()))
+problems = [] if dockerfile_url else ["Dockerfile sets no BRIDGE_DATABASE_URL"]
+problems += [f"docker-compose.yml has {u}" for u in sorted(compose_urls - {dockerfile_url})]
+for name, docs in sets.items():
+    for dep in (d for d in docs if d["kind"] == "Deployment"):
+        pod = dep["spec"]["template"]["spec"]
+        pvcs = {v["name"] for v in pod.get("volumes", []) if "persistentVolumeClaim" in v}
+        for c in pod["containers"]:
+            url = next((e.get("value") for e in c.get("env", [])
+                        if e["name"] == "BRIDGE_DATABASE_URL"), dockerfile_url)
+            if url != dockerfile_url:
+                problems.append(f"Deployment/{dep['metadata']['name']} ({name}) has {url}")
+                continue
+            path = (url or "").removeprefix("sqlite://")
+            mounts = [m["mountPath"].rstrip("/") + "/" for m in c.get("volumeMounts", [])
+                      if m["name"] in pvcs]
+            if not any(path.startswith(m) for m in mounts):
+                problems.append(f"Deployment/{dep['metadata']['name']} ({name}): {path} is on no "
+                                "PersistentVolumeClaim mount")
+report(not problems, f"database file {dockerfile_url} (Dockerfile, Deployments, compose)",
+       "; ".join(problems))
 
 # 3. The example config.toml: the bridge refuses unknown keys at start.
 try:
