@@ -97,7 +97,7 @@ impl Demo {
             credential: "demo".to_owned(),
             method: "POST".to_owned(),
             path: format!("{SCIM_PREFIX}/Groups"),
-            request_id: None,
+            ..RequestContext::default()
         };
         let mut groups = Vec::with_capacity(DEMO_GROUPS.len());
         for (name, _) in DEMO_GROUPS {
