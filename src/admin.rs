@@ -27,6 +27,8 @@ pub enum AdminError {
     #[error(transparent)]
     Bridge(Box<BridgeError>),
     #[error(transparent)]
+    Start(Box<crate::startup::StartupError>),
+    #[error(transparent)]
     Mapping(#[from] bridge::groups::EmptyMappedId),
     #[error("--since '{0}': neither a time (2026-11-23T08:00:00Z) nor a duration (24h, 7d)")]
     Since(String),
@@ -46,6 +48,8 @@ impl From<BridgeError> for AdminError {
 
 /// Runs a reconciliation with `settings`, paced to its share of the rate limit.
 pub async fn reconcile(settings: &CoreSettings, apply: bool) -> Result<Report, AdminError> {
+    crate::startup::earlier_store_beside(&settings.database_url)
+        .map_err(|e| AdminError::Start(Box::new(e)))?;
     let store = Store::open(&settings.database_url).await?;
     let falcon = FalconClient::new(settings.falcon.clone())?;
     let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups)?;

@@ -218,7 +218,7 @@ impl CoreSettings {
         if !args.bridge_database_url.starts_with("sqlite:") {
             return Err(invalid(
                 "BRIDGE_DATABASE_URL",
-                "only sqlite: URLs are supported, e.g. sqlite:///data/bridge.db",
+                "only sqlite: URLs are supported, e.g. sqlite:///data/falcon-scim-bridge.db",
             ));
         }
         let deprovision = match args.bridge_deprovision.as_str() {

@@ -42,6 +42,41 @@ pub enum StartupError {
         addr: SocketAddr,
         error: std::io::Error,
     },
+    #[error(
+        "BRIDGE_DATABASE_URL names {configured}, which does not exist, but {} does: the store \
+         of an earlier release, whose Kubernetes manifests used that file name. Rename it to the \
+         configured name (or set BRIDGE_DATABASE_URL to it) and start again; an empty store would \
+         forget every group, membership and deprovisioned user",
+        .found.display()
+    )]
+    EarlierStore {
+        configured: String,
+        found: std::path::PathBuf,
+    },
+}
+
+/// The store file name the deploy manifests used before they and the image agreed on one.
+const EARLIER_STORE_FILE: &str = "bridge.db";
+
+/// The store of an earlier release beside a configured store file that does not exist yet:
+/// starting would create a new, empty store and lose what the old one holds.
+pub fn earlier_store_beside(database_url: &str) -> Result<(), StartupError> {
+    let Some(path) = database_url
+        .strip_prefix("sqlite://")
+        .and_then(|rest| rest.split('?').next())
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"))
+    else {
+        return Ok(());
+    };
+    let path = std::path::Path::new(path);
+    let earlier = path.with_file_name(EARLIER_STORE_FILE);
+    if path.exists() || earlier == path || !earlier.exists() {
+        return Ok(());
+    }
+    Err(StartupError::EarlierStore {
+        configured: path.display().to_string(),
+        found: earlier,
+    })
 }
 
 impl From<FalconError> for StartupError {
@@ -69,6 +104,7 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         // The recorder must exist before the first Falcon call (the start-up token) is counted.
         crate::telemetry::metrics::install();
+        earlier_store_beside(&settings.database_url)?;
         let store = Store::open(&settings.database_url).await?;
         let falcon = FalconClient::new(settings.falcon.clone())?;
         let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups)?;
@@ -286,4 +322,30 @@ fn spawn_reconcile(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_earlier_store_beside_a_missing_one_stops_the_start() {
+        let dir = std::env::temp_dir().join(format!("fsb-earlier-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("falcon-scim-bridge.db").display());
+        assert!(
+            earlier_store_beside(&url).is_ok(),
+            "nothing there: a new store"
+        );
+        std::fs::write(dir.join("bridge.db"), b"").unwrap();
+        let refused = earlier_store_beside(&url).unwrap_err().to_string();
+        assert!(refused.contains("bridge.db does"), "{refused}");
+        std::fs::write(dir.join("falcon-scim-bridge.db"), b"").unwrap();
+        assert!(
+            earlier_store_beside(&url).is_ok(),
+            "the configured store exists"
+        );
+        assert!(earlier_store_beside("sqlite::memory:").is_ok());
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
