@@ -404,4 +404,31 @@ async fn created_and_adopted_users_show_the_login_as_their_work_email() {
         native["Resources"][0]["emails"],
         expected("native@okta.local")
     );
+
+    // The shown login is a default, not a stored address: adding an address replaces it, and
+    // removing every address brings it back.
+    let path = format!("/Users/{}", created["id"].as_str().unwrap());
+    let other = serde_json::json!([{"value": "o@elsewhere.io", "type": "other", "primary": false}]);
+    let added = app
+        .expect(
+            app.patch(
+                &path,
+                &serde_json::json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations":[{"op":"add","path":"emails","value":other}]}),
+            ),
+            200,
+        )
+        .await;
+    assert_eq!(added["emails"], other);
+    let removed = app
+        .expect(
+            app.patch(
+                &path,
+                &serde_json::json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations":[{"op":"remove","path":"emails"}]}),
+            ),
+            200,
+        )
+        .await;
+    assert_eq!(removed["emails"], expected("bare@okta.local"));
 }

@@ -32,7 +32,7 @@ impl Intent {
                     created: chrono::Utc::now(),
                     last_modified: chrono::Utc::now(),
                 };
-                json!({"apply": resource.to_json("")}).to_string()
+                json!({"apply": resource.to_json_as_given()}).to_string()
             }
             Intent::Delete => json!({"delete": true}).to_string(),
         }

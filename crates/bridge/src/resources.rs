@@ -18,23 +18,6 @@ pub fn profile_of(user: &UserWrite) -> Profile {
     }
 }
 
-/// A user without e-mail addresses shows its login as its work e-mail, as an account adopted
-/// from the target does: every user has the same shape, whoever created it.
-pub fn with_login_email(mut user: UserWrite) -> UserWrite {
-    if user.emails.is_empty() {
-        user.emails = vec![login_email(&user.user_name)];
-    }
-    user
-}
-
-fn login_email(login: &str) -> Email {
-    Email {
-        value: login.to_owned(),
-        kind: Some("work".into()),
-        primary: true,
-    }
-}
-
 /// Whether the names the target holds would change from `current` to `wanted`.
 pub fn names_differ(current: &UserWrite, wanted: &UserWrite) -> bool {
     let (a, b) = (profile_of(current), profile_of(wanted));
@@ -58,7 +41,7 @@ pub fn native_resource(account: &Account) -> UserResource {
                 formatted: None,
             },
             display_name: None,
-            emails: vec![login_email(login)],
+            emails: Vec::new(),
             active: account.active,
         },
         groups: Vec::new(),
@@ -70,7 +53,7 @@ pub fn native_resource(account: &Account) -> UserResource {
 pub fn resource_from_row(row: &UserRow) -> UserResource {
     UserResource {
         id: row.id.clone(),
-        write: with_login_email(UserWrite {
+        write: UserWrite {
             user_name: row.user_name.clone(),
             external_id: row.external_id.clone(),
             name: Name {
@@ -81,7 +64,7 @@ pub fn resource_from_row(row: &UserRow) -> UserResource {
             display_name: row.display_name.clone(),
             emails: emails_from_json(&row.emails_json),
             active: row.active,
-        }),
+        },
         groups: Vec::new(),
         created: row.created,
         last_modified: row.last_modified,
@@ -183,34 +166,6 @@ mod tests {
     }
 
     #[test]
-    fn a_user_without_emails_shows_its_login_as_work_email() {
-        let bare = UserWrite {
-            user_name: "bare@example.com".into(),
-            external_id: None,
-            name: Name::default(),
-            display_name: None,
-            emails: Vec::new(),
-            active: true,
-        };
-        let shown = with_login_email(bare.clone());
-        assert_eq!(shown.emails, vec![login_email("bare@example.com")]);
-        let own = Email {
-            value: "other@example.com".into(),
-            kind: Some("home".into()),
-            primary: false,
-        };
-        let given = with_login_email(UserWrite {
-            emails: vec![own.clone()],
-            ..bare
-        });
-        assert_eq!(
-            given.emails,
-            vec![own],
-            "given e-mails are kept as they are"
-        );
-    }
-
-    #[test]
     fn a_native_account_gets_its_id_as_scim_id() {
         let created = Utc.with_ymd_and_hms(2026, 3, 2, 9, 15, 42).unwrap();
         let account = Account {
@@ -229,7 +184,8 @@ mod tests {
         assert_eq!(r.write.user_name, "pre@example.com");
         assert_eq!(r.write.name.family_name, None);
         assert!(r.write.active);
-        assert_eq!(r.write.emails[0].value, "pre@example.com");
+        assert!(r.write.emails.is_empty(), "only given e-mails are kept");
+        assert_eq!(r.write.shown_emails()[0].value, "pre@example.com");
         assert_eq!(r.created, created);
         assert_eq!(r.last_modified, created);
     }

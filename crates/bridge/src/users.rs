@@ -79,7 +79,6 @@ impl<T: Target> UserBackend for Bridge<T> {
 
 impl<T: Target> Bridge<T> {
     async fn create_user_caused(&self, user: UserWrite) -> Result<UserResource, BridgeError> {
-        let user = resources::with_login_email(user);
         let _name_lock = self.locks.lock(&LockKey::user_name(&user.user_name)).await;
         let existing = self.read_directory().by_user_name(&user.user_name).cloned();
         match existing {
@@ -113,8 +112,7 @@ impl<T: Target> Bridge<T> {
         preconditions
             .allow_change(&entry.resource.version())
             .map_err(BridgeError::Request)?;
-        let wanted =
-            resources::with_login_email(edit(&entry.resource).map_err(BridgeError::Request)?);
+        let wanted = edit(&entry.resource).map_err(BridgeError::Request)?;
         self.check_login_unchanged(&entry.resource.write, &wanted)?;
         if entry.managed && wanted == entry.resource.write {
             // Nothing changed, but a previous attempt may have failed halfway (user re-created,

@@ -4,6 +4,8 @@
 //! extension, `null`s for empty attributes, booleans as `"False"`). Reading keeps what the
 //! bridge maps or stores and ignores the rest, so no IdP request fails for carrying extra data.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
@@ -105,6 +107,22 @@ pub(crate) fn parse_bool(value: &Value, path: &str) -> Result<bool, ScimError> {
 }
 
 impl UserWrite {
+    /// The e-mail addresses a client sees: those given, or, when none were, the login as the
+    /// primary work address (design.md: the primary e-mail mirrors `userName` unless given), so
+    /// that every user has the same shape whoever created it. Only what was given is stored, so
+    /// a PATCH edits the given list and never the shown default.
+    pub fn shown_emails(&self) -> Cow<'_, [Email]> {
+        if self.emails.is_empty() {
+            Cow::Owned(vec![Email {
+                value: self.user_name.clone(),
+                kind: Some("work".into()),
+                primary: true,
+            }])
+        } else {
+            Cow::Borrowed(&self.emails)
+        }
+    }
+
     /// Reads a User body. `userName` is required and must be the Falcon login e-mail address.
     pub fn parse(body: &Value) -> Result<Self, ScimError> {
         let obj = body.as_object().ok_or_else(|| {
@@ -252,8 +270,19 @@ fn parse_emails(value: Option<&Value>) -> Result<Vec<Email>, ScimError> {
 }
 
 impl UserResource {
-    /// The SCIM JSON form: no nulls, multi-valued attributes always lists.
+    /// The SCIM JSON form a client sees: no nulls, multi-valued attributes always lists, the
+    /// login shown as the work e-mail when none was given ([`UserWrite::shown_emails`]).
     pub fn to_json(&self, base_url: &str) -> Value {
+        self.json(base_url, &self.write.shown_emails())
+    }
+
+    /// The JSON form with only the e-mail addresses that were given: what a PATCH edits and an
+    /// intent records, so that the shown default never becomes a stored address.
+    pub fn to_json_as_given(&self) -> Value {
+        self.json("", &self.write.emails)
+    }
+
+    fn json(&self, base_url: &str, emails: &[Email]) -> Value {
         let w = &self.write;
         let mut obj = Map::new();
         obj.insert("schemas".into(), json!([USER_SCHEMA]));
@@ -278,8 +307,7 @@ impl UserResource {
         if let Some(display) = &w.display_name {
             obj.insert("displayName".into(), json!(display));
         }
-        let emails: Vec<Value> = w
-            .emails
+        let emails: Vec<Value> = emails
             .iter()
             .map(|e| {
                 let mut email = json!({"value": e.value, "primary": e.primary});
@@ -341,6 +369,33 @@ impl UserResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_user_without_emails_is_shown_with_its_login_as_work_email() {
+        let bare = UserWrite::parse(&json!({"userName": "bare@x.io"})).unwrap();
+        assert!(
+            bare.emails.is_empty(),
+            "nothing is invented in what is kept"
+        );
+        let shown = UserResource {
+            id: "1".into(),
+            write: bare.clone(),
+            groups: Vec::new(),
+            created: Utc::now(),
+            last_modified: Utc::now(),
+        }
+        .to_json("");
+        assert_eq!(
+            shown["emails"],
+            json!([{"value": "bare@x.io", "type": "work", "primary": true}])
+        );
+        let given = UserWrite::parse(
+            &json!({"userName": "bare@x.io", "emails": [{"value": "home@x.io", "type": "home"}]}),
+        )
+        .unwrap();
+        assert_eq!(given.shown_emails().as_ref(), given.emails.as_slice());
+        assert_eq!(given.shown_emails()[0].value, "home@x.io");
+    }
 
     #[test]
     fn reads_okta_create_ignoring_what_falcon_cannot_hold() {
@@ -468,7 +523,8 @@ mod tests {
         let json = user.to_json("http://h/scim/v2");
         assert!(json.get("name").is_none());
         assert!(json.get("externalId").is_none());
-        assert_eq!(json["emails"], json!([]));
+        assert_eq!(json["emails"][0]["value"], "a@b.co", "the login is shown");
+        assert_eq!(user.to_json_as_given()["emails"], json!([]));
         assert_eq!(json["groups"][0]["value"], "g");
         assert_eq!(json["meta"]["location"], "http://h/scim/v2/Users/abc");
     }

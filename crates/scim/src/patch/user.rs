@@ -24,7 +24,7 @@ use crate::user::{USER_SCHEMA, UserResource, UserWrite, get_ci, kind_of};
 /// (400 `invalidValue`; values `current` already had are not checked again).
 pub fn apply_user_patch(current: &UserResource, ops: &[PatchOp]) -> Result<UserWrite, ScimError> {
     check_patch_paths(ops, ResourceKind::User)?;
-    let mut doc = match current.to_json("") {
+    let mut doc = match current.to_json_as_given() {
         Value::Object(obj) => obj,
         _ => unreachable!("a user renders as an object"),
     };

@@ -94,12 +94,13 @@ impl SortSpec {
             SortKey::DisplayName => w.display_name.as_deref(),
             SortKey::GivenName => w.name.given_name.as_deref(),
             SortKey::FamilyName => w.name.family_name.as_deref(),
-            SortKey::Email => w
-                .emails
-                .iter()
-                .find(|e| e.primary)
-                .or(w.emails.first())
-                .map(|e| e.value.as_str()),
+            SortKey::Email => Some(
+                w.emails
+                    .iter()
+                    .find(|e| e.primary)
+                    .or(w.emails.first())
+                    .map_or(w.user_name.as_str(), |e| e.value.as_str()),
+            ),
             SortKey::Created | SortKey::LastModified => None,
         }
     }
