@@ -17,6 +17,11 @@ struct Cli {
 async fn every_scenario_runs_and_spends_the_fewest_falcon_calls() {
     let args = Cli::parse_from([
         "bench",
+        "--scenario=1",
+        "--scenario=2",
+        "--scenario=3",
+        "--scenario=4",
+        "--scenario=5",
         "--users=20",
         "--group-size=4",
         "--patches=12",
@@ -50,4 +55,31 @@ async fn every_scenario_runs_and_spends_the_fewest_falcon_calls() {
     // Token, role ids, roles, two pages of 500 user ids, one batch of 600 users.
     assert_eq!(by(5).falcon.total, 6, "{}", by(5).render());
     assert!(report.to_json().contains("\"scenario\": 5"));
+}
+
+/// Scenario 6 at toy size: 12 users against 10 Falcon calls a minute, so that the push outruns
+/// the window and the IdP is told to come back a minute later. Every user is created with one
+/// Falcon call, and every refusal the IdP saw was a 429 with a `Retry-After` it could honour.
+/// (Takes a minute: Falcon's window is a minute long, and the simulator keeps it so.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_against_a_binding_rate_limit_sees_only_honourable_429s() {
+    let args = Cli::parse_from([
+        "bench",
+        "--scenario=6",
+        "--throttled-users=12",
+        "--throttled-rate-limit=10",
+        "--latency-ms=0",
+        &format!("--bridge-exe={BIN}"),
+    ])
+    .bench;
+    let report = bench::run(&args, |_| {}).await.expect("the bench runs");
+    let s = &report.scenarios[0];
+    assert_eq!(s.scenario, 6);
+    assert!(s.idp_429s > 0, "the limit binds: {}", s.render());
+    assert_eq!(s.errors, 0, "{}", s.render());
+    for check in s.checks.iter().filter(|c| !c.what.contains("wall time")) {
+        assert!(check.met, "{}: {}", check.what, s.render());
+    }
+    // Twelve creates admitted; every refused call was refused by Falcon, not lost.
+    assert_eq!(s.falcon.admitted(), 12, "{}", s.render());
 }

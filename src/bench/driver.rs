@@ -20,11 +20,13 @@ pub struct Sample {
     pub expected: bool,
 }
 
-/// A SCIM answer: its sample and its body.
+/// A SCIM answer: its sample, its body and its `Retry-After` header (seconds), if any.
 #[derive(Debug)]
 pub struct Answer {
     pub sample: Sample,
     pub body: Vec<u8>,
+    /// `None` when absent; `Some(Err(text))` when present but not a number of seconds.
+    pub retry_after: Option<Result<u64, String>>,
 }
 
 impl Answer {
@@ -107,19 +109,23 @@ impl Idp {
         let result = async {
             let resp = req.send().await?;
             let status = resp.status().as_u16();
+            let retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .map(|v| parse_retry_after(v.to_str().unwrap_or_default()));
             let bytes = resp.bytes().await?;
-            Ok::<_, reqwest::Error>((status, bytes.to_vec()))
+            Ok::<_, reqwest::Error>((status, bytes.to_vec(), retry_after))
         }
         .await;
         let latency = started.elapsed();
-        let (status, body) = match result {
-            Ok((status, body)) => (Some(status), body),
+        let (status, body, retry_after) = match result {
+            Ok((status, body, retry_after)) => (Some(status), body, retry_after),
             Err(e) => {
                 tracing::warn!(%path, error = %e, "no answer from the bridge");
-                (None, Vec::new())
+                (None, Vec::new(), None)
             }
         };
-        if let Some(s) = status.filter(|s| *s != expect) {
+        if let Some(s) = status.filter(|s| *s != expect && *s != 429) {
             let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
             tracing::warn!(%path, status = s, expected = expect, body = %text, "unexpected answer");
         }
@@ -130,6 +136,35 @@ impl Idp {
                 expected: status == Some(expect),
             },
             body,
+            retry_after,
+        }
+    }
+
+    /// Sends one request as an IdP that honours `Retry-After` (Okta does): after a 429 it
+    /// waits as told and sends the request again. Returns every attempt's sample, the last
+    /// answer, and whether each 429 carried a usable `Retry-After`; a 429 without one ends
+    /// the retries, since an IdP could only guess.
+    pub async fn call_honouring_retry_after(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        expect: u16,
+    ) -> (Vec<Sample>, Answer, bool) {
+        let mut samples = Vec::new();
+        loop {
+            let answer = self.call(method.clone(), path, body, expect).await;
+            samples.push(answer.sample);
+            if answer.sample.status != Some(429) {
+                return (samples, answer, true);
+            }
+            match &answer.retry_after {
+                Some(Ok(secs)) => tokio::time::sleep(Duration::from_secs(*secs)).await,
+                _ => {
+                    tracing::warn!(%path, retry_after = ?answer.retry_after, "429 without a usable Retry-After");
+                    return (samples, answer, false);
+                }
+            }
         }
     }
 
@@ -176,6 +211,12 @@ where
     (tally, results, wall)
 }
 
+/// `Retry-After` as RFC 9110 allows it from an API: a number of seconds. (The HTTP-date form is
+/// not one the bridge sends, so it counts as unusable here.)
+fn parse_retry_after(text: &str) -> Result<u64, String> {
+    text.trim().parse::<u64>().map_err(|_| text.to_owned())
+}
+
 /// SCIM's string quoting for a filter value.
 pub fn quoted(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
@@ -207,6 +248,14 @@ mod tests {
         t.add(s(Some(500), false));
         t.add(s(None, false));
         assert_eq!((t.ops(), t.idp_429s, t.errors), (4, 1, 2));
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds() {
+        assert_eq!(parse_retry_after(" 30"), Ok(30));
+        assert_eq!(parse_retry_after("0"), Ok(0));
+        assert!(parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT").is_err());
+        assert!(parse_retry_after("1.5").is_err());
     }
 
     #[test]

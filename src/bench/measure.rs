@@ -71,6 +71,8 @@ pub struct FalconCalls {
     pub total: u64,
     /// Calls the simulator answered with 429.
     pub throttled: u64,
+    /// Token requests (in `total`; Falcon counts them per IP, not against the CID's window).
+    pub tokens: u64,
     /// Calls per `"METHOD /path"`.
     pub by_route: BTreeMap<String, u64>,
 }
@@ -91,6 +93,7 @@ impl FalconCalls {
         Self {
             total: sim.total_calls() + tokens,
             throttled: sim.throttled_count(),
+            tokens,
             by_route,
         }
     }
@@ -99,10 +102,16 @@ impl FalconCalls {
     pub fn plus(mut self, other: &Self) -> Self {
         self.total += other.total;
         self.throttled += other.throttled;
+        self.tokens += other.tokens;
         for (route, n) in &other.by_route {
             *self.by_route.entry(route.clone()).or_default() += n;
         }
         self
+    }
+
+    /// `/user-management` calls Falcon admitted: what its per-CID window counted.
+    pub fn admitted(&self) -> u64 {
+        (self.total - self.tokens).saturating_sub(self.throttled)
     }
 
     /// Calls per operation, 0 when there was no operation.

@@ -34,8 +34,8 @@ pub enum BenchError {
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
     /// Run only this scenario (repeatable): 1 Okta push, 2 import, 3 Entra PATCHes,
-    /// 4 look-ups, 5 start-up. Default: all.
-    #[arg(long = "scenario", value_parser = clap::value_parser!(u8).range(1..=5))]
+    /// 4 look-ups, 5 start-up, 6 Okta push against a binding rate limit. Default: all.
+    #[arg(long = "scenario", value_parser = clap::value_parser!(u8).range(1..=6))]
     pub scenarios: Vec<u8>,
     /// Latency the simulator adds to every Falcon user-management call, in milliseconds.
     #[arg(long, default_value_t = 30)]
@@ -52,7 +52,7 @@ pub struct BenchArgs {
     /// Members of each pushed group.
     #[arg(long, default_value_t = 200)]
     pub group_size: usize,
-    /// IdP concurrency of scenario 1.
+    /// IdP concurrency of scenarios 1 and 6.
     #[arg(long, default_value_t = 10)]
     pub concurrency: usize,
     /// PATCHes of scenario 3 (half name changes, a quarter deactivations, a quarter
@@ -74,6 +74,12 @@ pub struct BenchArgs {
     /// Falcon users present when the bridge starts in scenario 5.
     #[arg(long, default_value_t = 100_000)]
     pub startup_users: usize,
+    /// Users pushed in scenario 6.
+    #[arg(long, default_value_t = 10_000)]
+    pub throttled_users: usize,
+    /// Falcon calls per minute in scenario 6 (binding: fewer than its users).
+    #[arg(long, default_value_t = 1500)]
+    pub throttled_rate_limit: u32,
     /// Print the report as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -138,6 +144,9 @@ pub async fn run(
     }
     if args.runs(5) {
         done(scenarios::startup(args).await?);
+    }
+    if args.runs(6) {
+        done(scenarios::throttled_push(args).await?);
     }
     Ok(BenchReport {
         machine: Machine::this_one(),

@@ -297,6 +297,7 @@ mod tests {
             falcon: FalconCalls {
                 total: 1750,
                 throttled: 0,
+                tokens: 0,
                 by_route: [("PATCH /user-management/entities/users/v1".to_owned(), 500)]
                     .into_iter()
                     .collect(),

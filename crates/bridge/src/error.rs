@@ -124,6 +124,12 @@ impl From<BridgeError> for ScimError {
     }
 }
 
+/// `Retry-After` in whole seconds, rounded up: an IdP that waits as told finds the target ready,
+/// never a second early. At least one second, so no IdP retries in a tight loop.
+fn whole_seconds_up(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
 fn target_to_scim(naming: &Naming, action: &str, err: TargetError) -> ScimError {
     let product = naming.product;
     let trace = err
@@ -135,7 +141,7 @@ fn target_to_scim(naming: &Naming, action: &str, err: TargetError) -> ScimError 
             format!(
                 "{product} is rate limiting the bridge; could not {action}. Retry later{trace}"
             ),
-            retry_after.as_secs().max(1),
+            whole_seconds_up(*retry_after),
         ),
         ErrorKind::Rejected { reason } => {
             ScimError::invalid_value(format!("{product} refused to {action}: {reason}{trace}"))
@@ -171,5 +177,19 @@ fn target_to_scim(naming: &Naming, action: &str, err: TargetError) -> ScimError 
                 Some(RETRY_LATER_SECS),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_seconds_up;
+    use std::time::Duration;
+
+    #[test]
+    fn retry_after_is_rounded_up_to_whole_seconds() {
+        assert_eq!(whole_seconds_up(Duration::from_millis(29_100)), 30);
+        assert_eq!(whole_seconds_up(Duration::from_secs(30)), 30);
+        assert_eq!(whole_seconds_up(Duration::from_millis(10)), 1);
+        assert_eq!(whole_seconds_up(Duration::ZERO), 1);
     }
 }

@@ -1,6 +1,6 @@
-//! The five IdP-like scenarios, one file each, in the order `bench` runs them:
-//! `okta_push.rs` (1), `import.rs` (2), `entra_incremental.rs` (3), `lookups.rs` (4) and
-//! `startup.rs` (5). Each starts its own simulator and bridge process (so peak RSS and Falcon
+//! The six IdP-like scenarios, one file each, in the order `bench` runs them:
+//! `okta_push.rs` (1), `import.rs` (2), `entra_incremental.rs` (3), `lookups.rs` (4),
+//! `startup.rs` (5) and `throttled_push.rs` (6). Each starts its own simulator and bridge process (so peak RSS and Falcon
 //! call counts belong to that scenario alone), drives SCIM requests with the IdP's request
 //! bodies, and checks the performance targets. What several scenarios share lives here: the
 //! processes, Okta's way of pushing users and groups (scenario 1, and the set-up of 3 and 4),
@@ -11,12 +11,14 @@ mod import;
 mod lookups;
 mod okta_push;
 mod startup;
+mod throttled_push;
 
 pub use entra_incremental::entra_incremental;
 pub use import::import;
 pub use lookups::lookups;
 pub use okta_push::okta_push;
 pub use startup::startup;
+pub use throttled_push::throttled_push;
 
 use std::time::Duration;
 
@@ -46,7 +48,25 @@ impl Env {
         seeded: usize,
         connections: usize,
     ) -> Result<Self, BenchError> {
-        let sim = start_sim(args.latency(), args.rate_limit, seeded).await?;
+        Self::start_on(args, args.rate_limit, seeded, connections).await
+    }
+
+    /// Like [`Env::start`] with no seeded users and Falcon limited to `rate_limit` a minute.
+    async fn start_with_rate_limit(
+        args: &BenchArgs,
+        rate_limit: u32,
+        connections: usize,
+    ) -> Result<Self, BenchError> {
+        Self::start_on(args, rate_limit, 0, connections).await
+    }
+
+    async fn start_on(
+        args: &BenchArgs,
+        rate_limit: u32,
+        seeded: usize,
+        connections: usize,
+    ) -> Result<Self, BenchError> {
+        let sim = start_sim(args.latency(), rate_limit, seeded).await?;
         let mut bridge = BridgeProcess::spawn(&sim, &args.bridge_exe()?)?;
         bridge.wait_ready().await?;
         let idp = Idp::new(&bridge.root, &bridge.token, connections)?;
