@@ -217,18 +217,21 @@ impl<T: Target> Bridge<T> {
 
     /// Refreshes the `groups` attribute of `users` after their memberships changed.
     async fn refresh_user_groups(&self, users: &BTreeSet<UserId>) -> Result<(), BridgeError> {
+        let ids: Vec<&str> = users.iter().map(UserId::as_str).collect();
+        // One read for all of them: a 200-member push waits for it before its first grant.
+        let mut groups = self.store.groups_of_users(&ids).await?;
+        let mut directory = self.write_directory();
         for user in users {
-            let refs = self
-                .store
-                .groups_of_user(user.as_str())
-                .await?
+            let refs = groups
+                .remove(user.as_str())
+                .unwrap_or_default()
                 .into_iter()
                 .map(|(value, display)| GroupRef {
                     value,
                     display: Some(display),
                 })
                 .collect();
-            self.write_directory().set_groups(user, refs);
+            directory.set_groups(user, refs);
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Rows of `groups` and `memberships`, and each user's applied (granted-by-us) entitlements.
 //! The columns say `roles` (the first target's word); they hold any target's entitlement ids.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -164,18 +164,29 @@ impl Store {
         Ok(before.symmetric_difference(&after).cloned().collect())
     }
 
-    /// `(group id, display name)` of every group the user belongs to.
-    pub async fn groups_of_user(&self, user_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+    /// `(group id, display name)` of every group each of `user_ids` belongs to, in one read;
+    /// a user in no group is absent from the map.
+    pub async fn groups_of_users(
+        &self,
+        user_ids: &[&str],
+    ) -> Result<BTreeMap<String, Vec<(String, String)>>, StoreError> {
+        let ids = serde_json::to_string(user_ids)
+            .map_err(|e| StoreError::Corrupt(format!("user ids: {e}")))?;
         let rows = sqlx::query(
-            "SELECT g.id, g.display_name FROM groups g JOIN memberships m ON m.group_id = g.id
-             WHERE m.user_id = ? ORDER BY g.display_name_lc",
+            "SELECT m.user_id, g.id, g.display_name FROM groups g JOIN memberships m ON m.group_id = g.id
+             WHERE m.user_id IN (SELECT value FROM json_each(?)) ORDER BY m.user_id, g.display_name_lc",
         )
-        .bind(user_id)
+        .bind(ids)
         .fetch_all(&self.reader)
         .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
-            .collect()
+        let mut groups: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for r in &rows {
+            groups
+                .entry(r.try_get("user_id")?)
+                .or_default()
+                .push((r.try_get("id")?, r.try_get("display_name")?));
+        }
+        Ok(groups)
     }
 
     /// Every membership as `(user id, group id, group display name)`, for the start-up load.
@@ -393,7 +404,16 @@ mod tests {
             store.desired_roles("a").await.unwrap(),
             ents(&["r1", "r2", "r3"])
         );
-        assert_eq!(store.groups_of_user("a").await.unwrap().len(), 2);
+        let of = store.groups_of_users(&["a", "nobody"]).await.unwrap();
+        assert_eq!(
+            of["a"],
+            [
+                ("g1".to_owned(), "One".to_owned()),
+                ("g2".to_owned(), "Two".to_owned())
+            ],
+            "ordered by name"
+        );
+        assert!(!of.contains_key("nobody"));
         let members = store.delete_group("g1").await.unwrap();
         assert_eq!(members, ids(&["a"]));
         assert_eq!(store.desired_roles("a").await.unwrap(), ents(&["r2", "r3"]));
