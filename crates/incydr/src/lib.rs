@@ -8,3 +8,4 @@
 //! `../shared/targets/incydr.md`.
 
 pub mod model;
+pub mod sim;

@@ -1,0 +1,190 @@
+//! Injected faults: scripted failures a test arms before exercising the client.
+//!
+//! A fault is armed for a route (a path template such as `/v1/users/{userId}/roles`, a concrete
+//! path, or `*` = every `/v1/users` route), optionally one method, and a number of calls. Each
+//! matching call consumes one use of the oldest matching fault, so a test can script sequences
+//! such as "two 500s, then a 429". Incydr's rate limits are undocumented, so there is no
+//! built-in limiter: a 429 exists only when a test arms one, with or without `Retry-After`.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::locks::lock;
+
+/// What an armed fault does to a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this status and an error body instead of handling the call.
+    Status(u16),
+    /// Answer 429, with `Retry-After: <secs>` when given and no such header otherwise.
+    RateLimit { retry_after_secs: Option<u64> },
+    /// Sleep, then handle the call normally.
+    Delay(Duration),
+    /// Close the connection without any HTTP response.
+    Drop,
+}
+
+/// Wire form of a [`Fault`] for the `/_sim/faults` control: `{"status":500}`,
+/// `{"rate_limit":{"retry_after_secs":2}}`, `{"rate_limit":{}}`, `{"delay_ms":100}` or `"drop"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FaultSpec {
+    Status(u16),
+    RateLimit {
+        #[serde(default)]
+        retry_after_secs: Option<u64>,
+    },
+    DelayMs(u64),
+    Drop,
+}
+
+impl From<FaultSpec> for Fault {
+    fn from(spec: FaultSpec) -> Self {
+        match spec {
+            FaultSpec::Status(code) => Self::Status(code),
+            FaultSpec::RateLimit { retry_after_secs } => Self::RateLimit { retry_after_secs },
+            FaultSpec::DelayMs(ms) => Self::Delay(Duration::from_millis(ms)),
+            FaultSpec::Drop => Self::Drop,
+        }
+    }
+}
+
+/// Route value that matches every `/v1/users` route (not the token endpoint, so a client can
+/// still authenticate while the users API misbehaves).
+pub const ANY_ROUTE: &str = "*";
+
+#[derive(Debug)]
+struct Armed {
+    route: String,
+    method: Option<String>,
+    fault: Fault,
+    remaining: u32,
+}
+
+impl Armed {
+    fn matches(&self, method: &str, path: &str, template: &str) -> bool {
+        let route_ok = if self.route == ANY_ROUTE {
+            path.starts_with(crate::model::routes::USERS)
+        } else {
+            self.route == template || self.route == path
+        };
+        route_ok
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+    }
+}
+
+/// The armed faults, oldest first.
+#[derive(Debug, Default)]
+pub(crate) struct FaultBook {
+    armed: Mutex<Vec<Armed>>,
+}
+
+impl FaultBook {
+    pub(crate) fn arm(&self, route: &str, method: Option<&str>, fault: Fault, times: u32) {
+        if times == 0 {
+            return;
+        }
+        lock(&self.armed).push(Armed {
+            route: route.to_owned(),
+            method: method.map(str::to_owned),
+            fault,
+            remaining: times,
+        });
+    }
+
+    pub(crate) fn clear(&self) {
+        lock(&self.armed).clear();
+    }
+
+    /// Consumes one use of the oldest fault matching this call.
+    pub(crate) fn take(&self, method: &str, path: &str, template: &str) -> Option<Fault> {
+        let mut armed = lock(&self.armed);
+        let index = armed
+            .iter()
+            .position(|a| a.matches(method, path, template))?;
+        let entry = &mut armed[index];
+        entry.remaining -= 1;
+        let fault = entry.fault.clone();
+        if entry.remaining == 0 {
+            armed.remove(index);
+        }
+        Some(fault)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::templates::{USER, USER_ROLES};
+
+    #[test]
+    fn faults_are_consumed_in_order_and_counted_down() {
+        let book = FaultBook::default();
+        book.arm(USER_ROLES, Some("put"), Fault::Status(500), 2);
+        book.arm(
+            USER_ROLES,
+            None,
+            Fault::RateLimit {
+                retry_after_secs: None,
+            },
+            1,
+        );
+        let path = "/v1/users/u1/roles";
+        assert_eq!(
+            book.take("GET", path, USER_ROLES),
+            Some(Fault::RateLimit {
+                retry_after_secs: None
+            })
+        );
+        assert_eq!(book.take("PUT", path, USER_ROLES), Some(Fault::Status(500)));
+        assert_eq!(book.take("PUT", path, USER_ROLES), Some(Fault::Status(500)));
+        assert_eq!(book.take("PUT", path, USER_ROLES), None);
+    }
+
+    #[test]
+    fn wildcard_covers_the_users_api_only_and_concrete_paths_match() {
+        let book = FaultBook::default();
+        book.arm(ANY_ROUTE, None, Fault::Drop, 5);
+        assert_eq!(book.take("POST", "/v1/oauth", "/v1/oauth"), None);
+        assert_eq!(book.take("GET", "/v1/users/u1", USER), Some(Fault::Drop));
+        book.clear();
+        assert_eq!(book.take("GET", "/v1/users/u1", USER), None);
+        book.arm("/v1/users/u1", None, Fault::Status(503), 1);
+        assert_eq!(book.take("GET", "/v1/users/u2", USER), None);
+        assert_eq!(
+            book.take("GET", "/v1/users/u1", USER),
+            Some(Fault::Status(503))
+        );
+        book.arm(ANY_ROUTE, None, Fault::Drop, 0);
+        assert_eq!(book.take("GET", "/v1/users/u1", USER), None);
+    }
+
+    #[test]
+    fn wire_form_parses() {
+        let parse = |s: &str| serde_json::from_str::<FaultSpec>(s).map(Fault::from).ok();
+        assert_eq!(parse(r#"{"status":503}"#), Some(Fault::Status(503)));
+        assert_eq!(
+            parse(r#"{"rate_limit":{"retry_after_secs":2}}"#),
+            Some(Fault::RateLimit {
+                retry_after_secs: Some(2)
+            })
+        );
+        assert_eq!(
+            parse(r#"{"rate_limit":{}}"#),
+            Some(Fault::RateLimit {
+                retry_after_secs: None
+            })
+        );
+        assert_eq!(
+            parse(r#"{"delay_ms":100}"#),
+            Some(Fault::Delay(Duration::from_millis(100)))
+        );
+        assert_eq!(parse(r#""drop""#), Some(Fault::Drop));
+        assert_eq!(parse(r#""explode""#), None);
+    }
+}

@@ -1,0 +1,73 @@
+//! What happens to every API request before it reaches a handler.
+//!
+//! In order: count the call (by path template), add the configured latency, apply any armed
+//! fault, and for `/v1/users…` check the bearer token. Faults come before authentication
+//! because a throttling or failing gateway answers without looking at the token; the token
+//! endpoint is only faulted when a test names it explicitly.
+
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::Simulator;
+use super::auth::bearer_token;
+use super::faults::Fault;
+use super::locks::lock;
+use super::reply::{error, too_many_requests};
+use super::server::Peer;
+use super::templates::template;
+use crate::model::routes;
+
+pub(crate) async fn gateway(
+    State(sim): State<Simulator>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/_sim/") {
+        // Controls are disabled (when enabled their routes are matched before this layer).
+        return error(StatusCode::NOT_FOUND, "Not Found", &path);
+    }
+    let method = request.method().as_str().to_owned();
+    let template = template(&path);
+    sim.inner.calls.record(&method, &template);
+    let latency = *lock(&sim.inner.latency);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match sim.inner.faults.take(&method, &path, &template) {
+        None => {}
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return error(status, "Injected fault", &path);
+        }
+        Some(Fault::RateLimit { retry_after_secs }) => {
+            return too_many_requests(retry_after_secs, &path);
+        }
+        Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::Drop) => {
+            match request.extensions().get::<ConnectInfo<Peer>>() {
+                // The response below is never written: the tripped stream fails all I/O.
+                Some(ConnectInfo(peer)) => peer.switch.trip(),
+                None => tracing::warn!("drop fault outside a spawned server: answering 503"),
+            }
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    }
+    if path.starts_with(routes::USERS) {
+        let token = request
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(bearer_token);
+        let checked = lock(&sim.inner.tokens).check(token, Instant::now());
+        if let Err(refusal) = checked {
+            return error(StatusCode::UNAUTHORIZED, refusal.message(), &path);
+        }
+    }
+    next.run(request).await
+}
