@@ -542,3 +542,26 @@ async fn controls_can_be_disabled() {
     assert_eq!(running.sim.total_calls(), 0);
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn move_changes_the_org_and_refuses_unknown_orgs_and_bad_bodies() {
+    let running = start(SimConfig::default()).await;
+    let ann = running.sim.seed_user("ann@example.com", "Ann", "Lee");
+    let target = running.sim.org_guids()[1].clone();
+    let http = Client::new();
+    let t = token(&http, &running).await;
+    let url = format!("{}/v1/users/{}/move", running.base_url, ann.user_id);
+    let send = |body: serde_json::Value| http.post(&url).bearer_auth(&t).json(&body).send();
+    let moved = send(json!({ "orgGuid": target })).await.unwrap();
+    assert_eq!(moved.status(), StatusCode::OK);
+    assert!(moved.bytes().await.unwrap().is_empty());
+    assert_eq!(
+        running.sim.user(&ann.user_id).unwrap().org_guid,
+        Some(target)
+    );
+    let unknown = send(json!({ "orgGuid": "nope" })).await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let malformed = send(json!({ "org": 1 })).await.unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    running.shutdown().await;
+}

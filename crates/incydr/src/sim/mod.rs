@@ -32,9 +32,6 @@
 //! * no built-in rate limit (none is documented); a fault can answer 429 with or without
 //!   `Retry-After` in seconds; faults apply before authentication.
 
-// Handlers answer with whole `Response`s; the large-error lint has nothing to guard here.
-#![allow(clippy::result_large_err)]
-
 mod accounting;
 mod api;
 mod auth;

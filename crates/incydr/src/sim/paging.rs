@@ -15,7 +15,7 @@ pub(crate) struct PageRequest {
 }
 
 impl PageRequest {
-    /// The slice of `items` this page covers, and the total.
+    /// The slice of `items` this page covers; empty past the end.
     pub(crate) fn slice<'a, T>(&self, items: &'a [T]) -> &'a [T] {
         let size = self.size as usize;
         let start = (self.page.saturating_sub(1) as usize).saturating_mul(size);
