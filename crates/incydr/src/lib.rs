@@ -7,5 +7,13 @@
 //! reversible, and a user's roles are replaced as a whole set. Facts and inferences:
 //! `../shared/targets/incydr.md`.
 
+pub mod client;
+pub mod error;
 pub mod model;
 pub mod sim;
+pub mod target;
+mod token;
+
+pub use client::{ClientConfig, IncydrClient};
+pub use error::IncydrError;
+pub use target::IncydrTarget;

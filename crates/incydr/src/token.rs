@@ -1,0 +1,147 @@
+//! The bearer-token cache.
+//!
+//! Incydr tokens live 15 minutes. The cache hands out the current token until it is within the
+//! refresh margin of its expiry; then exactly one caller fetches a new one while the others wait
+//! on the same lock and take the result, so a burst of calls at expiry is one token request.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// A bearer token and the moment the client stops using it.
+#[derive(Debug, Clone)]
+pub(crate) struct AccessToken {
+    pub(crate) value: SecretString,
+    pub(crate) refresh_at: Instant,
+}
+
+impl AccessToken {
+    /// Schedules the refresh `margin` before expiry, but never later than 80 % into the
+    /// lifetime: a short-lived token (a test's, or a tenant's odd setting) would otherwise be
+    /// refreshed on every call, or never before it expired.
+    pub(crate) fn new(value: SecretString, expires_in: Duration, margin: Duration) -> Self {
+        Self {
+            value,
+            refresh_at: Instant::now() + refresh_after(expires_in, margin),
+        }
+    }
+
+    fn is_fresh(&self) -> bool {
+        Instant::now() < self.refresh_at
+    }
+}
+
+/// How long after it was issued a token with this lifetime is refreshed.
+pub(crate) fn refresh_after(expires_in: Duration, margin: Duration) -> Duration {
+    expires_in.saturating_sub(margin.min(expires_in / 5))
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct TokenCache {
+    // One async lock for both the value and the refresh: waiting callers see the new token as
+    // soon as they get the lock, without a second request.
+    current: tokio::sync::Mutex<Option<AccessToken>>,
+}
+
+impl TokenCache {
+    /// The current token, or a new one from `fetch` when there is none or it is due.
+    pub(crate) async fn get<F, Fut, E>(&self, fetch: F) -> Result<AccessToken, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<AccessToken, E>>,
+    {
+        let mut current = self.current.lock().await;
+        if let Some(token) = current.as_ref().filter(|t| t.is_fresh()) {
+            return Ok(token.clone());
+        }
+        let token = fetch().await?;
+        *current = Some(token.clone());
+        Ok(token)
+    }
+
+    /// Drops `stale` (Incydr answered 401 to it) unless another caller replaced it already.
+    pub(crate) async fn invalidate(&self, stale: &AccessToken) {
+        let mut current = self.current.lock().await;
+        if current
+            .as_ref()
+            .is_some_and(|t| t.value.expose_secret() == stale.value.expose_secret())
+        {
+            *current = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn token(name: &str) -> AccessToken {
+        AccessToken::new(
+            SecretString::from(name),
+            Duration::from_secs(900),
+            Duration::from_secs(60),
+        )
+    }
+
+    #[test]
+    fn a_token_is_refreshed_a_margin_before_expiry_capped_at_a_fifth() {
+        let margin = Duration::from_secs(60);
+        assert_eq!(
+            refresh_after(Duration::from_secs(900), margin),
+            Duration::from_secs(840)
+        );
+        assert_eq!(
+            refresh_after(Duration::from_secs(10), margin),
+            Duration::from_secs(8)
+        );
+        assert_eq!(refresh_after(Duration::ZERO, margin), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_share_one_refresh() {
+        let cache = Arc::new(TokenCache::default());
+        let fetches = Arc::new(AtomicU32::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (cache, fetches) = (cache.clone(), fetches.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get(|| async {
+                        fetches.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok::<_, ()>(token("t1"))
+                    })
+                    .await
+                    .unwrap()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().value.expose_secret(), "t1");
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_late_invalidation_keeps_the_newer_token() {
+        let cache = TokenCache::default();
+        let first = cache
+            .get(|| async { Ok::<_, ()>(token("a")) })
+            .await
+            .unwrap();
+        cache.invalidate(&first).await;
+        let second = cache
+            .get(|| async { Ok::<_, ()>(token("b")) })
+            .await
+            .unwrap();
+        assert_eq!(second.value.expose_secret(), "b");
+        cache.invalidate(&first).await;
+        let third = cache
+            .get(|| async { Ok::<_, ()>(token("c")) })
+            .await
+            .unwrap();
+        assert_eq!(third.value.expose_secret(), "b");
+    }
+}
