@@ -21,11 +21,11 @@ use crate::model::{headers, routes};
 
 use super::Simulator;
 use super::faults::Fault;
-use super::locks::{lock, read};
 use super::rate_limit::{Admission, Bucket, epoch_seconds};
 use super::reply::{CSAM, GATEWAY, Reply, take_pending};
 use super::routes::{ENTITIES_ROLES_V1, USER_ACTIONS};
-use super::server::Peer;
+use sim_support::Peer;
+use sim_support::locks::{lock, read};
 
 /// Which scope an operation needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -34,7 +34,6 @@ mod fql;
 mod gateway;
 mod grants;
 mod ids;
-mod locks;
 mod paging;
 mod params;
 mod rate_limit;
@@ -59,8 +58,8 @@ pub use server::RunningSim;
 use accounting::CallLog;
 use auth::AuthRegistry;
 use faults::FaultBook;
-use locks::{lock, read, write};
 use rate_limit::RateLimiter;
+use sim_support::locks::{lock, read, write};
 use state::{Directory, NewUser, RoleChange};
 
 /// Region of the default API client.

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::locks::lock;
+use sim_support::locks::lock;
 
 /// Length of every window.
 pub(crate) const WINDOW: Duration = Duration::from_secs(60);

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use super::locks::lock;
+use sim_support::locks::lock;
 
 /// A copy of the counters at one moment; also the body of `GET /_sim/calls`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

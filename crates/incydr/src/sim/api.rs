@@ -20,11 +20,11 @@ use super::Simulator;
 use super::auth::basic_credentials;
 use super::directory::DirectoryError;
 use super::gateway::gateway;
-use super::locks::{lock, read, write};
 use super::params::parse_list_query;
 use super::reply::{empty_ok, error};
 use super::templates::{ACTIVATE, DEACTIVATE, MOVE, ROLE, USER, USER_ROLES};
 use crate::model::{RolesReplacement, TokenResponse, routes};
+use sim_support::locks::{lock, read, write};
 
 pub(crate) fn router(sim: &Simulator) -> Router {
     Router::new()

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::locks::lock;
+use sim_support::locks::lock;
 
 /// What an armed fault does to a call.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,11 +16,11 @@ use axum::response::{IntoResponse, Response};
 use super::Simulator;
 use super::auth::bearer_token;
 use super::faults::Fault;
-use super::locks::lock;
 use super::reply::{error, too_many_requests};
-use super::server::Peer;
 use super::templates::template;
 use crate::model::routes;
+use sim_support::Peer;
+use sim_support::locks::lock;
 
 pub(crate) async fn gateway(
     State(sim): State<Simulator>,

@@ -41,7 +41,6 @@ mod controls;
 mod directory;
 mod faults;
 mod gateway;
-mod locks;
 mod paging;
 mod params;
 mod reply;
@@ -69,7 +68,7 @@ use accounting::CallLog;
 use auth::TokenBook;
 use directory::Directory;
 use faults::FaultBook;
-use locks::{lock, read, write};
+use sim_support::locks::{lock, read, write};
 
 /// A simulated Incydr tenant with one API client. Cheap to clone; all clones share one state.
 #[derive(Clone)]

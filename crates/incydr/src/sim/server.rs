@@ -1,151 +1,12 @@
-//! Serving the simulator over TCP, with connections that a fault can cut mid-request.
-//!
-//! `Fault::Drop` must look to the client like a network failure: the request was sent and no
-//! HTTP response ever comes back. axum handlers cannot refuse to answer, so every accepted
-//! connection carries a [`DropSwitch`] that reaches handlers through `ConnectInfo<Peer>`. Once
-//! tripped, the stream fails every read and write; hyper then abandons the connection without
-//! writing the response and the socket is closed.
+//! The simulator on a loopback port, served by `sim_support::serve` (connections an injected
+//! `Fault::Drop` can cut mid-request, so the client sees a network failure).
 
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
-use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use sim_support::Serving;
 
 use super::Simulator;
-
-/// Cuts one connection when tripped.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct DropSwitch(Arc<AtomicBool>);
-
-impl DropSwitch {
-    pub(crate) fn trip(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    pub(crate) fn is_tripped(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-fn dropped() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::ConnectionAborted,
-        "connection dropped by an injected fault",
-    )
-}
-
-/// A TCP stream that fails all I/O once its switch is tripped.
-#[derive(Debug)]
-pub(crate) struct DroppableStream {
-    inner: TcpStream,
-    switch: DropSwitch,
-}
-
-impl AsyncRead for DroppableStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if this.switch.is_tripped() {
-            return Poll::Ready(Err(dropped()));
-        }
-        Pin::new(&mut this.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for DroppableStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if this.switch.is_tripped() {
-            return Poll::Ready(Err(dropped()));
-        }
-        Pin::new(&mut this.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if this.switch.is_tripped() {
-            return Poll::Ready(Err(dropped()));
-        }
-        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if this.switch.is_tripped() {
-            return Poll::Ready(Err(dropped()));
-        }
-        Pin::new(&mut this.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
-
-/// A TCP listener whose connections can be dropped.
-#[derive(Debug)]
-pub(crate) struct DroppableListener {
-    inner: TcpListener,
-}
-
-impl Listener for DroppableListener {
-    type Io = DroppableStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (inner, addr) = Listener::accept(&mut self.inner).await;
-        (
-            DroppableStream {
-                inner,
-                switch: DropSwitch::default(),
-            },
-            addr,
-        )
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
-
-/// The client end of a connection, as handlers see it.
-#[derive(Debug, Clone)]
-pub(crate) struct Peer {
-    pub switch: DropSwitch,
-}
-
-impl Connected<IncomingStream<'_, DroppableListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, DroppableListener>) -> Self {
-        Self {
-            switch: stream.io().switch.clone(),
-        }
-    }
-}
 
 /// A simulator serving on a local port.
 #[derive(Debug)]
@@ -154,61 +15,23 @@ pub struct RunningSim {
     /// `http://127.0.0.1:PORT`: the base URL to point a client at.
     pub base_url: String,
     pub sim: Simulator,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
+    serving: Serving,
 }
-
-/// How long `shutdown` waits for in-flight requests before cutting them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 impl RunningSim {
     /// Stops accepting connections, lets in-flight requests finish (up to a few seconds), and
     /// waits for the server task.
     pub async fn shutdown(self) {
-        let Self { stop, mut task, .. } = self;
-        // The receiver only disappears when the server already stopped; nothing to signal then.
-        let _ = stop.send(());
-        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
-            .await
-            .is_err()
-        {
-            task.abort();
-        }
+        self.serving.shutdown().await;
     }
 }
 
 pub(crate) async fn spawn(sim: Simulator, addr: SocketAddr) -> io::Result<RunningSim> {
-    let inner = TcpListener::bind(addr).await?;
-    let addr = inner.local_addr()?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let app = sim.router().into_make_service_with_connect_info::<Peer>();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(DroppableListener { inner }, app)
-            .with_graceful_shutdown(async move {
-                // A dropped sender (RunningSim dropped without shutdown) also means stop.
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(err) = served {
-            tracing::error!(%err, "incydr simulator server failed");
-        }
-    });
-    let host = if addr.ip().is_unspecified() {
-        "127.0.0.1".to_owned()
-    } else {
-        addr.ip().to_string()
-    };
-    let base_url = match addr {
-        SocketAddr::V6(_) if !addr.ip().is_unspecified() => {
-            format!("http://[{host}]:{}", addr.port())
-        }
-        _ => format!("http://{host}:{}", addr.port()),
-    };
+    let serving = sim_support::serve(sim.router(), addr, "incydr").await?;
     Ok(RunningSim {
-        addr,
-        base_url,
+        addr: serving.addr,
+        base_url: serving.base_url.clone(),
         sim,
-        stop,
-        task,
+        serving,
     })
 }

@@ -16,11 +16,11 @@ use crate::sim::Simulator;
 use crate::sim::auth::Caller;
 use crate::sim::fql::{Field, Filter};
 use crate::sim::ids::timestamp;
-use crate::sim::locks::{read, write};
 use crate::sim::paging::{Page, Sort};
 use crate::sim::params::{Params, json_body};
 use crate::sim::reply::{Outcome, Reply};
 use crate::sim::state::{DirectoryError, RoleChange};
+use sim_support::locks::{read, write};
 
 use super::resolve_cid;
 

@@ -18,8 +18,8 @@ use crate::model::{TokenResponse, headers};
 use crate::sim::Simulator;
 use crate::sim::auth::TokenError;
 use crate::sim::ids::is_hex32;
-use crate::sim::locks::{read, write};
 use crate::sim::reply::{CSAM, Outcome, Reply};
+use sim_support::locks::{read, write};
 
 type Form = Vec<(String, String)>;
 

@@ -14,9 +14,9 @@ use chrono::Utc;
 use crate::model::{IdsRequest, Role};
 use crate::sim::Simulator;
 use crate::sim::auth::Caller;
-use crate::sim::locks::read;
 use crate::sim::params::{Params, json_body};
 use crate::sim::reply::{Outcome, Reply};
+use sim_support::locks::read;
 
 use super::{check_id_count, resolve_cid};
 

@@ -14,11 +14,11 @@ use crate::model::{CreateUserRequest, IdsRequest, UpdateUserRequest, User};
 use crate::sim::Simulator;
 use crate::sim::auth::Caller;
 use crate::sim::fql::{Field, Filter};
-use crate::sim::locks::{read, write};
 use crate::sim::paging::{Page, Sort};
 use crate::sim::params::{Params, json_body};
 use crate::sim::reply::{Outcome, Reply};
 use crate::sim::state::{Directory, NewUser};
+use sim_support::locks::{read, write};
 
 use super::{check_id_count, resolve_cid};
 

@@ -1,0 +1,9 @@
+//! What the target simulators (Falcon's, Incydr's, and those to come) share and no production
+//! code needs: serving a simulator's router on a loopback port with connections that an injected
+//! fault can cut mid-request (`server`), and poison-tolerant locks for their state (`locks`).
+//! It knows no target's API.
+
+pub mod locks;
+pub mod server;
+
+pub use server::{DropSwitch, Peer, Serving, serve};
