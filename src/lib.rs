@@ -9,6 +9,7 @@ pub mod check;
 pub mod config;
 pub mod demo;
 pub mod server;
+pub mod simulators;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;

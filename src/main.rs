@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use falcon::sim::{SimConfig, Simulator};
 use falcon_scim_bridge::bench::{self, BenchArgs};
 use falcon_scim_bridge::config::{CoreSettings, ServeArgs, ServeReadiness, Settings};
 use falcon_scim_bridge::demo::Demo;
 use falcon_scim_bridge::server::shutdown_signal;
+use falcon_scim_bridge::simulators::{self, SimArgs};
 use falcon_scim_bridge::startup::Application;
 use falcon_scim_bridge::telemetry;
 
@@ -78,23 +78,8 @@ enum Command {
         #[arg(long, env = "DEMO_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
-    /// Run the Falcon simulator alone (for tests, benchmarks and trying an IdP against it).
-    Sim {
-        #[arg(long, default_value = "127.0.0.1:9090")]
-        listen: SocketAddr,
-        /// Calls per minute per CID before 429.
-        #[arg(long, default_value_t = 6000)]
-        rate_limit: u32,
-        /// Latency added to every user-management call, in milliseconds.
-        #[arg(long, default_value_t = 0)]
-        latency_ms: u64,
-        /// Access-token lifetime in seconds.
-        #[arg(long, default_value_t = 1799)]
-        token_lifetime_secs: u64,
-        /// Serve the /_sim/ test controls (seeding, faults, call counts).
-        #[arg(long)]
-        controls: bool,
-    },
+    /// Run a target's simulator alone (for tests, benchmarks and trying an IdP against it).
+    Sim(SimArgs),
     /// Measure the bridge against the simulator: IdP scenarios, Falcon calls per SCIM operation,
     /// latency, throughput and peak RSS, next to the performance targets.
     Bench(BenchArgs),
@@ -219,29 +204,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             demo.app.run_until_stopped(shutdown_signal()).await?;
             demo.sim.shutdown().await;
         }
-        Command::Sim {
-            listen,
-            rate_limit,
-            latency_ms,
-            token_lifetime_secs,
-            controls,
-        } => {
-            let sim = Simulator::new(SimConfig {
-                rate_limit_per_minute: rate_limit,
-                latency: Duration::from_millis(latency_ms),
-                token_lifetime: Duration::from_secs(token_lifetime_secs),
-                controls_enabled: controls,
-                ..SimConfig::default()
-            });
-            let client = sim.default_client();
-            let running = sim.spawn(listen).await.context("starting the simulator")?;
-            println!("Falcon simulator on {}", running.base_url);
-            println!("FALCON_BASE_URL={}", running.base_url);
-            println!("FALCON_CLIENT_ID={}", client.client_id);
-            println!("FALCON_CLIENT_SECRET={}", client.client_secret);
-            shutdown_signal().await;
-            running.shutdown().await;
-        }
+        Command::Sim(args) => simulators::run(args)
+            .await
+            .context("starting the simulator")?,
         Command::Healthcheck { listen, tls_cert } => {
             healthcheck(&listen, tls_cert.is_some()).await?
         }

@@ -1,0 +1,111 @@
+//! `falcon-scim-bridge sim`: one target's simulator alone on loopback, for tests, benchmarks
+//! and trying an IdP or a client against it. It prints the settings that point the bridge (or
+//! any client) at it, then serves until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::server::shutdown_signal;
+
+/// Which target's simulator to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimTarget {
+    Falcon,
+    Incydr,
+}
+
+/// The `sim` subcommand's options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimArgs {
+    /// The target whose API is simulated.
+    #[arg(long, value_enum, default_value_t = SimTarget::Falcon)]
+    pub target: SimTarget,
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub listen: SocketAddr,
+    /// Falcon only: calls per minute per CID before 429.
+    #[arg(long, default_value_t = 6000)]
+    pub rate_limit: u32,
+    /// Latency added to every API call, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Access-token lifetime in seconds (default: the target's own, Falcon 1799, Incydr 900).
+    #[arg(long)]
+    pub token_lifetime_secs: Option<u64>,
+    /// Serve the /_sim/ test controls (seeding, faults, call counts). Incydr's simulator always
+    /// serves them, since its users can only be added that way.
+    #[arg(long)]
+    pub controls: bool,
+    /// Incydr only: users in the tenant at start (Incydr's API cannot create users).
+    #[arg(long, default_value_t = 0)]
+    pub users: usize,
+}
+
+/// Runs the chosen simulator until the process is told to stop.
+pub async fn run(args: SimArgs) -> std::io::Result<()> {
+    let latency = Duration::from_millis(args.latency_ms);
+    let lifetime = args.token_lifetime_secs.map(Duration::from_secs);
+    match args.target {
+        SimTarget::Falcon => {
+            let mut config = falcon::sim::SimConfig {
+                rate_limit_per_minute: args.rate_limit,
+                latency,
+                controls_enabled: args.controls,
+                ..falcon::sim::SimConfig::default()
+            };
+            if let Some(lifetime) = lifetime {
+                config.token_lifetime = lifetime;
+            }
+            let sim = falcon::sim::Simulator::new(config);
+            let client = sim.default_client();
+            let running = sim.spawn(args.listen).await?;
+            print_settings(
+                "Falcon",
+                "FALCON",
+                &running.base_url,
+                &client.client_id,
+                &client.client_secret,
+            );
+            shutdown_signal().await;
+            running.shutdown().await;
+        }
+        SimTarget::Incydr => {
+            let mut config = incydr::sim::SimConfig {
+                latency,
+                controls_enabled: true,
+                ..incydr::sim::SimConfig::default()
+            };
+            if let Some(lifetime) = lifetime {
+                config.token_lifetime = lifetime;
+            }
+            let sim = incydr::sim::Simulator::new(config.clone());
+            if args.users > 0 {
+                sim.seed_users(args.users, "incydr.example.com");
+            }
+            let running = sim.spawn(args.listen).await?;
+            print_settings(
+                "Incydr",
+                "INCYDR",
+                &running.base_url,
+                &config.client_id,
+                &config.client_secret,
+            );
+            println!(
+                "add users as Incydr's own provisioning would: POST {}/_sim/users \
+                 {{\"users\":[{{\"username\":\"ann@example.com\"}}]}}",
+                running.base_url
+            );
+            shutdown_signal().await;
+            running.shutdown().await;
+        }
+    }
+    Ok(())
+}
+
+/// The simulator's address and credentials, as the environment variables that use them. The
+/// secret is the simulator's own fixed test value, printed so that a newcomer can copy it.
+fn print_settings(product: &str, prefix: &str, base_url: &str, client_id: &str, secret: &str) {
+    println!("{product} simulator on {base_url}");
+    println!("{prefix}_BASE_URL={base_url}");
+    println!("{prefix}_CLIENT_ID={client_id}");
+    println!("{prefix}_CLIENT_SECRET={secret}");
+}
