@@ -6,12 +6,11 @@
 //! such as "two 500s, then a 429". Incydr's rate limits are undocumented, so there is no
 //! built-in limiter: a 429 exists only when a test arms one, with or without `Retry-After`.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use sim_support::locks::lock;
+use sim_support::FaultBook as Book;
 
 /// What an armed fault does to a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,65 +54,29 @@ impl From<FaultSpec> for Fault {
 /// still authenticate while the users API misbehaves).
 pub const ANY_ROUTE: &str = "*";
 
-#[derive(Debug)]
-struct Armed {
-    route: String,
-    method: Option<String>,
-    fault: Fault,
-    remaining: u32,
-}
-
-impl Armed {
-    fn matches(&self, method: &str, path: &str, template: &str) -> bool {
-        let route_ok = if self.route == ANY_ROUTE {
-            path.starts_with(crate::model::routes::USERS)
-        } else {
-            self.route == template || self.route == path
-        };
-        route_ok
-            && self
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method))
-    }
-}
-
-/// The armed faults, oldest first.
+/// The armed faults of this simulator: [`ANY_ROUTE`] covers every `/v1/users` route, any other
+/// route value names a path template or a concrete path.
 #[derive(Debug, Default)]
-pub(crate) struct FaultBook {
-    armed: Mutex<Vec<Armed>>,
-}
+pub(crate) struct FaultBook(Book<Fault>);
 
 impl FaultBook {
     pub(crate) fn arm(&self, route: &str, method: Option<&str>, fault: Fault, times: u32) {
-        if times == 0 {
-            return;
-        }
-        lock(&self.armed).push(Armed {
-            route: route.to_owned(),
-            method: method.map(str::to_owned),
-            fault,
-            remaining: times,
-        });
+        self.0.arm(route, method, fault, times);
     }
 
     pub(crate) fn clear(&self) {
-        lock(&self.armed).clear();
+        self.0.clear();
     }
 
     /// Consumes one use of the oldest fault matching this call.
     pub(crate) fn take(&self, method: &str, path: &str, template: &str) -> Option<Fault> {
-        let mut armed = lock(&self.armed);
-        let index = armed
-            .iter()
-            .position(|a| a.matches(method, path, template))?;
-        let entry = &mut armed[index];
-        entry.remaining -= 1;
-        let fault = entry.fault.clone();
-        if entry.remaining == 0 {
-            armed.remove(index);
-        }
-        Some(fault)
+        self.0.take(method, |route| {
+            if route == ANY_ROUTE {
+                path.starts_with(crate::model::routes::USERS)
+            } else {
+                route == template || route == path
+            }
+        })
     }
 }
 
