@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use bridge::{DeprovisionMode, Policy};
+use bridge::{DeprovisionMode, PendingUsers, Policy};
 use falcon::{ClientConfig, Region};
 use secrecy::SecretString;
 
@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// Deletion guard: Falcon user deletions allowed per rolling hour; 0 allows none.
     #[arg(long, env = "BRIDGE_MAX_DELETIONS_PER_HOUR", default_value_t = 25)]
     pub bridge_max_deletions_per_hour: u32,
+    /// `POST /Users` of a login a target that cannot create users (Incydr) does not have yet:
+    /// `await` (201; the user is pending until it appears there) or `refuse` (SCIM 400).
+    #[arg(long, env = "BRIDGE_PENDING_USERS", default_value = "await")]
+    pub bridge_pending_users: String,
     /// Read from Falcon but only log (and audit as `dry-run`) the writes.
     #[arg(long, env = "BRIDGE_DRY_RUN", default_value_t = false, action = clap::ArgAction::Set)]
     pub bridge_dry_run: bool,
@@ -231,6 +235,16 @@ impl CoreSettings {
                 ));
             }
         };
+        let pending = match args.bridge_pending_users.as_str() {
+            "await" => PendingUsers::Await,
+            "refuse" => PendingUsers::Refuse,
+            other => {
+                return Err(invalid(
+                    "BRIDGE_PENDING_USERS",
+                    format!("'{other}' is neither 'await' nor 'refuse'"),
+                ));
+            }
+        };
         if !(1..=100).contains(&args.bridge_reconcile_rate_percent) {
             return Err(invalid(
                 "BRIDGE_RECONCILE_RATE_PERCENT",
@@ -251,6 +265,7 @@ impl CoreSettings {
                 deprovision,
                 max_deletions_per_hour: args.bridge_max_deletions_per_hour,
                 dry_run: args.bridge_dry_run,
+                pending,
             },
             group_roles: file.groups.clone(),
             refuse_unmapped_groups: file.refuse_unmapped_groups,
@@ -384,6 +399,7 @@ pub(crate) mod tests {
             bridge_database_url: "sqlite::memory:".into(),
             bridge_directory_refresh_secs: 300,
             bridge_deprovision: "delete".into(),
+            bridge_pending_users: "await".into(),
             bridge_max_deletions_per_hour: 25,
             bridge_reconcile_interval_secs: 3600,
             bridge_reconcile_rate_percent: 10,
@@ -443,6 +459,13 @@ pub(crate) mod tests {
                     ..args()
                 },
                 "BRIDGE_DEPROVISION",
+            ),
+            (
+                ServeArgs {
+                    bridge_pending_users: "later".into(),
+                    ..args()
+                },
+                "BRIDGE_PENDING_USERS",
             ),
             (
                 ServeArgs {

@@ -1,6 +1,6 @@
 //! The in-memory directory every read is served from: the bridge's own users (from the store)
 //! and the target's accounts it has not adopted yet (from the target, refreshed in the
-//! background).
+//! background), less the accounts the IdP deleted where the target cannot delete (retired).
 //!
 //! Lists and filters never cost a target call: Okta pages with count=100, Entra expects 25
 //! requests a second, and targets ration their API (Falcon: 6,000 calls a minute per customer).
@@ -39,10 +39,20 @@ pub struct Directory {
     by_id: BTreeMap<UserId, Entry>,
     by_name: HashMap<String, UserId>,
     refreshed_at: Option<SystemTime>,
+    /// Ids of target accounts the IdP deleted that the target keeps (it has no delete): hidden.
+    retired: HashSet<String>,
     /// Where recent pages ended: 0-based index -> the id at that index, so that an import's
     /// next page is a range look-up instead of a walk from the first entry (5 ms at 100,000
     /// users). Cleared whenever an id comes or goes, since indices then shift.
     cursors: Mutex<HashMap<usize, UserId>>,
+}
+
+/// A target account whose login a pending user (managed, not linked yet) holds: the refresh
+/// that found it links the two.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub user: UserId,
+    pub account: Account,
 }
 
 /// Page ends remembered at most (a few IdPs importing at once).
@@ -89,6 +99,28 @@ impl Directory {
         self.by_id.insert(id, entry);
     }
 
+    /// Hides the account `account_id` from now on, including from later snapshots.
+    pub fn retire(&mut self, account_id: &str) {
+        self.retired.insert(account_id.to_owned());
+    }
+
+    /// Shows the account `account_id` again (it was taken over anew).
+    pub fn unretire(&mut self, account_id: &str) {
+        self.retired.remove(account_id);
+    }
+
+    /// Managed users linked to no account: tombstones where the target creates accounts,
+    /// pending users where it cannot.
+    pub fn unlinked(&self) -> impl Iterator<Item = &Entry> {
+        self.by_id
+            .values()
+            .filter(|e| e.managed && e.link.is_none())
+    }
+
+    pub fn is_retired(&self, account_id: &str) -> bool {
+        self.retired.contains(account_id)
+    }
+
     /// Sets the read-only `groups` attribute of a user.
     pub fn set_groups(&mut self, id: &UserId, groups: Vec<GroupRef>) {
         if let Some(entry) = self.by_id.get_mut(id) {
@@ -107,9 +139,10 @@ impl Directory {
     }
 
     /// Replaces the target accounts the bridge does not manage with `accounts`, a fresh
-    /// snapshot. Managed users are left alone: the store is their truth, drift is the
-    /// reconciler's job.
-    pub fn apply_snapshot(&mut self, accounts: Vec<Account>) {
+    /// snapshot, and returns the accounts pending users are waiting for. Managed users are left
+    /// alone: the store is their truth, drift is the reconciler's job. Retired accounts stay
+    /// hidden.
+    pub fn apply_snapshot(&mut self, accounts: Vec<Account>) -> Vec<Claim> {
         let linked: HashSet<String> = self
             .by_id
             .values()
@@ -125,11 +158,21 @@ impl Directory {
         for id in stale {
             self.remove(&id);
         }
+        let mut claims = Vec::new();
         for account in accounts {
-            let managed_same_name = self
+            if linked.contains(&account.reference.id) {
+                continue;
+            }
+            if let Some(managed) = self
                 .by_user_name(&account.profile.login)
-                .is_some_and(|e| e.managed);
-            if linked.contains(&account.reference.id) || managed_same_name {
+                .filter(|e| e.managed)
+            {
+                if let (None, Some(user)) = (&managed.link, managed.id()) {
+                    claims.push(Claim { user, account });
+                }
+                continue;
+            }
+            if self.retired.contains(&account.reference.id) {
                 continue;
             }
             self.upsert(Entry {
@@ -139,6 +182,7 @@ impl Directory {
             });
         }
         self.refreshed_at = Some(SystemTime::now());
+        claims
     }
 
     /// One page of the users matching `req`, in a stable order.

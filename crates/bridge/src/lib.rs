@@ -19,6 +19,7 @@ pub mod ids;
 mod intents;
 mod lifecycle;
 pub mod locks;
+mod pending;
 pub mod policy;
 pub mod reconcile;
 pub mod resources;
@@ -39,7 +40,7 @@ use error::BridgeError;
 use groups::{GroupIndex, GroupMapping};
 use guard::DeletionGuard;
 use locks::KeyedLocks;
-pub use policy::{DeprovisionMode, Policy};
+pub use policy::{DeprovisionMode, PendingUsers, Policy};
 use store::Store;
 use telemetry as names;
 use writes::Pretended;
@@ -95,7 +96,15 @@ impl<T: Target> Bridge<T> {
                 managed: true,
             });
         }
+        {
+            let retired = bridge.store.retired_accounts().await?;
+            let mut directory = bridge.write_directory();
+            for account_id in retired {
+                directory.retire(&account_id);
+            }
+        }
         bridge.load_groups().await?;
+        bridge.count_pending();
         Ok(bridge)
     }
 
@@ -108,10 +117,10 @@ impl<T: Target> Bridge<T> {
             .await
             .map_err(|e| self.target_failed(format!("load {product}'s users"), e))?;
         let count = accounts.len();
-        let size = {
+        let (size, claims) = {
             let mut directory = self.write_directory();
-            directory.apply_snapshot(accounts);
-            directory.len()
+            let claims = directory.apply_snapshot(accounts);
+            (directory.len(), claims)
         };
         metrics::gauge!(names::DIRECTORY_USERS).set(size as f64);
         let now = SystemTime::now()
@@ -119,6 +128,7 @@ impl<T: Target> Bridge<T> {
             .unwrap_or_default();
         metrics::gauge!(names::DIRECTORY_REFRESHED).set(now.as_secs_f64());
         tracing::debug!(target_accounts = count, "directory refreshed");
+        self.link_pending(claims).await;
         Ok(())
     }
 

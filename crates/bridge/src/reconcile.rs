@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use serde::{Serialize, Serializer};
-use target_api::{Account, AccountRef, EntitlementChange, EntitlementId, Naming, Target};
+use target_api::{
+    Account, AccountRef, CreateMode, EntitlementChange, EntitlementId, Naming, Target,
+};
 use tokio::time::Instant;
 
 use crate::Bridge;
@@ -154,6 +156,15 @@ impl Serialize for UserDrift {
     }
 }
 
+/// A pending user, as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingUser {
+    pub id: String,
+    pub login: String,
+    /// The target has the account now: the next directory refresh links it.
+    pub in_target: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// Users of the store compared with the target.
@@ -161,6 +172,9 @@ pub struct Report {
     pub drift: Vec<UserDrift>,
     /// Groups whose name maps to no entitlement: their members get nothing.
     pub unmapped_groups: Vec<String>,
+    /// Users waiting for their account to appear in a target that cannot create accounts; no
+    /// drift, but worth knowing.
+    pub pending: Vec<PendingUser>,
     #[serde(skip)]
     pub naming: Naming,
 }
@@ -171,6 +185,7 @@ impl Report {
             users_checked: 0,
             drift: Vec::new(),
             unmapped_groups: Vec::new(),
+            pending: Vec::new(),
             naming,
         }
     }
@@ -208,6 +223,14 @@ impl Report {
             out += &format!(
                 "note: group '{group}' maps to no {product} {noun}; map it in [groups] of BRIDGE_CONFIG\n"
             );
+        }
+        for p in &self.pending {
+            let when = if p.in_target {
+                format!("{product} has it now; the next directory refresh links it")
+            } else {
+                format!("not in {product} yet; linked when it appears there")
+            };
+            out += &format!("pending: {} (id {}): {when}\n", p.login, p.id);
         }
         if self.drift.is_empty() {
             out += &format!("no drift ({} users checked)\n", self.users_checked);
@@ -286,8 +309,17 @@ impl<T: Target> Bridge<T> {
             .collect();
         let rows = self.store.all_users().await?;
         report.users_checked = rows.len();
+        let has_pending = self.capabilities().create != CreateMode::Direct;
         for row in &rows {
             let link = resources::link_from_row(row);
+            if has_pending && link.is_none() {
+                report.pending.push(PendingUser {
+                    id: row.id.clone(),
+                    login: row.user_name.clone(),
+                    in_target: by_login.contains_key(&row.user_name.to_lowercase()),
+                });
+                continue;
+            }
             let found = match &link {
                 Some(l) => by_id.get(l.id.as_str()).copied(),
                 None => by_login.get(&row.user_name.to_lowercase()).copied(),
@@ -538,6 +570,7 @@ mod tests {
                 drift("b@example.com", Drift::UserShouldNotExist),
             ],
             unmapped_groups: vec!["Marketing".into()],
+            pending: Vec::new(),
         };
         let counts = report.counts();
         assert_eq!(counts.len(), 5);

@@ -16,3 +16,5 @@ pub const DIRECTORY_USERS: &str = "bridge_directory_users";
 pub const DIRECTORY_REFRESHED: &str = "bridge_directory_refreshed_timestamp_seconds";
 /// Drift found by the last reconciliation, by `kind`.
 pub const DRIFT: &str = "bridge_drift";
+/// Users provisioned on a target that cannot create accounts and not linked to one yet.
+pub const PENDING_USERS: &str = "bridge_pending_users";

@@ -10,7 +10,7 @@ use chrono::Utc;
 use scim::backend::{ListRequest, Page, RequestContext, UserBackend, UserEdit};
 use scim::etag::Preconditions;
 use scim::user::{UserResource, UserWrite};
-use target_api::{AccountRef, CreateMode, ErrorKind, Target};
+use target_api::{AccountRef, CreateMode, DeleteMode, ErrorKind, Target};
 
 use crate::Bridge;
 use crate::directory::Entry;
@@ -93,7 +93,10 @@ impl<T: Target> Bridge<T> {
                 let _id_lock = self.locks.lock(&LockKey::User(id)).await;
                 self.adopt(native, user).await
             }
-            None => self.provision_new(user).await,
+            None if self.capabilities().create == CreateMode::Direct => {
+                self.provision_new(user).await
+            }
+            None => self.adopt_or_await(user).await,
         }
     }
 
@@ -156,10 +159,24 @@ impl<T: Target> Bridge<T> {
         if let Some(link) = &entry.link {
             self.remove_account(&entry.resource, link).await?;
         }
-        if entry.managed {
-            self.store.delete_user(id.as_str()).await?;
+        match &entry.link {
+            // The account stays in the target (deactivated): hidden, it reads as deleted.
+            Some(link) if self.capabilities().delete == DeleteMode::None => {
+                let managed = entry.managed.then_some(id.as_str());
+                self.store
+                    .retire_account(managed, &link.id, &entry.resource.write.user_name)
+                    .await?;
+                self.write_directory().retire(&link.id);
+            }
+            _ if entry.managed => {
+                self.store.delete_user(id.as_str()).await?;
+            }
+            _ => {}
         }
         self.write_directory().remove(id);
+        if entry.link.is_none() {
+            self.count_pending();
+        }
         tracing::info!(user = %entry.resource.write.user_name, id = %id, "user deleted");
         Ok(())
     }
@@ -196,8 +213,21 @@ impl<T: Target> Bridge<T> {
 
     /// A POST for a user that exists in the target but not in the bridge takes it over (an IdP
     /// that gets "not found" from the filter and 409 from the POST would retry forever).
-    async fn adopt(&self, native: Entry, wanted: UserWrite) -> Result<UserResource, BridgeError> {
-        tracing::info!(user = %wanted.user_name, id = %native.resource.id, "adopting an existing {} user", self.naming().product);
+    /// Where the target keeps its users' names itself, the adopted user has the target's
+    /// names: taking an account over changes nothing the target cannot change.
+    pub(crate) async fn adopt(
+        &self,
+        native: Entry,
+        mut wanted: UserWrite,
+    ) -> Result<UserResource, BridgeError> {
+        let product = self.naming().product;
+        tracing::info!(user = %wanted.user_name, id = %native.resource.id, "adopting an existing {product} user");
+        if !self.capabilities().profile.names
+            && resources::names_differ(&native.resource.write, &wanted)
+        {
+            tracing::info!(user = %wanted.user_name, "the user keeps the names {product} holds; {product} takes them from its own identity source");
+            wanted.name = native.resource.write.name.clone();
+        }
         self.apply_change(native, wanted).await
     }
 
@@ -218,6 +248,8 @@ impl<T: Target> Bridge<T> {
             (Some(l), false) => {
                 link = self.deactivate(current, l).await?;
             }
+            // A pending user stays pending until its account appears.
+            (None, true) if self.capabilities().create != CreateMode::Direct => {}
             (None, true) => {
                 link = Some(self.create_in_target(&wanted).await?);
                 tracing::info!(user = %wanted.user_name, id = %current.id, "user reactivated");
@@ -288,12 +320,7 @@ impl<T: Target> Bridge<T> {
         match self.capabilities().create {
             CreateMode::Direct => {}
             CreateMode::AdoptOnly => {
-                return Err(BridgeError::Unsupported(format!(
-                    "{product} cannot create users through its API: add {} to {product} through its \
-                     own channels (directory sync, single sign-on or its console); the IdP's next \
-                     push then adopts it",
-                    user.user_name
-                )));
+                return Err(BridgeError::Unsupported(self.cannot_create(user)));
             }
             CreateMode::Invite => {
                 return Err(BridgeError::Unsupported(format!(

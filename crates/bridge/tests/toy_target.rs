@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bridge::groups::GroupMapping;
 use bridge::store::Store;
-use bridge::{Bridge, Policy};
+use bridge::{Bridge, PendingUsers, Policy};
 use scim::auth::{CredentialSpec, Credentials};
 use scim::{ScimSettings, router};
 use secrecy::SecretString;
@@ -79,6 +79,13 @@ impl Toy {
             accounts: Arc::default(),
             writes: Arc::default(),
         }
+    }
+
+    /// A target like Incydr: it can neither create nor delete accounts.
+    fn adopt_only_without_delete() -> Self {
+        let mut toy = Self::new(CreateMode::AdoptOnly);
+        toy.capabilities.delete = DeleteMode::None;
+        toy
     }
 
     fn log(&self, write: String) {
@@ -233,15 +240,20 @@ struct App {
     bridge: Arc<Bridge<Toy>>,
 }
 
-async fn spawn(toy: Toy) -> App {
-    let store = Store::open("sqlite::memory:").await.unwrap();
+fn mapping() -> GroupMapping {
     let mut groups = BTreeMap::new();
     groups.insert("Toy Viewers".to_owned(), vec!["viewer".to_owned()]);
     groups.insert("Toy Admins".to_owned(), vec!["admin".to_owned()]);
-    let mapping = GroupMapping::new(&groups, false).unwrap();
-    let bridge = Bridge::start(toy, store, Policy::default(), mapping)
-        .await
-        .unwrap();
+    GroupMapping::new(&groups, false).unwrap()
+}
+
+async fn spawn(toy: Toy) -> App {
+    spawn_with(toy, Policy::default()).await
+}
+
+async fn spawn_with(toy: Toy, policy: Policy) -> App {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    let bridge = Bridge::start(toy, store, policy, mapping()).await.unwrap();
     bridge.refresh_catalogue().await.unwrap();
     bridge.refresh_directory().await.unwrap();
     let credentials = Credentials::new(vec![CredentialSpec::static_token(
@@ -464,10 +476,14 @@ async fn an_okta_sequence_drives_a_native_deactivation_replace_all_target() {
 }
 
 #[tokio::test]
-async fn an_adopt_only_target_adopts_what_it_has_and_says_why_it_cannot_create() {
+async fn an_adopt_only_target_told_to_refuse_says_why_it_cannot_create() {
     let toy = Toy::new(CreateMode::AdoptOnly);
     toy.insert("acct-7", "pre@example.com");
-    let app = spawn(toy.clone()).await;
+    let refuse = Policy {
+        pending: PendingUsers::Refuse,
+        ..Policy::default()
+    };
+    let app = spawn_with(toy.clone(), refuse).await;
 
     let refused = app
         .call(
@@ -483,6 +499,15 @@ async fn an_adopt_only_target_adopts_what_it_has_and_says_why_it_cannot_create()
         "{detail}"
     );
     assert!(toy.writes().is_empty(), "nothing reached the target");
+    let found = app
+        .call(
+            reqwest::Method::GET,
+            "/Users?filter=userName%20eq%20%22new@example.com%22",
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(found["totalResults"], 0, "nothing was kept either");
 
     let adopted = app
         .call(
@@ -493,7 +518,178 @@ async fn an_adopt_only_target_adopts_what_it_has_and_says_why_it_cannot_create()
         )
         .await;
     assert_eq!(adopted["id"], "acct-7");
-    // Adoption brings the names the IdP sent.
+    // Adoption brings the names the IdP sent, where the target lets them change.
     assert_eq!(toy.writes(), ["rename acct-7"]);
     assert_eq!(toy.account("acct-7").unwrap().profile.given_name, "Jane");
+}
+
+#[tokio::test]
+async fn a_user_the_target_does_not_have_yet_is_pending_until_it_appears() {
+    let toy = Toy::new(CreateMode::AdoptOnly);
+    let app = spawn(toy.clone()).await;
+    let get = reqwest::Method::GET;
+
+    // Two users the target does not have: 201 each, and no call that writes.
+    let jane = app
+        .call(
+            reqwest::Method::POST,
+            "/Users",
+            Some(okta_user("jane@example.com")),
+            201,
+        )
+        .await;
+    let jane = jane["id"].as_str().unwrap().to_owned();
+    let joe = app
+        .call(
+            reqwest::Method::POST,
+            "/Users",
+            Some(okta_user("joe@example.com")),
+            201,
+        )
+        .await;
+    let joe = joe["id"].as_str().unwrap().to_owned();
+    assert!(toy.writes().is_empty());
+
+    // Reads show them as the IdP set them; changes are kept for later.
+    let found = app
+        .call(
+            get.clone(),
+            "/Users?filter=userName%20eq%20%22JANE@example.com%22",
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(found["Resources"][0]["id"], jane.as_str());
+    assert_eq!(found["Resources"][0]["active"], true);
+    let viewers = app.create_group("Toy Viewers").await;
+    app.add_member(&viewers, &jane).await;
+    let off = app.patch_user_active(&joe, false).await;
+    assert_eq!(off["active"], false);
+    assert!(toy.writes().is_empty(), "nothing to write to yet");
+    let report = app
+        .bridge
+        .reconcile(bridge::reconcile::Pace::per_minute(6000))
+        .await
+        .unwrap();
+    let mut pending: Vec<(&str, bool)> = report
+        .pending
+        .iter()
+        .map(|p| (p.login.as_str(), p.in_target))
+        .collect();
+    pending.sort();
+    assert_eq!(
+        pending,
+        [("jane@example.com", false), ("joe@example.com", false)]
+    );
+    assert!(report.is_clean(), "{}", report.render());
+    assert!(report.render().contains("pending: jane@example.com"));
+
+    // The target's own provisioning brings both in; the next refresh links them under the
+    // SCIM ids the IdP knows, and applies what the IdP asked for.
+    toy.insert("acct-1", "Jane@Example.com");
+    toy.insert("acct-2", "joe@example.com");
+    app.bridge.refresh_directory().await.unwrap();
+    let mut writes = toy.writes();
+    writes.sort();
+    // Jane also gets the names the IdP sent (this target lets them change).
+    assert_eq!(
+        writes,
+        [
+            "rename acct-1",
+            "set_active acct-2 false",
+            "set_roles acct-1 [viewer]"
+        ]
+    );
+    let read = app
+        .call(get.clone(), &format!("/Users/{jane}"), None, 200)
+        .await;
+    assert_eq!(read["active"], true);
+    let listed = app.call(get.clone(), "/Users", None, 200).await;
+    assert_eq!(listed["totalResults"], 2, "linked, not listed twice");
+    assert!(app.bridge.pending_users().is_empty());
+    // A later refresh finds nothing more to do.
+    app.bridge.refresh_directory().await.unwrap();
+    assert_eq!(toy.writes().len(), 3);
+    // Once linked, changes go to the target as for any user.
+    app.patch_user_active(&joe, true).await;
+    assert_eq!(toy.writes().last().unwrap(), "set_active acct-2 true");
+}
+
+/// The user `id` (found by `filter`) is 404, found by no filter and listed nowhere.
+async fn assert_gone(app: &App, id: &str, filter: &str) {
+    let get = reqwest::Method::GET;
+    app.call(get.clone(), &format!("/Users/{id}"), None, 404)
+        .await;
+    let found = app.call(get.clone(), filter, None, 200).await;
+    assert_eq!(found["totalResults"], 0);
+    let listed = app.call(get, "/Users", None, 200).await;
+    assert_eq!(listed["totalResults"], 0);
+}
+
+#[tokio::test]
+async fn a_deleted_user_stays_hidden_where_the_target_cannot_delete() {
+    let toy = Toy::adopt_only_without_delete();
+    toy.insert("acct-7", "pre@example.com");
+    let app = spawn(toy.clone()).await;
+    let get = reqwest::Method::GET;
+    let filter = "/Users?filter=userName%20eq%20%22pre@example.com%22";
+
+    let adopted = app
+        .call(
+            reqwest::Method::POST,
+            "/Users",
+            Some(okta_user("pre@example.com")),
+            201,
+        )
+        .await;
+    assert_eq!(adopted["id"], "acct-7");
+    app.call(reqwest::Method::DELETE, "/Users/acct-7", None, 204)
+        .await;
+    assert_eq!(toy.writes().last().unwrap(), "set_active acct-7 false");
+    let kept = toy.account("acct-7").expect("the target keeps the account");
+    assert!(!kept.active);
+
+    // Gone for the IdP, now and after the refreshes and restarts that see the account again.
+    assert_gone(&app, "acct-7", filter).await;
+    app.bridge.refresh_directory().await.unwrap();
+    assert_gone(&app, "acct-7", filter).await;
+    let restarted = Bridge::start(
+        toy.clone(),
+        app.bridge.store().clone(),
+        Policy::default(),
+        mapping(),
+    )
+    .await
+    .unwrap();
+    restarted.refresh_directory().await.unwrap();
+    assert_eq!(restarted.directory_size(), 0, "hidden after a restart too");
+
+    // Provisioned again: the account is taken over and activated, under a new SCIM id.
+    let again = app
+        .call(
+            reqwest::Method::POST,
+            "/Users",
+            Some(okta_user("pre@example.com")),
+            201,
+        )
+        .await;
+    let id = again["id"].as_str().unwrap();
+    assert_ne!(id, "acct-7");
+    assert_eq!(again["active"], true);
+    assert_eq!(toy.writes().last().unwrap(), "set_active acct-7 true");
+    assert!(toy.account("acct-7").unwrap().active);
+    let found = app.call(get.clone(), filter, None, 200).await;
+    assert_eq!(found["Resources"][0]["id"], id);
+    app.bridge.refresh_directory().await.unwrap();
+    let listed = app.call(get, "/Users", None, 200).await;
+    assert_eq!(listed["totalResults"], 1, "{listed}");
+    assert!(
+        app.bridge
+            .store()
+            .retired_accounts()
+            .await
+            .unwrap()
+            .is_empty(),
+        "no longer retired"
+    );
 }

@@ -1,12 +1,13 @@
 //! The store: what the target cannot hold (SCIM ids and their links to target accounts,
-//! externalId, tombstones, groups, memberships, the audit log, the deletion-guard ledger and the
-//! intents of unfinished changes). SQLite through `sqlx`, with embedded migrations and WAL;
-//! `sqlite::memory:` for the demo and tests.
+//! externalId, tombstones, retired accounts, groups, memberships, the audit log, the
+//! deletion-guard ledger and the intents of unfinished changes). SQLite through `sqlx`, with
+//! embedded migrations and WAL; `sqlite::memory:` for the demo and tests.
 
 mod audit;
 mod batch;
 mod groups;
 mod ledger;
+mod retired;
 mod users;
 
 use std::str::FromStr;
