@@ -65,7 +65,8 @@ pub struct ServeArgs {
     /// What `active:false` does: `delete` (revoke roles, delete the Falcon user) or `revoke-only`.
     #[arg(long, env = "BRIDGE_DEPROVISION", default_value = "delete")]
     pub bridge_deprovision: String,
-    /// Deletion guard: Falcon user deletions allowed per rolling hour; 0 allows none.
+    /// Deletion guard: user deletions (deactivations where the target cannot delete, e.g.
+    /// Incydr) allowed per rolling hour; 0 allows none.
     #[arg(long, env = "BRIDGE_MAX_DELETIONS_PER_HOUR", default_value_t = 25)]
     pub bridge_max_deletions_per_hour: u32,
     /// `POST /Users` of a login a target that cannot create users (Incydr) does not have yet:

@@ -14,11 +14,51 @@ use crate::telemetry as names;
 
 const WINDOW: Duration = Duration::from_secs(3600);
 
+/// What the guard counts, which depends on how the target deprovisions; messages name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    /// Account deletions (Falcon, whose deactivation is a deletion).
+    Deletions,
+    /// Native deactivations (Incydr, which cannot delete).
+    Deactivations,
+    /// Both, where the target deactivates and deletes (LumApps, Allthenticate).
+    Deprovisionings,
+}
+
+impl Counted {
+    /// What the target's deprovisioning capabilities make the guard count.
+    pub fn of(caps: &target_api::Capabilities) -> Self {
+        match (caps.deactivate.is_native(), caps.delete) {
+            (false, _) => Counted::Deletions,
+            (true, target_api::DeleteMode::None) => Counted::Deactivations,
+            (true, _) => Counted::Deprovisionings,
+        }
+    }
+
+    /// "deleted", "deactivated", "deprovisioned".
+    pub fn past(self) -> &'static str {
+        match self {
+            Counted::Deletions => "deleted",
+            Counted::Deactivations => "deactivated",
+            Counted::Deprovisionings => "deprovisioned",
+        }
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            Counted::Deletions => "delete",
+            Counted::Deactivations => "deactivate",
+            Counted::Deprovisionings => "deprovision",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct DeletionGuard {
     limit: u32,
     /// The target's product name, for the admin: "Falcon".
     product: &'static str,
+    counted: Counted,
     /// Serialises check-and-record so that 50 concurrent deactivations cannot all see room.
     ledger: Mutex<()>,
 }
@@ -31,11 +71,12 @@ pub struct Permit(i64);
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
     #[error(
-        "the deletion guard refused: {limit} {product} users were already deleted in the last hour \
-         (BRIDGE_MAX_DELETIONS_PER_HOUR={limit}); retry in {retry_after} s"
+        "the deletion guard refused: {limit} {product} users were already {} in the last hour \
+         (BRIDGE_MAX_DELETIONS_PER_HOUR={limit}); retry in {retry_after} s", counted.past()
     )]
     Refused {
         product: &'static str,
+        counted: Counted,
         limit: u32,
         retry_after: u64,
     },
@@ -51,10 +92,11 @@ fn now_secs() -> i64 {
 }
 
 impl DeletionGuard {
-    pub fn new(limit: u32, product: &'static str) -> Self {
+    pub fn new(limit: u32, product: &'static str, counted: Counted) -> Self {
         Self {
             limit,
             product,
+            counted,
             ledger: Mutex::new(()),
         }
     }
@@ -76,13 +118,16 @@ impl DeletionGuard {
                 user,
                 limit = self.limit,
                 retry_after,
-                "deletion guard: refusing to delete a {} user; {count} were deleted in the \
-                 last hour. If this is intended, raise BRIDGE_MAX_DELETIONS_PER_HOUR and restart; \
+                "deletion guard: refusing to {} a {} user; {count} were {} in the last hour. \
+                 If this is intended, raise BRIDGE_MAX_DELETIONS_PER_HOUR and restart; \
                  otherwise check the IdP's assignments before it retries",
-                self.product
+                self.counted.verb(),
+                self.product,
+                self.counted.past(),
             );
             return Err(GuardError::Refused {
                 product: self.product,
+                counted: self.counted,
                 limit: self.limit,
                 retry_after,
             });
@@ -103,7 +148,7 @@ mod tests {
     #[tokio::test]
     async fn admits_up_to_the_limit_then_refuses_until_a_permit_is_cancelled() {
         let store = Store::open("sqlite::memory:").await.unwrap();
-        let guard = DeletionGuard::new(2, "Falcon");
+        let guard = DeletionGuard::new(2, "Falcon", Counted::Deletions);
         let first = guard.admit(&store, "a").await.unwrap();
         guard.admit(&store, "b").await.unwrap();
         match guard.admit(&store, "c").await {
@@ -122,10 +167,15 @@ mod tests {
     #[tokio::test]
     async fn zero_allows_no_deletion() {
         let store = Store::open("sqlite::memory:").await.unwrap();
-        let err = DeletionGuard::new(0, "Falcon")
+        let err = DeletionGuard::new(0, "Incydr", Counted::Deactivations)
             .admit(&store, "a")
             .await
             .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("the deletion guard refused: 0 Incydr users were already deactivated"),
+            "{err}"
+        );
         assert!(
             matches!(err, GuardError::Refused { limit: 0, .. }),
             "{err:?}"
@@ -138,14 +188,16 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("guard.db").display());
         let store = Store::open(&url).await.unwrap();
-        DeletionGuard::new(1, "Falcon")
+        DeletionGuard::new(1, "Falcon", Counted::Deletions)
             .admit(&store, "a")
             .await
             .unwrap();
         store.close().await;
 
         let reopened = Store::open(&url).await.unwrap();
-        let refused = DeletionGuard::new(1, "Falcon").admit(&reopened, "b").await;
+        let refused = DeletionGuard::new(1, "Falcon", Counted::Deletions)
+            .admit(&reopened, "b")
+            .await;
         assert!(
             matches!(refused, Err(GuardError::Refused { .. })),
             "{refused:?}"

@@ -76,7 +76,11 @@ impl<T: Target> Bridge<T> {
     ) -> Result<Arc<Self>, BridgeError> {
         let caps = target.capabilities();
         let bridge = Arc::new(Self {
-            guard: DeletionGuard::new(policy.max_deletions_per_hour, caps.naming.product),
+            guard: DeletionGuard::new(
+                policy.max_deletions_per_hour,
+                caps.naming.product,
+                guard::Counted::of(caps),
+            ),
             description: describe::description(caps),
             target,
             store,

@@ -27,7 +27,8 @@ pub enum PendingUsers {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub deprovision: DeprovisionMode,
-    /// Account deletions allowed per rolling hour (the deletion guard); 0 allows none.
+    /// Deprovisionings allowed per rolling hour (the deletion guard; [`crate::guard::Counted`]
+    /// says which); 0 allows none.
     pub max_deletions_per_hour: u32,
     /// Log and audit target writes instead of sending them.
     pub dry_run: bool,
