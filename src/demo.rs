@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use crate::config::Settings;
+use crate::config::{Settings, TargetSettings};
 use crate::server::SCIM_PREFIX;
 use crate::startup::{Application, StartupError};
 use bridge::Policy;
@@ -66,11 +66,11 @@ impl Demo {
         let client = sim.sim.default_client();
         let token = token.unwrap_or_else(random_token);
         let settings = Settings {
-            falcon: ClientConfig::new(
+            target: TargetSettings::Falcon(ClientConfig::new(
                 sim.base_url.clone(),
                 client.client_id,
                 SecretString::from(client.client_secret),
-            ),
+            )),
             bearer_tokens: vec![("demo".to_owned(), SecretString::from(token.clone()))],
             listen,
             database_url: "sqlite::memory:".to_owned(),

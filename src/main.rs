@@ -12,6 +12,7 @@ use falcon_scim_bridge::demo::Demo;
 use falcon_scim_bridge::server::shutdown_signal;
 use falcon_scim_bridge::simulators::{self, SimArgs};
 use falcon_scim_bridge::startup::Application;
+use falcon_scim_bridge::target::TargetKind;
 use falcon_scim_bridge::telemetry;
 
 /// SCIM 2.0 service provider that provisions CrowdStrike Falcon users and roles.
@@ -27,15 +28,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve SCIM against the configured Falcon cloud (the default).
+    /// Serve SCIM against the configured target, Falcon by default (the default command).
     Serve(ServeArgs),
-    /// Verify the configuration and Falcon access (token, region, scopes, roles, group mapping)
-    /// without changing anything; exit 1 when a line is [FAIL] ([warn] lines do not fail it).
-    /// Needs Falcon access and the group mapping, not the SCIM credentials.
+    /// Verify the configuration and access to the target (token, region, scopes, roles, group
+    /// mapping) without changing anything; exit 1 when a line is [FAIL] ([warn] lines do not
+    /// fail it). Needs access to the target and the group mapping, not the SCIM credentials.
     Check(ServeArgs),
-    /// Compare the store (groups, memberships, deprovisioned users) with Falcon's users and
-    /// grants and print the drift per user; exit 0 only when there is none (after --apply:
-    /// when every drift was repaired). Needs Falcon access, the store and the group mapping,
+    /// Compare the store (groups, memberships, deprovisioned users) with the target's users and
+    /// roles and print the drift per user; exit 0 only when there is none (after --apply: when
+    /// every drift was repaired). Needs access to the target, the store and the group mapping,
     /// not the SCIM credentials.
     Reconcile {
         /// Repair the drift (deletions go through the deletion guard).
@@ -47,7 +48,7 @@ enum Command {
         #[command(flatten)]
         settings: ServeArgs,
     },
-    /// Print the audit log of Falcon writes, oldest first.
+    /// Print the audit log of the writes to the target, oldest first.
     Audit {
         /// Only writes since this time (RFC 3339) or this long ago (90m, 24h, 7d).
         #[arg(long)]
@@ -68,6 +69,15 @@ enum Command {
             default_value = "sqlite://falcon-scim-bridge.db"
         )]
         database_url: String,
+        /// The target the writes went to, for the table's wording.
+        #[arg(
+            long,
+            env = "BRIDGE_TARGET",
+            value_enum,
+            ignore_case = true,
+            default_value_t = TargetKind::Falcon
+        )]
+        target: TargetKind,
     },
     /// Run the bridge and a Falcon simulator together on loopback, to try it out.
     Demo {
@@ -176,6 +186,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             limit,
             json,
             database_url,
+            target,
         } => {
             let since = since
                 .map(|s| falcon_scim_bridge::admin::parse_since(&s, chrono::Utc::now()))
@@ -191,7 +202,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             } else {
                 print!(
                     "{}",
-                    falcon_scim_bridge::admin::render_audit_table(&records)
+                    falcon_scim_bridge::admin::render_audit_table(&records, target.naming())
                 );
             }
         }
