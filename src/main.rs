@@ -79,8 +79,11 @@ enum Command {
         )]
         target: TargetKind,
     },
-    /// Run the bridge and a Falcon simulator together on loopback, to try it out.
+    /// Run the bridge and a target's simulator together on loopback, to try it out.
     Demo {
+        /// The target whose simulator the bridge provisions.
+        #[arg(long, value_enum, default_value_t = TargetKind::Falcon)]
+        target: TargetKind,
         /// Address for the SCIM endpoint.
         #[arg(long, env = "BRIDGE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -206,14 +209,28 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Demo { listen, token } => {
+        Command::Demo {
+            target,
+            listen,
+            token,
+        } => {
             if let Some(why) = token.as_deref().and_then(scim::auth::weakness) {
                 anyhow::bail!("--token (DEMO_TOKEN) {why}");
             }
-            let demo = Demo::start(listen, token).await?;
-            println!("{}", demo.banner());
-            demo.app.run_until_stopped(shutdown_signal()).await?;
-            demo.sim.shutdown().await;
+            match target {
+                TargetKind::Falcon => {
+                    let demo = Demo::start(listen, token).await?;
+                    println!("{}", demo.banner());
+                    demo.app.run_until_stopped(shutdown_signal()).await?;
+                    demo.sim.shutdown().await;
+                }
+                TargetKind::Incydr => {
+                    let demo = Demo::start_incydr(listen, token).await?;
+                    println!("{}", demo.banner());
+                    demo.app.run_until_stopped(shutdown_signal()).await?;
+                    demo.sim.shutdown().await;
+                }
+            }
         }
         Command::Sim(args) => simulators::run(args)
             .await
