@@ -1,29 +1,28 @@
-//! The operator's subcommands beside `serve`: `reconcile` (drift between the store and Falcon,
-//! optionally repaired) and `audit` (the log of Falcon writes). Both open the same store as
-//! `serve` (and `reconcile` the same Falcon client), so they can run next to it, e.g. with
-//! `kubectl exec`. Neither needs the SCIM endpoint's settings: `reconcile` reads the core's
-//! ([`CoreSettings`]), `audit` only the store.
+//! The operator's subcommands beside `serve`: `reconcile` (drift between the store and the
+//! target, optionally repaired) and `audit` (the log of the target's writes). Both open the same
+//! store as `serve` (and `reconcile` the same target client), so they can run next to it, e.g.
+//! with `kubectl exec`. Neither needs the SCIM endpoint's settings: `reconcile` reads the core's
+//! ([`CoreSettings`]), `audit` only the store and which target it is.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::CoreSettings;
+use crate::target::{ConfiguredTarget, TargetSetupError};
 use bridge::Bridge;
 use bridge::error::BridgeError;
 use bridge::groups::GroupMapping;
 use bridge::reconcile::{Pace, Report};
 use bridge::store::{AuditQuery, AuditRecord, Store, StoreError};
-use falcon::{FalconClient, FalconError};
+use target_api::Naming;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    // The cause is part of the message, so it is not also the error's `source` (which would
-    // print it twice in a chain).
-    #[error("cannot set up the Falcon client: {0}")]
-    Falcon(FalconError),
+    #[error(transparent)]
+    Target(#[from] TargetSetupError),
     #[error(transparent)]
     Bridge(Box<BridgeError>),
     #[error(transparent)]
@@ -32,12 +31,6 @@ pub enum AdminError {
     Mapping(#[from] bridge::groups::EmptyMappedId),
     #[error("--since '{0}': neither a time (2026-11-23T08:00:00Z) nor a duration (24h, 7d)")]
     Since(String),
-}
-
-impl From<FalconError> for AdminError {
-    fn from(e: FalconError) -> Self {
-        AdminError::Falcon(e)
-    }
 }
 
 impl From<BridgeError> for AdminError {
@@ -51,9 +44,9 @@ pub async fn reconcile(settings: &CoreSettings, apply: bool) -> Result<Report, A
     crate::startup::earlier_store_beside(&settings.database_url)
         .map_err(|e| AdminError::Start(Box::new(e)))?;
     let store = Store::open(&settings.database_url).await?;
-    let falcon = FalconClient::new(settings.falcon.clone())?;
+    let target = ConfiguredTarget::new(&settings.target)?;
     let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups)?;
-    let bridge = Bridge::start(falcon, store.clone(), settings.policy.clone(), mapping).await?;
+    let bridge = Bridge::start(target, store.clone(), settings.policy.clone(), mapping).await?;
     let pace = Pace::per_minute(settings.reconcile.calls_per_minute);
     let report = if apply {
         bridge.reconcile_apply(pace).await?
@@ -90,8 +83,8 @@ pub fn render_audit_json(records: &[AuditRecord]) -> String {
         .collect()
 }
 
-/// A table for people.
-pub fn render_audit_table(records: &[AuditRecord]) -> String {
+/// A table for people; `naming` is the target the writes went to.
+pub fn render_audit_table(records: &[AuditRecord], naming: Naming) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -124,13 +117,14 @@ pub fn render_audit_table(records: &[AuditRecord]) -> String {
             r.detail.as_deref().or(r.trace_id.as_deref()).unwrap_or("-"),
         );
     }
-    let _ = writeln!(out, "{} Falcon writes", records.len());
+    let _ = writeln!(out, "{} {} writes", records.len(), naming.product);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::TargetKind;
 
     #[test]
     fn since_takes_a_time_or_a_duration() {
@@ -173,10 +167,12 @@ mod tests {
             credential: Some("okta".into()),
             request_id: None,
         };
-        let table = render_audit_table(std::slice::from_ref(&record));
+        let table = render_audit_table(std::slice::from_ref(&record), TargetKind::Falcon.naming());
         assert!(table.contains("PATCH /scim/v2/Groups/g (okta)"), "{table}");
         assert!(table.contains("trace-1"), "{table}");
         assert!(table.ends_with("1 Falcon writes\n"), "{table}");
+        let incydr = render_audit_table(std::slice::from_ref(&record), TargetKind::Incydr.naming());
+        assert!(incydr.ends_with("1 Incydr writes\n"), "{incydr}");
         let json: serde_json::Value =
             serde_json::from_str(render_audit_json(&[record]).trim()).unwrap();
         assert_eq!(json["operation"], "grant");

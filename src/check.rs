@@ -1,15 +1,22 @@
-//! `check`: verifies the configuration and Falcon access without changing anything, and prints
-//! a report an operator can act on. Exit status 1 when a line is `[FAIL]`, 0 otherwise: a
-//! `[warn]` line is worth a look (no group mapping, no SCIM credential for `serve`) but is no
-//! failure. It needs only what it checks: Falcon access and the group mapping; the settings
-//! only `serve` needs are reported, not required.
+//! `check`: verifies the configuration and access to the target without changing anything, and
+//! prints a report an operator can act on. Exit status 1 when a line is `[FAIL]`, 0 otherwise: a
+//! `[warn]` line is worth a look (no group mapping, no SCIM credential for `serve`, a permission
+//! that cannot be probed) but is no failure. It needs only what it checks: access to the target
+//! and the group mapping; the settings only `serve` needs are reported, not required.
+//!
+//! How access is proven is the target's own (Falcon: the token's region, a read, and a write
+//! with `validate_only`; Incydr: the token and a read, as its API has no write that changes
+//! nothing); the capabilities, the role catalogue and the group mapping are checked the same way
+//! for every target.
 
 use std::fmt::Write as _;
 
-use crate::config::{CoreSettings, ServeReadiness};
+use crate::config::{CoreSettings, ServeReadiness, TargetSettings};
+use crate::target::ConfiguredTarget;
 use bridge::groups::{GroupMapping, check_mapping};
 use falcon::model::CreateUserRequest;
 use falcon::{FalconClient, FalconError};
+use incydr::{IncydrClient, IncydrError, IncydrTarget};
 use target_api::{Capabilities, Entitlement, Target};
 
 /// Login used for the write-scope probe; `validate_only` creates nothing.
@@ -29,12 +36,21 @@ pub struct Line {
     pub detail: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Report {
+    /// The target's product name, for the verdict.
+    pub product: &'static str,
     pub lines: Vec<Line>,
 }
 
 impl Report {
+    pub fn new(product: &'static str) -> Self {
+        Self {
+            product,
+            lines: Vec::new(),
+        }
+    }
+
     fn push(&mut self, verdict: Verdict, what: &str, detail: impl Into<String>) {
         self.lines.push(Line {
             verdict,
@@ -62,15 +78,16 @@ impl Report {
             .iter()
             .filter(|l| l.verdict == Verdict::Warn)
             .count();
+        let product = self.product;
         let _ = match (self.passed(), warnings) {
             (false, _) => writeln!(out, "verdict: NOT ready; fix the FAIL lines above"),
             (true, 0) => writeln!(
                 out,
-                "verdict: all checks passed; the bridge can provision this Falcon tenant"
+                "verdict: all checks passed; the bridge can provision this {product} tenant"
             ),
             (true, n) => writeln!(
                 out,
-                "verdict: all checks passed; the bridge can provision this Falcon tenant \
+                "verdict: all checks passed; the bridge can provision this {product} tenant \
                  ({n} warning{} above: worth a look, not a failure)",
                 if n == 1 { "" } else { "s" }
             ),
@@ -79,15 +96,18 @@ impl Report {
     }
 }
 
-/// Runs every check against Falcon; `serve` is what the settings only `serve` needs came to.
+/// Runs every check against the target; `serve` is what the settings only `serve` needs came
+/// to.
 pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
-    let mut report = Report::default();
+    let product = settings.target.kind().naming().product;
+    let mut report = Report::new(product);
     report.push(
         Verdict::Ok,
         "configuration",
         format!(
-            "Falcon API at {}, store {}",
-            settings.falcon.base_url, settings.database_url
+            "{product} API at {}, store {}",
+            settings.target.base_url(),
+            settings.database_url
         ),
     );
     match serve {
@@ -117,17 +137,32 @@ pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
             format!("{e} ('serve' would stop at start)"),
         ),
     }
-    let client = match FalconClient::new(settings.falcon.clone()) {
+    let target = match &settings.target {
+        TargetSettings::Falcon(cfg) => falcon_access(&mut report, cfg)
+            .await
+            .map(ConfiguredTarget::Falcon),
+        TargetSettings::Incydr(cfg) => incydr_access(&mut report, cfg)
+            .await
+            .map(ConfiguredTarget::Incydr),
+    };
+    if let Some(target) = target {
+        roles_and_mapping(&mut report, &target, settings).await;
+    }
+    report
+}
+
+/// Falcon's token (and region), read scope and write scope; the client when a token came.
+async fn falcon_access(report: &mut Report, cfg: &falcon::ClientConfig) -> Option<FalconClient> {
+    let client = match FalconClient::new(cfg.clone()) {
         Ok(c) => c,
         Err(e) => {
             report.push(Verdict::Fail, "Falcon client", e.to_string());
-            return report;
+            return None;
         }
     };
     match client.authenticate().await {
         Ok(()) => {
-            let region = settings
-                .falcon
+            let region = cfg
                 .expected_region
                 .map(|r| format!(", region {r} confirmed"))
                 .unwrap_or_default();
@@ -135,7 +170,7 @@ pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
         }
         Err(e) => {
             report.push(Verdict::Fail, "Falcon token", e.to_string());
-            return report;
+            return None;
         }
     }
     match client.query_user_ids(None).await {
@@ -169,8 +204,68 @@ pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
         ),
         Err(e) => report.push(Verdict::Fail, "write scope", e.to_string()),
     }
-    report.push(Verdict::Ok, "capabilities", describe(client.capabilities()));
-    let catalogue: Vec<Entitlement> = match client.entitlement_catalogue().await {
+    Some(client)
+}
+
+/// Incydr's token and read access; the target when a token came. Incydr grants permissions by
+/// the API client's role, not by scopes, and has no write that changes nothing, so write access
+/// is said to be unproven rather than probed on a real user.
+async fn incydr_access(report: &mut Report, cfg: &incydr::ClientConfig) -> Option<IncydrTarget> {
+    let client = match IncydrClient::new(cfg.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            report.push(Verdict::Fail, "Incydr client", e.to_string());
+            return None;
+        }
+    };
+    match client.authenticate().await {
+        Ok(()) => report.push(
+            Verdict::Ok,
+            "Incydr token",
+            format!("obtained for API client {}", cfg.client_id),
+        ),
+        Err(e @ IncydrError::Authentication { .. }) => {
+            report.push(
+                Verdict::Fail,
+                "Incydr token",
+                format!("{e} (INCYDR_CLIENT_ID, INCYDR_CLIENT_SECRET)"),
+            );
+            return None;
+        }
+        Err(e) => {
+            report.push(Verdict::Fail, "Incydr token", e.to_string());
+            return None;
+        }
+    }
+    match client.list_users().await {
+        Ok(users) => report.push(
+            Verdict::Ok,
+            "read access",
+            format!("{} Incydr users visible", users.len()),
+        ),
+        Err(e) => report.push(Verdict::Fail, "read access", e.to_string()),
+    }
+    report.push(
+        Verdict::Warn,
+        "write access",
+        "not probed: Incydr's API has no dry run, and a probe would change a real user. The \
+         role catalogue below lists only the roles this API client may assign; whether it may \
+         change roles and deactivate users shows at the first change (an error to the IdP, and \
+         in the audit log)",
+    );
+    Some(IncydrTarget::new(client))
+}
+
+/// The capabilities, the role catalogue and the group mapping against it: the same for every
+/// target.
+async fn roles_and_mapping(
+    report: &mut Report,
+    target: &ConfiguredTarget,
+    settings: &CoreSettings,
+) {
+    let naming = target.capabilities().naming;
+    report.push(Verdict::Ok, "capabilities", describe(target.capabilities()));
+    let catalogue: Vec<Entitlement> = match target.entitlement_catalogue().await {
         Ok(roles) => {
             let ids: Vec<&str> = roles.iter().map(|r| r.id.as_str()).collect();
             report.push(
@@ -182,17 +277,17 @@ pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
         }
         Err(e) => {
             report.push(Verdict::Fail, "role catalogue", e.to_string());
-            return report;
+            return;
         }
     };
     let mapping = match GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups) {
         Ok(mapping) => mapping,
         Err(e) => {
             report.push(Verdict::Fail, "group mapping", e.to_string());
-            return report;
+            return;
         }
     };
-    let problems = check_mapping(&mapping, &catalogue, client.capabilities().naming);
+    let problems = check_mapping(&mapping, &catalogue, naming);
     for p in &problems {
         report.push(Verdict::Fail, "group mapping", p.to_string());
     }
@@ -212,10 +307,12 @@ pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
         report.push(
             Verdict::Warn,
             "group mapping",
-            "no [groups] in the configuration: only groups named after a Falcon role get roles",
+            format!(
+                "no [groups] in the configuration: only groups named after a {} {} get {}s",
+                naming.product, naming.entitlement, naming.entitlement
+            ),
         );
     }
-    report
 }
 
 /// One line on what the target can do, so that an operator knows what `active:false`, DELETE

@@ -10,21 +10,33 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use bridge::{DeprovisionMode, PendingUsers, Policy};
-use falcon::{ClientConfig, Region};
 use secrecy::SecretString;
 
-// Inbound security (credentials, scopes, limits, TLS) lives in `config/security/`; reading
-// secrets from variables and files, shared by both, in `config/secrets.rs`.
+use crate::target::TargetKind;
+
+// Inbound security (credentials, scopes, limits, TLS) lives in `config/security/`; the target's
+// settings in `config/target.rs`; reading secrets from variables and files, shared by both, in
+// `config/secrets.rs`.
 mod secrets;
 pub mod security;
+mod target;
 
-use secrets::secret_value;
+pub use target::TargetSettings;
 
 /// `serve`'s settings as the command line and environment give them (see `main.rs`). `check`
 /// and `reconcile` take the same flags and variables but read only the core part
 /// ([`CoreSettings`]): they need no SCIM credential.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
+    /// The system the bridge provisions: falcon or incydr. Only its own variables are read.
+    #[arg(
+        long,
+        env = "BRIDGE_TARGET",
+        value_enum,
+        ignore_case = true,
+        default_value_t = TargetKind::Falcon
+    )]
+    pub bridge_target: TargetKind,
     /// Falcon API client id (User management: Read + Write).
     #[arg(long, env = "FALCON_CLIENT_ID")]
     pub falcon_client_id: Option<String>,
@@ -40,6 +52,15 @@ pub struct ServeArgs {
     /// Act inside this child CID (Flight Control).
     #[arg(long, env = "FALCON_MEMBER_CID")]
     pub falcon_member_cid: Option<String>,
+    /// Incydr API base URL, after the tenant's console domain: e.g. https://api.us.code42.com.
+    #[arg(long, env = "INCYDR_BASE_URL")]
+    pub incydr_base_url: Option<String>,
+    /// Incydr API client id (its role decides what the bridge may do).
+    #[arg(long, env = "INCYDR_CLIENT_ID")]
+    pub incydr_client_id: Option<String>,
+    /// Incydr API client secret (or INCYDR_CLIENT_SECRET_FILE).
+    #[arg(long, env = "INCYDR_CLIENT_SECRET", hide_env_values = true)]
+    pub incydr_client_secret: Option<String>,
     /// Comma-separated bearer tokens the IdPs present (or SCIM_BEARER_TOKENS_FILE).
     #[arg(long, env = "SCIM_BEARER_TOKENS", hide_env_values = true)]
     pub scim_bearer_tokens: Option<String>,
@@ -98,7 +119,7 @@ pub struct FileConfig {
     /// accepting it with no roles.
     #[serde(default)]
     pub refuse_unmapped_groups: bool,
-    /// Group display name -> the Falcon role ids its members get.
+    /// Group display name -> the target's role ids its members get.
     #[serde(default)]
     pub groups: BTreeMap<String, Vec<String>>,
     /// Named, scoped inbound credentials (see `config/security/credentials.rs`).
@@ -106,15 +127,15 @@ pub struct FileConfig {
     pub credentials: Vec<security::CredentialFile>,
 }
 
-/// What the provisioning core needs, and all that `check` and `reconcile` need: Falcon access,
-/// the store, the policy (deprovisioning, deletion guard, dry run), the group mapping and the
-/// reconciler's share of Falcon's rate limit.
+/// What the provisioning core needs, and all that `check` and `reconcile` need: the target and
+/// access to it, the store, the policy (deprovisioning, deletion guard, dry run), the group
+/// mapping and the reconciler's share of the target's rate limit.
 #[derive(Debug, Clone)]
 pub struct CoreSettings {
-    pub falcon: ClientConfig,
+    pub target: TargetSettings,
     pub database_url: String,
     pub policy: Policy,
-    /// Group display name -> Falcon role ids, from the TOML file.
+    /// Group display name -> the target's role ids, from the TOML file.
     pub group_roles: BTreeMap<String, Vec<String>>,
     pub refuse_unmapped_groups: bool,
     pub reconcile: ReconcileSchedule,
@@ -123,7 +144,7 @@ pub struct CoreSettings {
 /// `serve`'s settings: the core's, and the SCIM endpoint's (credentials, address, limits, TLS).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub falcon: ClientConfig,
+    pub target: TargetSettings,
     /// `(name, token)` pairs; names appear in logs, tokens never do.
     pub bearer_tokens: Vec<(String, SecretString)>,
     pub listen: SocketAddr,
@@ -131,7 +152,7 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub directory_refresh: Duration,
     pub policy: Policy,
-    /// Group display name -> Falcon role ids, from the TOML file.
+    /// Group display name -> the target's role ids, from the TOML file.
     pub group_roles: BTreeMap<String, Vec<String>>,
     pub refuse_unmapped_groups: bool,
     pub reconcile: ReconcileSchedule,
@@ -149,7 +170,8 @@ pub struct ReconcileSchedule {
 }
 
 /// Falcon's default rate limit per CID, in calls a minute: the reconciler's share
-/// (`BRIDGE_RECONCILE_RATE_PERCENT`) is a percentage of it.
+/// (`BRIDGE_RECONCILE_RATE_PERCENT`) is a percentage of it. Incydr publishes no rate limit, so
+/// its reconciler is paced on the same basis.
 const FALCON_CALLS_PER_MINUTE: u32 = 6000;
 
 impl Default for ReconcileSchedule {
@@ -185,41 +207,7 @@ impl CoreSettings {
     }
 
     fn from_parts(args: &ServeArgs, file: &FileConfig) -> Result<Self, ConfigError> {
-        let client_id = required(args.falcon_client_id.clone(), "FALCON_CLIENT_ID")?;
-        let secret = secret_value(args.falcon_client_secret.clone(), "FALCON_CLIENT_SECRET")?;
-        let region: Region = args
-            .falcon_cloud
-            .parse()
-            .map_err(|e: falcon::region::UnknownRegion| invalid("FALCON_CLOUD", e.to_string()))?;
-        let mut falcon = match &args.falcon_base_url {
-            Some(url) => {
-                let parsed = url::Url::parse(url)
-                    .map_err(|e| invalid("FALCON_BASE_URL", format!("not a URL ({e})")))?;
-                if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(invalid(
-                        "FALCON_BASE_URL",
-                        "must be an http:// or https:// URL",
-                    ));
-                }
-                // The region still names where the credentials must belong: a proxy in front of
-                // eu-1 with FALCON_CLOUD left at us-1 is a mistake worth stopping.
-                let mut cfg = ClientConfig::new(url.clone(), client_id, SecretString::from(secret));
-                cfg.expected_region = Some(region);
-                cfg
-            }
-            None => ClientConfig::for_region(region, client_id, SecretString::from(secret)),
-        };
-        if let Some(cid) = &args.falcon_member_cid {
-            let cid = cid.trim().to_ascii_lowercase();
-            let cid = cid.split('-').next().unwrap_or_default().to_owned();
-            if cid.len() != 32 || !cid.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(invalid(
-                    "FALCON_MEMBER_CID",
-                    "must be a 32-character hexadecimal CID",
-                ));
-            }
-            falcon.member_cid = Some(cid);
-        }
+        let target = TargetSettings::from_args(args)?;
         if !args.bridge_database_url.starts_with("sqlite:") {
             return Err(invalid(
                 "BRIDGE_DATABASE_URL",
@@ -260,7 +248,7 @@ impl CoreSettings {
                 / 100,
         };
         Ok(CoreSettings {
-            falcon,
+            target,
             database_url: args.bridge_database_url.clone(),
             policy: Policy {
                 deprovision,
@@ -279,7 +267,7 @@ impl Settings {
     pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
         let file = file_config(args)?;
         let CoreSettings {
-            falcon,
+            target,
             database_url,
             policy,
             group_roles,
@@ -310,7 +298,7 @@ impl Settings {
             ));
         }
         Ok(Settings {
-            falcon,
+            target,
             bearer_tokens,
             listen,
             database_url,
@@ -411,8 +399,11 @@ pub(crate) mod tests {
     #[test]
     fn good_settings_load() {
         let s = Settings::from_args(&args()).unwrap();
-        assert_eq!(s.falcon.base_url, "https://api.crowdstrike.com");
-        assert_eq!(s.falcon.expected_region, Some(Region::Us1));
+        let TargetSettings::Falcon(cfg) = &s.target else {
+            panic!("{:?}", s.target);
+        };
+        assert_eq!(cfg.base_url, "https://api.crowdstrike.com");
+        assert_eq!(cfg.expected_region, Some(falcon::Region::Us1));
         assert_eq!(s.bearer_tokens[0].0, "token-1");
     }
 

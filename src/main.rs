@@ -12,6 +12,7 @@ use falcon_scim_bridge::demo::Demo;
 use falcon_scim_bridge::server::shutdown_signal;
 use falcon_scim_bridge::simulators::{self, SimArgs};
 use falcon_scim_bridge::startup::Application;
+use falcon_scim_bridge::target::TargetKind;
 use falcon_scim_bridge::telemetry;
 
 /// SCIM 2.0 service provider that provisions CrowdStrike Falcon users and roles.
@@ -27,15 +28,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve SCIM against the configured Falcon cloud (the default).
+    /// Serve SCIM against the configured target, Falcon by default (the default command).
     Serve(ServeArgs),
-    /// Verify the configuration and Falcon access (token, region, scopes, roles, group mapping)
-    /// without changing anything; exit 1 when a line is [FAIL] ([warn] lines do not fail it).
-    /// Needs Falcon access and the group mapping, not the SCIM credentials.
+    /// Verify the configuration and access to the target (token, region, scopes, roles, group
+    /// mapping) without changing anything; exit 1 when a line is [FAIL] ([warn] lines do not
+    /// fail it). Needs access to the target and the group mapping, not the SCIM credentials.
     Check(ServeArgs),
-    /// Compare the store (groups, memberships, deprovisioned users) with Falcon's users and
-    /// grants and print the drift per user; exit 0 only when there is none (after --apply:
-    /// when every drift was repaired). Needs Falcon access, the store and the group mapping,
+    /// Compare the store (groups, memberships, deprovisioned users) with the target's users and
+    /// roles and print the drift per user; exit 0 only when there is none (after --apply: when
+    /// every drift was repaired). Needs access to the target, the store and the group mapping,
     /// not the SCIM credentials.
     Reconcile {
         /// Repair the drift (deletions go through the deletion guard).
@@ -47,7 +48,7 @@ enum Command {
         #[command(flatten)]
         settings: ServeArgs,
     },
-    /// Print the audit log of Falcon writes, oldest first.
+    /// Print the audit log of the writes to the target, oldest first.
     Audit {
         /// Only writes since this time (RFC 3339) or this long ago (90m, 24h, 7d).
         #[arg(long)]
@@ -68,9 +69,21 @@ enum Command {
             default_value = "sqlite://falcon-scim-bridge.db"
         )]
         database_url: String,
+        /// The target the writes went to, for the table's wording.
+        #[arg(
+            long,
+            env = "BRIDGE_TARGET",
+            value_enum,
+            ignore_case = true,
+            default_value_t = TargetKind::Falcon
+        )]
+        target: TargetKind,
     },
-    /// Run the bridge and a Falcon simulator together on loopback, to try it out.
+    /// Run the bridge and a target's simulator together on loopback, to try it out.
     Demo {
+        /// The target whose simulator the bridge provisions.
+        #[arg(long, value_enum, default_value_t = TargetKind::Falcon)]
+        target: TargetKind,
         /// Address for the SCIM endpoint.
         #[arg(long, env = "BRIDGE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -176,6 +189,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             limit,
             json,
             database_url,
+            target,
         } => {
             let since = since
                 .map(|s| falcon_scim_bridge::admin::parse_since(&s, chrono::Utc::now()))
@@ -191,18 +205,32 @@ async fn run(command: Command) -> anyhow::Result<()> {
             } else {
                 print!(
                     "{}",
-                    falcon_scim_bridge::admin::render_audit_table(&records)
+                    falcon_scim_bridge::admin::render_audit_table(&records, target.naming())
                 );
             }
         }
-        Command::Demo { listen, token } => {
+        Command::Demo {
+            target,
+            listen,
+            token,
+        } => {
             if let Some(why) = token.as_deref().and_then(scim::auth::weakness) {
                 anyhow::bail!("--token (DEMO_TOKEN) {why}");
             }
-            let demo = Demo::start(listen, token).await?;
-            println!("{}", demo.banner());
-            demo.app.run_until_stopped(shutdown_signal()).await?;
-            demo.sim.shutdown().await;
+            match target {
+                TargetKind::Falcon => {
+                    let demo = Demo::start(listen, token).await?;
+                    println!("{}", demo.banner());
+                    demo.app.run_until_stopped(shutdown_signal()).await?;
+                    demo.sim.shutdown().await;
+                }
+                TargetKind::Incydr => {
+                    let demo = Demo::start_incydr(listen, token).await?;
+                    println!("{}", demo.banner());
+                    demo.app.run_until_stopped(shutdown_signal()).await?;
+                    demo.sim.shutdown().await;
+                }
+            }
         }
         Command::Sim(args) => simulators::run(args)
             .await

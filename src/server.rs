@@ -15,19 +15,21 @@ use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::target::ConfiguredTarget;
 use crate::telemetry::metrics as names;
 use bridge::store::Store;
-use falcon::FalconClient;
+use target_api::Target;
 
 pub const SCIM_PREFIX: &str = "/scim/v2";
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// What `/readyz` looks at. Probes cost no Falcon call: they read the token cache.
+/// What `/readyz` looks at. Probes cost no call to the target: they read its token cache
+/// ([`Target::credentials_accepted_at`]).
 #[derive(Clone)]
 pub struct Readiness {
     pub store: Store,
-    pub falcon: FalconClient,
-    /// A token older than this (or none) means Falcon access is not proven.
+    pub target: ConfiguredTarget,
+    /// A token older than this (or none) means access to the target is not proven.
     pub max_token_age: Duration,
 }
 
@@ -93,16 +95,21 @@ async fn readyz(State(r): State<Arc<Readiness>>) -> impl IntoResponse {
         problems.push(json!({"component": "store", "problem": e.to_string()}));
     }
     let token_age = r
-        .falcon
-        .token_obtained_at()
+        .target
+        .credentials_accepted_at()
         .and_then(|t| SystemTime::now().duration_since(t).ok());
+    // The component is the target's key ("falcon", "incydr"), as in the metric labels.
+    let naming = r.target.capabilities().naming;
     match token_age {
         Some(age) if age <= r.max_token_age => {}
-        Some(_) => problems
-            .push(json!({"component": "falcon", "problem": "no Falcon token obtained recently"})),
-        None => problems.push(
-            json!({"component": "falcon", "problem": "no valid Falcon token; see the log for why"}),
-        ),
+        Some(_) => problems.push(json!({
+            "component": naming.key,
+            "problem": format!("no {} token obtained recently", naming.product),
+        })),
+        None => problems.push(json!({
+            "component": naming.key,
+            "problem": format!("no valid {} token; see the log for why", naming.product),
+        })),
     }
     if problems.is_empty() {
         (StatusCode::OK, Json(json!({"status": "ready"})))

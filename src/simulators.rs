@@ -6,20 +6,14 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::server::shutdown_signal;
-
-/// Which target's simulator to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SimTarget {
-    Falcon,
-    Incydr,
-}
+use crate::target::TargetKind;
 
 /// The `sim` subcommand's options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimArgs {
     /// The target whose API is simulated.
-    #[arg(long, value_enum, default_value_t = SimTarget::Falcon)]
-    pub target: SimTarget,
+    #[arg(long, value_enum, default_value_t = TargetKind::Falcon)]
+    pub target: TargetKind,
     #[arg(long, default_value = "127.0.0.1:9090")]
     pub listen: SocketAddr,
     /// Falcon only: calls per minute per CID before 429.
@@ -45,7 +39,7 @@ pub async fn run(args: SimArgs) -> std::io::Result<()> {
     let latency = Duration::from_millis(args.latency_ms);
     let lifetime = args.token_lifetime_secs.map(Duration::from_secs);
     match args.target {
-        SimTarget::Falcon => {
+        TargetKind::Falcon => {
             let mut config = falcon::sim::SimConfig {
                 rate_limit_per_minute: args.rate_limit,
                 latency,
@@ -68,16 +62,9 @@ pub async fn run(args: SimArgs) -> std::io::Result<()> {
             shutdown_signal().await;
             running.shutdown().await;
         }
-        SimTarget::Incydr => {
-            let mut config = incydr::sim::SimConfig {
-                latency,
-                controls_enabled: true,
-                ..incydr::sim::SimConfig::default()
-            };
-            if let Some(lifetime) = lifetime {
-                config.token_lifetime = lifetime;
-            }
-            let sim = incydr::sim::Simulator::new(config.clone());
+        TargetKind::Incydr => {
+            let sim = incydr_simulator(latency, lifetime);
+            let config = sim.config().clone();
             if args.users > 0 {
                 sim.seed_users(args.users, "incydr.example.com");
             }
@@ -99,6 +86,24 @@ pub async fn run(args: SimArgs) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The Incydr simulator as `sim` and `demo` run it: an empty tenant with the default role
+/// catalogue, and the `/_sim/` controls always on, since Incydr's API cannot create users and
+/// they can only be added that way.
+pub fn incydr_simulator(
+    latency: Duration,
+    token_lifetime: Option<Duration>,
+) -> incydr::sim::Simulator {
+    let mut config = incydr::sim::SimConfig {
+        latency,
+        controls_enabled: true,
+        ..incydr::sim::SimConfig::default()
+    };
+    if let Some(lifetime) = token_lifetime {
+        config.token_lifetime = lifetime;
+    }
+    incydr::sim::Simulator::new(config)
 }
 
 /// The simulator's address and credentials, as the environment variables that use them. The

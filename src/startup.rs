@@ -9,13 +9,14 @@ use tokio::net::TcpListener;
 
 use crate::config::{ReconcileSchedule, Settings};
 use crate::server::{self, Readiness, SCIM_PREFIX};
+use crate::target::{ConfiguredTarget, TargetSetupError};
 use crate::tls::{self, TlsError, TlsListener};
 use bridge::Bridge;
 use bridge::groups::{EmptyMappedId, GroupMapping, UnknownMappedId, check_mapping};
 use bridge::reconcile::Pace;
 use bridge::store::{Store, StoreError};
-use falcon::{FalconClient, FalconError};
 use scim::{self, ScimSettings, auth::Credentials};
+use target_api::Target;
 
 /// Until the first directory load succeeds, retry it this often.
 const INITIAL_RETRY: Duration = Duration::from_secs(10);
@@ -27,8 +28,8 @@ const INITIAL_RETRY: Duration = Duration::from_secs(10);
 pub enum StartupError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot set up the Falcon client: {0}")]
-    Falcon(FalconError),
+    #[error(transparent)]
+    Target(#[from] TargetSetupError),
     #[error("the group mapping names what the target does not have: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Mapping(Vec<UnknownMappedId>),
     #[error(transparent)]
@@ -79,12 +80,6 @@ pub fn earlier_store_beside(database_url: &str) -> Result<(), StartupError> {
     })
 }
 
-impl From<FalconError> for StartupError {
-    fn from(e: FalconError) -> Self {
-        StartupError::Falcon(e)
-    }
-}
-
 /// How long requests in flight may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
@@ -94,7 +89,7 @@ pub struct Application {
     tls: Option<tokio_rustls::TlsAcceptor>,
     app: axum::Router,
     store: Store,
-    bridge: Arc<Bridge<FalconClient>>,
+    bridge: Arc<Bridge<ConfiguredTarget>>,
     refresh_every: Duration,
     loaded: bool,
     reconcile: ReconcileSchedule,
@@ -102,14 +97,15 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        // The recorder must exist before the first Falcon call (the start-up token) is counted.
+        // The recorder must exist before the first target call (the start-up token) is counted.
         crate::telemetry::metrics::install();
         earlier_store_beside(&settings.database_url)?;
         let store = Store::open(&settings.database_url).await?;
-        let falcon = FalconClient::new(settings.falcon.clone())?;
+        let target = ConfiguredTarget::new(&settings.target)?;
+        let product = target.capabilities().naming.product;
         let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups)?;
         let bridge = Bridge::start(
-            falcon.clone(),
+            target.clone(),
             store.clone(),
             settings.policy.clone(),
             mapping.clone(),
@@ -127,7 +123,7 @@ impl Application {
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "cannot check the group mapping against Falcon's roles")
+                tracing::error!(error = %e, "cannot check the group mapping against {product}'s roles")
             }
         }
         let loaded = match bridge.refresh_directory().await {
@@ -135,12 +131,12 @@ impl Application {
                 // The periodic refreshes after this one log at debug only.
                 tracing::info!(
                     users = bridge.directory_size(),
-                    "directory loaded from Falcon"
+                    "directory loaded from {product}"
                 );
                 true
             }
             Err(e) => {
-                tracing::error!(error = %e, "cannot load Falcon's users; serving what the store knows and retrying");
+                tracing::error!(error = %e, "cannot load {product}'s users; serving what the store knows and retrying");
                 false
             }
         };
@@ -166,7 +162,7 @@ impl Application {
             scim,
             Readiness {
                 store: store.clone(),
-                falcon,
+                target,
                 max_token_age: Duration::from_secs(3600),
             },
         );
@@ -201,7 +197,7 @@ impl Application {
         format!("{scheme}://{}{SCIM_PREFIX}", self.local_addr())
     }
 
-    pub fn bridge(&self) -> Arc<Bridge<FalconClient>> {
+    pub fn bridge(&self) -> Arc<Bridge<ConfiguredTarget>> {
         self.bridge.clone()
     }
 
@@ -281,10 +277,11 @@ where
     }
 }
 
-/// Reloads Falcon's users every `every`. While Falcon refuses (bad credentials, wrong region,
-/// outage) the bridge still serves what the store knows, retries sooner, and `/readyz` says why.
+/// Reloads the target's users every `every`. While the target refuses (bad credentials, wrong
+/// region, outage) the bridge still serves what the store knows, retries sooner, and `/readyz`
+/// says why.
 fn spawn_directory_refresh(
-    bridge: Arc<Bridge<FalconClient>>,
+    bridge: Arc<Bridge<ConfiguredTarget>>,
     every: Duration,
     mut loaded: bool,
 ) -> tokio::task::JoinHandle<()> {
@@ -298,15 +295,18 @@ fn spawn_directory_refresh(
             .await;
             match bridge.refresh_directory().await {
                 Ok(()) => loaded = true,
-                Err(e) => tracing::error!(error = %e, "cannot load Falcon's users"),
+                Err(e) => {
+                    let product = bridge.naming().product;
+                    tracing::error!(error = %e, "cannot load {product}'s users")
+                }
             }
         }
     })
 }
 
-/// Compares the store with Falcon every `every` (report only) and exports the drift.
+/// Compares the store with the target every `every` (report only) and exports the drift.
 fn spawn_reconcile(
-    bridge: Arc<Bridge<FalconClient>>,
+    bridge: Arc<Bridge<ConfiguredTarget>>,
     every: Duration,
     calls_per_minute: u32,
 ) -> tokio::task::JoinHandle<()> {

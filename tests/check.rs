@@ -1,6 +1,8 @@
 //! `falcon-scim-bridge check` against the simulator: its exit status for good credentials, a
 //! wrong secret, a read-only API client, a wrong region and an unknown mapped role; and that it
 //! needs no SCIM credential, reporting `serve`'s own settings as `[warn]` or `[FAIL]` lines.
+//! The same against the Incydr simulator with `BRIDGE_TARGET=incydr`, which needs no Falcon
+//! setting and says that it cannot probe write access.
 
 mod common;
 
@@ -214,4 +216,153 @@ async fn an_unknown_mapped_role_fails_with_suggestions() {
         "{text}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The Incydr simulator with two users, on a loopback port.
+async fn incydr_sim() -> incydr::sim::RunningSim {
+    let sim = incydr::sim::Simulator::new(incydr::sim::SimConfig::default());
+    sim.seed_user("ann.lee@corp.example", "Ann", "Lee");
+    sim.seed_user("bo.chen@corp.example", "Bo", "Chen");
+    sim.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+/// Runs `check` with `BRIDGE_TARGET=incydr`, no Falcon variable, and `env`.
+async fn check_incydr(env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));
+    cmd.arg("check")
+        .env_clear()
+        .env("BRIDGE_TARGET", "incydr")
+        .env("BRIDGE_DATABASE_URL", "sqlite::memory:")
+        .env("RUST_LOG", "error");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("the binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// A file in a fresh temporary directory holding `text`.
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("fsb-check-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+#[tokio::test]
+async fn incydr_passes_with_its_token_roles_mapping_and_reads_and_says_writes_are_unprobed() {
+    let sim = incydr_sim().await;
+    let config = sim.sim.config().clone();
+    // The secret from a file, as Docker and Kubernetes mount it.
+    let secret = temp_file("incydr-secret", &format!("{}\n", config.client_secret));
+    let mapping = temp_file(
+        "bridge.toml",
+        "[groups]\n\"Insider Risk Analysts\" = [\"insider-risk-analyst\", \"alerts-read\"]\n",
+    );
+    let (code, text) = check_incydr(&[
+        TOKENS,
+        ("INCYDR_BASE_URL", &sim.base_url),
+        ("INCYDR_CLIENT_ID", &config.client_id),
+        ("INCYDR_CLIENT_SECRET_FILE", secret.to_str().unwrap()),
+        ("BRIDGE_CONFIG", mapping.to_str().unwrap()),
+    ])
+    .await;
+    assert_eq!(code, Some(0), "{text}");
+    for line in [
+        format!(
+            "[ok  ] configuration: Incydr API at {}, store sqlite::memory:",
+            sim.base_url
+        ),
+        format!(
+            "[ok  ] Incydr token: obtained for API client {}",
+            config.client_id
+        ),
+        "[ok  ] read access: 2 Incydr users visible".to_owned(),
+        "[warn] write access: not probed: Incydr's API has no dry run".to_owned(),
+        "[ok  ] capabilities: Incydr: POST /Users only adopts existing users".to_owned(),
+        "[ok  ] role catalogue: 6 roles: desktop-user,".to_owned(),
+        "[ok  ] group mapping: 'Insider Risk Analysts' -> insider-risk-analyst, alerts-read"
+            .to_owned(),
+        "verdict: all checks passed; the bridge can provision this Incydr tenant (1 warning above"
+            .to_owned(),
+    ] {
+        assert!(text.contains(&line), "no '{line}' in:\n{text}");
+    }
+    assert!(!text.contains("Falcon"), "{text}");
+    assert!(
+        !text.contains(&config.client_secret),
+        "the secret is never printed"
+    );
+    let writes = sim
+        .sim
+        .call_counts()
+        .routes
+        .into_keys()
+        .filter(|route| !route.starts_with("GET ") && route != "POST /v1/oauth")
+        .collect::<Vec<_>>();
+    assert_eq!(
+        writes,
+        Vec::<String>::new(),
+        "check changes nothing in Incydr"
+    );
+    for file in [secret, mapping] {
+        let _ = std::fs::remove_dir_all(file.parent().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn incydr_fails_on_a_wrong_secret_an_unknown_role_or_a_missing_url() {
+    let sim = incydr_sim().await;
+    let config = sim.sim.config().clone();
+    let access = [
+        ("INCYDR_BASE_URL", sim.base_url.as_str()),
+        ("INCYDR_CLIENT_ID", config.client_id.as_str()),
+    ];
+
+    let wrong = "not-the-incydr-secret-0123456789";
+    let (code, text) = check_incydr(&[access[0], access[1], ("INCYDR_CLIENT_SECRET", wrong)]).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("[FAIL] Incydr token: Incydr refused API client")
+            && text.contains("INCYDR_CLIENT_SECRET")
+            && text.contains("verdict: NOT ready")
+            && !text.contains(wrong),
+        "{text}"
+    );
+
+    let mapping = temp_file(
+        "bridge.toml",
+        "[groups]\n\"Incydr Admins\" = [\"cloud-admn\"]\n",
+    );
+    let (code, text) = check_incydr(&[
+        access[0],
+        access[1],
+        ("INCYDR_CLIENT_SECRET", &config.client_secret),
+        ("BRIDGE_CONFIG", mapping.to_str().unwrap()),
+    ])
+    .await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(
+            "[FAIL] group mapping: group 'Incydr Admins' maps to Incydr role 'cloud-admn', which \
+             does not exist; closest existing role ids: cloud-admin"
+        ),
+        "{text}"
+    );
+
+    // Falcon's variables are not wanted; Incydr's are, each by name.
+    let (code, text) =
+        check_incydr(&[access[1], ("INCYDR_CLIENT_SECRET", &config.client_secret)]).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("falcon-scim-bridge: INCYDR_BASE_URL: required but not set"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(mapping.parent().unwrap());
 }

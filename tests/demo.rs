@@ -1,7 +1,8 @@
 //! `demo` as a newcomer meets it: the groups of its mapping exist from the start, the three
 //! curl lines of its banner work as printed (the third adds a member to a group and Falcon
 //! grants the group's roles), a listener on every interface is shown at 127.0.0.1, and a port
-//! already in use stops it with one line that names the cause once.
+//! already in use stops it with one line that names the cause once. `demo --target incydr`'s
+//! four curl lines work as printed too: list, adopt, group push, a user arriving in Incydr.
 
 mod common;
 
@@ -25,7 +26,7 @@ async fn start(listen: &str) -> (String, Demo) {
 }
 
 /// Serves the demo until the returned sender is dropped.
-fn serve(demo: Demo) -> (tokio::sync::oneshot::Sender<()>, falcon::sim::RunningSim) {
+fn serve<S>(demo: Demo<S>) -> (tokio::sync::oneshot::Sender<()>, S) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(demo.app.run_until_stopped(async {
         let _ = rx.await;
@@ -160,6 +161,86 @@ async fn on_every_interface_the_banner_shows_loopback() {
     let (_stop, _sim) = serve(demo);
     let (status, users) = run_curl(&reqwest::Client::new(), &curls[0]).await;
     assert_eq!(status, 200, "{users}");
+}
+
+#[tokio::test]
+async fn every_curl_line_of_the_incydr_demo_works() {
+    let demo = Demo::start_incydr("127.0.0.1:0".parse().unwrap(), Some(TOKEN.to_owned()))
+        .await
+        .expect("the demo starts");
+    let banner = demo.banner();
+    let base = demo.base_url();
+    assert!(
+        banner.contains("runs against an embedded Incydr simulator")
+            && banner.contains(&format!("SCIM base URL : {base}\n")),
+        "{banner}"
+    );
+    let (bob, bob_id) = demo.example_member.clone();
+    let bridge = demo.app.bridge();
+    let (_stop, sim) = serve(demo);
+    let http = reqwest::Client::new();
+
+    let groups: Value = http
+        .get(format!("{base}/Groups"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = groups["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["displayName"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["Incydr Administrators", "Insider Risk Analysts"],
+        "{groups}"
+    );
+
+    let curls = curl_lines(&banner);
+    assert_eq!(curls.len(), 4, "{banner}");
+    // 1: the Incydr users the bridge sees.
+    let (status, users) = run_curl(&http, &curls[0]).await;
+    assert_eq!(status, 200, "{users}");
+    assert_eq!(users["totalResults"], 3, "{users}");
+    // 2: an existing Incydr user adopted, nothing created.
+    let (status, user) = run_curl(&http, &curls[1]).await;
+    assert_eq!(status, 201, "{user}");
+    let carol = sim
+        .sim
+        .user_by_username("carol.responder@example.com")
+        .unwrap();
+    assert_eq!(user["id"], carol.user_id.as_str(), "{user}");
+    assert_eq!(sim.sim.users().len(), 3);
+    // 3: Bob into "Insider Risk Analysts": one PUT with the group's roles.
+    assert!(curls[2].contains("-X PATCH"), "{}", curls[2]);
+    let (status, group) = run_curl(&http, &curls[2]).await;
+    assert_eq!(status, 200, "{group}");
+    assert_eq!(group["displayName"], "Insider Risk Analysts", "{group}");
+    assert_eq!(group["members"][0]["value"], bob_id.as_str(), "{group}");
+    let bob = sim.sim.user_by_username(&bob).unwrap();
+    assert_eq!(
+        sim.sim.roles_of(&bob.user_id).unwrap(),
+        ["alerts-read", "insider-risk-analyst"]
+    );
+    assert_eq!(sim.sim.call_count("PUT", incydr::sim::USER_ROLES), 1);
+    // 4: a user arrives in Incydr, and the bridge lists it after a directory refresh.
+    let (status, added) = run_curl(&http, &curls[3]).await;
+    assert_eq!(status, 201, "{added}");
+    assert!(
+        sim.sim
+            .user_by_username("dave.hunter@example.com")
+            .is_some()
+    );
+    bridge.refresh_directory().await.unwrap();
+    let (status, users) = run_curl(&http, &curls[0]).await;
+    assert_eq!(status, 200, "{users}");
+    assert_eq!(users["totalResults"], 4, "{users}");
 }
 
 /// How often `needle` occurs in `text`.

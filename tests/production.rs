@@ -58,8 +58,9 @@ async fn readyz_waits_for_falcon_to_accept_the_credentials() {
         SimConfig::default(),
         |_| {},
         move |settings| {
-            settings.falcon.client_id = spec.client_id.clone();
-            settings.falcon.client_secret = secrecy::SecretString::from(spec.client_secret.clone());
+            let falcon = common::falcon_of(settings);
+            falcon.client_id = spec.client_id.clone();
+            falcon.client_secret = secrecy::SecretString::from(spec.client_secret.clone());
             settings.directory_refresh = Duration::from_secs(1);
         },
     )

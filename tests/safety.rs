@@ -248,7 +248,7 @@ async fn a_token_that_dies_mid_sequence_is_replaced_without_the_idp_noticing() {
 
 #[tokio::test]
 async fn a_slow_or_unreachable_falcon_is_a_503_and_the_retry_adopts_what_was_made() {
-    let app = app_with(|s| s.falcon.request_timeout = Duration::from_secs(1)).await;
+    let app = app_with(|s| common::falcon_of(s).request_timeout = Duration::from_secs(1)).await;
     app.sim.sim.set_latency(Duration::from_secs(5));
     let (status, retry_after, body) =
         status_of(app.post("/Users", &user("slow@example.com"))).await;

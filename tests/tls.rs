@@ -109,7 +109,7 @@ async fn unusable_certificate_files_stop_the_start_naming_the_variable() {
     let settings_for = |files: TlsFiles| {
         let falcon = common::client_config(&sim, &sim.sim.default_client());
         falcon_scim_bridge::config::Settings {
-            falcon,
+            target: falcon_scim_bridge::config::TargetSettings::Falcon(falcon),
             bearer_tokens: vec![(
                 "okta".into(),
                 secrecy::SecretString::from(common::TEST_TOKEN),

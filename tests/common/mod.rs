@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use falcon::sim::{ApiClientSpec, RunningSim, SimConfig, Simulator};
 use falcon::{ClientConfig, FalconClient};
+use falcon_scim_bridge::config::{Settings, TargetSettings};
 use secrecy::SecretString;
 
 pub async fn spawn_sim(config: SimConfig) -> RunningSim {
@@ -42,7 +43,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub bridge_addr: std::net::SocketAddr,
     /// The running bridge, for what an IdP cannot see (the store, reconciliation).
-    pub bridge: std::sync::Arc<bridge::Bridge<falcon::FalconClient>>,
+    pub bridge: std::sync::Arc<bridge::Bridge<falcon_scim_bridge::target::ConfiguredTarget>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -69,7 +70,7 @@ pub async fn spawn_app_custom(
     let mut falcon = client_config(&sim, &sim.sim.default_client());
     falcon.max_rate_limit_wait = Duration::from_secs(2);
     let mut settings = falcon_scim_bridge::config::Settings {
-        falcon,
+        target: TargetSettings::Falcon(falcon),
         bearer_tokens: vec![("okta".into(), SecretString::from(TEST_TOKEN))],
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: "sqlite::memory:".into(),
@@ -101,6 +102,14 @@ pub async fn spawn_app_custom(
         bridge,
         shutdown: Some(tx),
         served: Some(served),
+    }
+}
+
+/// The Falcon client settings of `settings`, which [`spawn_app_custom`] made.
+pub fn falcon_of(settings: &mut Settings) -> &mut ClientConfig {
+    match &mut settings.target {
+        TargetSettings::Falcon(cfg) => cfg,
+        other => panic!("not Falcon: {other:?}"),
     }
 }
 

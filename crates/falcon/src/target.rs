@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use target_api::{
     Account, AccountRef, Auth, Capabilities, CreateMode, DeactivateMode, DeleteMode, Entitlement,
@@ -124,6 +124,10 @@ fn cid(account: &AccountRef) -> &str {
 impl Target for FalconClient {
     fn capabilities(&self) -> &Capabilities {
         &CAPABILITIES
+    }
+
+    fn credentials_accepted_at(&self) -> Option<SystemTime> {
+        self.token_obtained_at()
     }
 
     async fn list_accounts(&self) -> Result<Vec<Account>, TargetError> {

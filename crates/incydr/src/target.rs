@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use target_api::{
     Account, AccountRef, Auth, Capabilities, CreateMode, DeactivateMode, DeleteMode, Entitlement,
@@ -173,6 +173,10 @@ fn unsupported(message: &str) -> TargetError {
 impl Target for IncydrTarget {
     fn capabilities(&self) -> &Capabilities {
         &CAPABILITIES
+    }
+
+    fn credentials_accepted_at(&self) -> Option<SystemTime> {
+        self.client.token_obtained_at()
     }
 
     async fn list_accounts(&self) -> Result<Vec<Account>, TargetError> {

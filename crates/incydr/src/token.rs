@@ -2,10 +2,13 @@
 //!
 //! Incydr tokens live 15 minutes. The cache hands out the current token until it is within the
 //! refresh margin of its expiry; then exactly one caller fetches a new one while the others wait
-//! on the same lock and take the result, so a burst of calls at expiry is one token request.
+//! for that fetch and take its result, so a burst of calls at expiry is one token request. The
+//! token itself sits behind a plain lock, apart from the refresh, so that readiness can ask how
+//! old it is without waiting for a refresh in flight.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::sync::RwLock;
+use std::time::{Duration, Instant, SystemTime};
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -14,6 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 pub(crate) struct AccessToken {
     pub(crate) value: SecretString,
     pub(crate) refresh_at: Instant,
+    pub(crate) obtained_at: SystemTime,
 }
 
 impl AccessToken {
@@ -24,6 +28,7 @@ impl AccessToken {
         Self {
             value,
             refresh_at: Instant::now() + refresh_after(expires_in, margin),
+            obtained_at: SystemTime::now(),
         }
     }
 
@@ -39,9 +44,8 @@ pub(crate) fn refresh_after(expires_in: Duration, margin: Duration) -> Duration 
 
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
-    // One async lock for both the value and the refresh: waiting callers see the new token as
-    // soon as they get the lock, without a second request.
-    current: tokio::sync::Mutex<Option<AccessToken>>,
+    current: RwLock<Option<AccessToken>>,
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 impl TokenCache {
@@ -51,24 +55,38 @@ impl TokenCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<AccessToken, E>>,
     {
-        let mut current = self.current.lock().await;
-        if let Some(token) = current.as_ref().filter(|t| t.is_fresh()) {
-            return Ok(token.clone());
+        if let Some(token) = self.fresh() {
+            return Ok(token);
+        }
+        let _only_one = self.refreshing.lock().await;
+        // Whoever held the lock before us may have fetched one already.
+        if let Some(token) = self.fresh() {
+            return Ok(token);
         }
         let token = fetch().await?;
-        *current = Some(token.clone());
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
         Ok(token)
     }
 
     /// Drops `stale` (Incydr answered 401 to it) unless another caller replaced it already.
-    pub(crate) async fn invalidate(&self, stale: &AccessToken) {
-        let mut current = self.current.lock().await;
+    pub(crate) fn invalidate(&self, stale: &AccessToken) {
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
         if current
             .as_ref()
             .is_some_and(|t| t.value.expose_secret() == stale.value.expose_secret())
         {
             *current = None;
         }
+    }
+
+    /// When the token in use was obtained, if there is one the client still uses.
+    pub(crate) fn obtained_at(&self) -> Option<SystemTime> {
+        self.fresh().map(|t| t.obtained_at)
+    }
+
+    fn fresh(&self) -> Option<AccessToken> {
+        let current = self.current.read().unwrap_or_else(|p| p.into_inner());
+        current.as_ref().filter(|t| t.is_fresh()).cloned()
     }
 }
 
@@ -131,17 +149,39 @@ mod tests {
             .get(|| async { Ok::<_, ()>(token("a")) })
             .await
             .unwrap();
-        cache.invalidate(&first).await;
+        cache.invalidate(&first);
         let second = cache
             .get(|| async { Ok::<_, ()>(token("b")) })
             .await
             .unwrap();
         assert_eq!(second.value.expose_secret(), "b");
-        cache.invalidate(&first).await;
+        cache.invalidate(&first);
         let third = cache
             .get(|| async { Ok::<_, ()>(token("c")) })
             .await
             .unwrap();
         assert_eq!(third.value.expose_secret(), "b");
+    }
+
+    #[tokio::test]
+    async fn the_age_of_the_token_in_use_is_known_without_a_call() {
+        let cache = TokenCache::default();
+        assert!(cache.obtained_at().is_none(), "no token yet");
+        let before = SystemTime::now();
+        let first = cache
+            .get(|| async { Ok::<_, ()>(token("a")) })
+            .await
+            .unwrap();
+        let at = cache.obtained_at().expect("a token in use");
+        assert!(at >= before && at <= SystemTime::now());
+        cache.invalidate(&first);
+        assert!(
+            cache.obtained_at().is_none(),
+            "a refused token is not in use"
+        );
+        // A token past its refresh point is not in use either: the next call fetches anew.
+        let due = AccessToken::new(SecretString::from("d"), Duration::ZERO, Duration::ZERO);
+        cache.get(|| async { Ok::<_, ()>(due) }).await.unwrap();
+        assert!(cache.obtained_at().is_none());
     }
 }

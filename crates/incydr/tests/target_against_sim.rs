@@ -275,3 +275,19 @@ async fn a_429_storm_past_the_bound_is_a_rate_limited_error_and_a_short_one_is_w
         other => panic!("expected RateLimited, got {other:?}: {err}"),
     }
 }
+
+#[tokio::test]
+async fn accepted_credentials_are_known_from_the_token_in_use_without_a_call() {
+    let running = start().await;
+    let target = target_for(&running, |_| {});
+    assert!(target.credentials_accepted_at().is_none(), "no token yet");
+    target.client().authenticate().await.unwrap();
+    let calls = running.sim.total_calls();
+    assert!(target.credentials_accepted_at().is_some());
+    assert_eq!(running.sim.total_calls(), calls, "asking costs no call");
+
+    // Wrong credentials: no token, so access is not proven.
+    let refused = target_for(&running, |c| c.client_secret = SecretString::from("wrong"));
+    assert!(refused.client().authenticate().await.is_err());
+    assert!(refused.credentials_accepted_at().is_none());
+}

@@ -17,6 +17,7 @@ pub mod trace;
 
 use std::collections::BTreeSet;
 use std::future::Future;
+use std::time::SystemTime;
 
 pub use account::{Account, AccountRef, Profile};
 pub use capabilities::{
@@ -35,6 +36,18 @@ pub use error::{ErrorKind, TargetError};
 pub trait Target: Send + Sync + 'static {
     /// What this target can do; the same for the life of the process.
     fn capabilities(&self) -> &Capabilities;
+
+    /// When the target last accepted the bridge's credentials, as far as the target's client
+    /// knows without calling it: for [`Auth::OAuthClientCredentials`], when the token in use was
+    /// obtained, or `None` when there is no valid one (none yet, expired, or refused).
+    ///
+    /// Readiness probes poll this, so it must be cheap and must not call the target; the
+    /// calls the bridge makes anyway (the directory refresh) keep it current. The default,
+    /// `None`, reports access as never proven: a target says how it knows rather than being
+    /// taken as ready.
+    fn credentials_accepted_at(&self) -> Option<SystemTime> {
+        None
+    }
 
     /// Every account of the tenant (the directory's load and refresh, reconciliation), with as
     /// few calls as the API allows.

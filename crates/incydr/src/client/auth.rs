@@ -54,7 +54,7 @@ impl IncydrClient {
                     operation = call.operation,
                     "Incydr refused the access token; refreshing once"
                 );
-                self.inner.tokens.invalidate(&token).await;
+                self.inner.tokens.invalidate(&token);
                 let token = self.token().await?;
                 self.send(call, Auth::Bearer(&token)).await
             }

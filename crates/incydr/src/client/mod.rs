@@ -21,7 +21,7 @@ mod send;
 mod users;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::error::IncydrError;
 use crate::token::TokenCache;
@@ -85,5 +85,10 @@ impl IncydrClient {
     /// Obtains a token now if there is no valid one (start-up, `check`, readiness).
     pub async fn authenticate(&self) -> Result<(), IncydrError> {
         self.token().await.map(|_| ())
+    }
+
+    /// When the token in use was obtained; `None` when there is no valid token. Makes no call.
+    pub fn token_obtained_at(&self) -> Option<SystemTime> {
+        self.inner.tokens.obtained_at()
     }
 }
