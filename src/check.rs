@@ -291,17 +291,22 @@ async fn roles_and_mapping(
     for p in &problems {
         report.push(Verdict::Fail, "group mapping", p.to_string());
     }
-    for (group, roles) in &settings.group_roles {
-        if roles
-            .iter()
-            .all(|r| catalogue.iter().any(|c| c.id.as_str() == r.trim()))
-        {
-            report.push(
-                Verdict::Ok,
-                "group mapping",
-                format!("'{group}' -> {}", roles.join(", ")),
-            );
+    for group in settings.group_roles.keys() {
+        if problems.iter().any(|p| &p.group == group) {
+            continue;
         }
+        // Display names are shown as the ids they resolve to: what the target will be sent.
+        let ids: Vec<String> = mapping
+            .resolve(group, &catalogue)
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        report.push(
+            Verdict::Ok,
+            "group mapping",
+            format!("'{group}' -> {}", ids.join(", ")),
+        );
     }
     if settings.group_roles.is_empty() {
         report.push(

@@ -199,7 +199,12 @@ async fn an_unknown_mapped_role_fails_with_suggestions() {
     let dir = std::env::temp_dir().join(format!("fsb-check-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bridge.toml");
-    std::fs::write(&file, "[groups]\n\"Falcon Admins\" = [\"falcon_admin\"]\n").unwrap();
+    std::fs::write(
+        &file,
+        "[groups]\n\"Falcon Admins\" = [\"falcon_admin\"]\n\
+         \"Falcon Administrators\" = [\"Falcon Administrator\"]\n",
+    )
+    .unwrap();
     let (code, text) = check(
         &sim.base_url,
         &sim.sim.default_client(),
@@ -213,6 +218,11 @@ async fn an_unknown_mapped_role_fails_with_suggestions() {
     );
     assert!(
         text.contains("group 'Falcon Admins' maps to Falcon role 'falcon_admin', which does not exist; closest existing role ids: falcon_administrator"),
+        "{text}"
+    );
+    // A role's display name, spelled as Falcon spells it, is as good as its id.
+    assert!(
+        text.contains("[ok  ] group mapping: 'Falcon Administrators' -> falcon_administrator"),
         "{text}"
     );
     let _ = std::fs::remove_dir_all(dir);
