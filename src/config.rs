@@ -92,8 +92,8 @@ pub struct ServeArgs {
     pub bridge_max_deletions_per_hour: u32,
     /// `POST /Users` of a login a target that cannot create users (Incydr) does not have yet:
     /// `await` (201; the user is pending until it appears there) or `refuse` (SCIM 400).
-    #[arg(long, env = "BRIDGE_PENDING_USERS", default_value = "await")]
-    pub bridge_pending_users: String,
+    #[arg(long, env = "BRIDGE_PENDING_USERS", value_enum, ignore_case = true, default_value_t = PendingArg::Await)]
+    pub bridge_pending_users: PendingArg,
     /// Read from Falcon but only log (and audit as `dry-run`) the writes.
     #[arg(long, env = "BRIDGE_DRY_RUN", default_value_t = false, action = clap::ArgAction::Set)]
     pub bridge_dry_run: bool,
@@ -106,6 +106,16 @@ pub struct ServeArgs {
     /// Limits and TLS (see `config/security/`).
     #[command(flatten)]
     pub security: security::SecurityArgs,
+}
+
+/// The values of `BRIDGE_PENDING_USERS` (see [`PendingUsers`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PendingArg {
+    /// 201, and the user is pending until the target has it.
+    #[default]
+    Await,
+    /// SCIM 400 saying how the user gets into the target.
+    Refuse,
 }
 
 /// The optional TOML file. Unknown keys are an error: a typo must not silently do nothing.
@@ -224,15 +234,9 @@ impl CoreSettings {
                 ));
             }
         };
-        let pending = match args.bridge_pending_users.as_str() {
-            "await" => PendingUsers::Await,
-            "refuse" => PendingUsers::Refuse,
-            other => {
-                return Err(invalid(
-                    "BRIDGE_PENDING_USERS",
-                    format!("'{other}' is neither 'await' nor 'refuse'"),
-                ));
-            }
+        let pending = match args.bridge_pending_users {
+            PendingArg::Await => PendingUsers::Await,
+            PendingArg::Refuse => PendingUsers::Refuse,
         };
         if !(1..=100).contains(&args.bridge_reconcile_rate_percent) {
             return Err(invalid(
@@ -388,7 +392,6 @@ pub(crate) mod tests {
             bridge_database_url: "sqlite::memory:".into(),
             bridge_directory_refresh_secs: 300,
             bridge_deprovision: "delete".into(),
-            bridge_pending_users: "await".into(),
             bridge_max_deletions_per_hour: 25,
             bridge_reconcile_interval_secs: 3600,
             bridge_reconcile_rate_percent: 10,
@@ -405,6 +408,13 @@ pub(crate) mod tests {
         assert_eq!(cfg.base_url, "https://api.crowdstrike.com");
         assert_eq!(cfg.expected_region, Some(falcon::Region::Us1));
         assert_eq!(s.bearer_tokens[0].0, "token-1");
+        assert_eq!(s.policy.pending, PendingUsers::Await);
+        let refuse = Settings::from_args(&ServeArgs {
+            bridge_pending_users: PendingArg::Refuse,
+            ..args()
+        })
+        .unwrap();
+        assert_eq!(refuse.policy.pending, PendingUsers::Refuse);
     }
 
     #[test]
@@ -451,13 +461,6 @@ pub(crate) mod tests {
                     ..args()
                 },
                 "BRIDGE_DEPROVISION",
-            ),
-            (
-                ServeArgs {
-                    bridge_pending_users: "later".into(),
-                    ..args()
-                },
-                "BRIDGE_PENDING_USERS",
             ),
             (
                 ServeArgs {
