@@ -4,133 +4,31 @@
 //! a group push that costs one roles `PUT`, `/readyz` naming Incydr, and a group mapping naming
 //! a role Incydr does not have stopping the start.
 
-use std::collections::BTreeMap;
+mod common;
 
-use falcon_scim_bridge::config::{ServeArgs, Settings, TargetSettings};
+use common::incydr::{SECRET, serve, settings, writes};
 use falcon_scim_bridge::startup::Application;
-use falcon_scim_bridge::target::TargetKind;
-use incydr::sim::{RunningSim, SimConfig, Simulator, USER_ROLES};
+use incydr::sim::{RunningSim, USER_ROLES};
 use serde_json::{Value, json};
-
-const TOKEN: &str = "incydr-wiring-token-0123456789abcdefghijklmnop";
 
 /// The mapping the tests configure: a group name to role ids of the simulator's catalogue.
 const ANALYSTS: (&str, &str) = ("Insider Risk Analysts", "insider-risk-analyst");
 
 async fn start_sim() -> RunningSim {
-    let sim = Simulator::new(SimConfig::default());
-    let ann = sim.seed_user("Ann.Lee@corp.example", "Ann", "Lee");
-    // Granted in Incydr's console, mapped by no group: a roles PUT must keep it.
-    sim.grant_roles(&ann.user_id, &["desktop-user"]).unwrap();
-    sim.seed_user("bo.chen@corp.example", "Bo", "Chen");
-    sim.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap()
-}
-
-/// The settings `serve` reads from `BRIDGE_TARGET=incydr`, `INCYDR_BASE_URL`,
-/// `INCYDR_CLIENT_ID` and `INCYDR_CLIENT_SECRET`, plus `groups` as `[groups]` of the TOML file.
-fn settings(sim: &RunningSim, secret: &str, groups: &[(&str, &str)]) -> Settings {
-    let args = ServeArgs {
-        bridge_target: TargetKind::Incydr,
-        incydr_base_url: Some(sim.base_url.clone()),
-        incydr_client_id: Some(sim.sim.config().client_id.clone()),
-        incydr_client_secret: Some(secret.to_owned()),
-        scim_bearer_tokens: Some(TOKEN.to_owned()),
-        bridge_listen: "127.0.0.1:0".into(),
-        bridge_database_url: "sqlite::memory:".into(),
-        bridge_directory_refresh_secs: 3600,
-        bridge_deprovision: "delete".into(),
-        bridge_max_deletions_per_hour: 25,
-        bridge_reconcile_interval_secs: 0,
-        bridge_reconcile_rate_percent: 10,
-        ..ServeArgs::default()
-    };
-    let mut settings = Settings::from_args(&args).expect("valid Incydr settings");
-    assert!(matches!(settings.target, TargetSettings::Incydr(_)));
-    settings.group_roles = groups
-        .iter()
-        .map(|(group, role)| ((*group).to_owned(), vec![(*role).to_owned()]))
-        .collect::<BTreeMap<_, _>>();
-    settings
-}
-
-/// A running bridge: its root URL; it stops when this is dropped.
-struct Running {
-    root: String,
-    http: reqwest::Client,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn serve(settings: Settings) -> Running {
-    let app = Application::build(settings)
-        .await
-        .expect("the bridge starts");
-    let root = format!("http://{}", app.local_addr());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
-    Running {
-        root,
-        http: reqwest::Client::new(),
-        _stop: stop,
-    }
-}
-
-impl Running {
-    /// Sends a SCIM request; the status and the JSON body (`Null` when empty).
-    async fn scim(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}/scim/v2{path}", self.root))
-            .bearer_auth(TOKEN);
-        if let Some(body) = body {
-            req = req
-                .header("content-type", "application/scim+json")
-                .body(body.to_string());
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.scim(reqwest::Method::GET, path, None).await
-    }
-
-    async fn find(&self, user_name: &str) -> Value {
-        let filter = format!("userName eq \"{user_name}\"");
-        let query = serde_urlencoded::to_string([("filter", filter.as_str())]).unwrap();
-        let (status, page) = self.get(&format!("/Users?{query}")).await;
-        assert_eq!(status, 200, "{page}");
-        page
-    }
-
-    async fn readyz(&self) -> (u16, String) {
-        let resp = self
-            .http
-            .get(format!("{}/readyz", self.root))
-            .send()
-            .await
-            .unwrap();
-        (resp.status().as_u16(), resp.text().await.unwrap())
-    }
-}
-
-/// Every call the simulator got other than reads and the token: the writes.
-fn writes(sim: &RunningSim) -> Vec<(String, u64)> {
-    sim.sim
-        .call_counts()
-        .routes
-        .into_iter()
-        .filter(|(route, _)| !route.starts_with("GET ") && route != "POST /v1/oauth")
-        .collect()
+    common::incydr::start_sim(|sim| {
+        let ann = sim.seed_user("Ann.Lee@corp.example", "Ann", "Lee");
+        // Granted in Incydr's console, mapped by no group: a roles PUT must keep it.
+        sim.grant_roles(&ann.user_id, &["desktop-user"]).unwrap();
+        sim.seed_user("bo.chen@corp.example", "Bo", "Chen");
+    })
+    .await
 }
 
 #[tokio::test]
 async fn an_idp_sees_incydr_users_adopts_one_and_a_group_push_costs_one_roles_put() {
     let sim = start_sim().await;
     let ann = sim.sim.user_by_username("ann.lee@corp.example").unwrap();
-    let bridge = serve(settings(&sim, "sim-incydr-secret", &[ANALYSTS])).await;
+    let bridge = serve(settings(&sim, SECRET, &[ANALYSTS])).await;
 
     // Okta's connection test: a userName nobody has, first page of one.
     let query = serde_urlencoded::to_string([
@@ -210,7 +108,7 @@ async fn an_idp_sees_incydr_users_adopts_one_and_a_group_push_costs_one_roles_pu
 #[tokio::test]
 async fn readyz_names_incydr_and_never_falcon() {
     let sim = start_sim().await;
-    let ready = serve(settings(&sim, "sim-incydr-secret", &[])).await;
+    let ready = serve(settings(&sim, SECRET, &[])).await;
     let (status, body) = ready.readyz().await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, r#"{"status":"ready"}"#);
@@ -235,14 +133,10 @@ async fn readyz_names_incydr_and_never_falcon() {
 async fn a_mapped_role_incydr_does_not_have_stops_the_start_naming_the_closest() {
     let sim = start_sim().await;
     // Incydr role ids are case-sensitive: "Cloud-Admin" is not "cloud-admin".
-    let err = Application::build(settings(
-        &sim,
-        "sim-incydr-secret",
-        &[("Incydr Admins", "Cloud-Admin")],
-    ))
-    .await
-    .err()
-    .expect("the start stops");
+    let err = Application::build(settings(&sim, SECRET, &[("Incydr Admins", "Cloud-Admin")]))
+        .await
+        .err()
+        .expect("the start stops");
     let text = err.to_string();
     assert!(
         text.contains(
