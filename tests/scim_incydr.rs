@@ -147,6 +147,10 @@ async fn a_group_push_is_one_roles_put_per_member_and_a_removal_keeps_what_else_
         let ann = sim.user_by_username("ann@corp.example").unwrap();
         // Granted in Incydr's console and mapped by no group: the bridge keeps it.
         sim.grant_roles(&ann.user_id, &["desktop-user"]).unwrap();
+        // Granted in the console too, but a group maps it and Bo is not in that group: the IdP
+        // decides, so Bo's next roles PUT drops it.
+        let bo = sim.user_by_username("bo@corp.example").unwrap();
+        sim.grant_roles(&bo.user_id, &["cloud-admin"]).unwrap();
     })
     .await;
     let app = serve(settings(&sim, SECRET, &[ANALYSTS, ADMINS])).await;
@@ -162,6 +166,7 @@ async fn a_group_push_is_one_roles_put_per_member_and_a_removal_keeps_what_else_
     assert_eq!(writes(&sim), [], "adoptions write nothing");
 
     let analysts = app.create_group(ANALYSTS.0).await;
+    let admins = app.create_group(ADMINS.0).await;
     let members: Vec<&str> = ids.iter().map(String::as_str).collect();
     app.patch_members(&analysts, "add", &members).await;
     assert_eq!(calls(&sim, "PUT", USER_ROLES), 3, "one PUT per member");
@@ -169,9 +174,9 @@ async fn a_group_push_is_one_roles_put_per_member_and_a_removal_keeps_what_else_
         sim.sim.roles_of(ann).unwrap(),
         ["desktop-user", "insider-risk-analyst"]
     );
+    // Bo's hand-granted cloud-admin went: the Admins group maps it and Bo is not a member.
     assert_eq!(sim.sim.roles_of(&ids[1]).unwrap(), ["insider-risk-analyst"]);
 
-    let admins = app.create_group(ADMINS.0).await;
     app.patch_members(&admins, "add", &[ann]).await;
     assert_eq!(calls(&sim, "PUT", USER_ROLES), 4);
     assert_eq!(

@@ -58,7 +58,13 @@ impl<T: Target> Bridge<T> {
             login: &entry.resource.write.user_name,
             account: &account,
         };
-        for step in steps(&self.capabilities().entitlements, desired, applied) {
+        let model = &self.capabilities().entitlements;
+        let managed = if model.is_incremental() {
+            BTreeSet::new()
+        } else {
+            self.managed_entitlements()
+        };
+        for step in steps(model, desired, applied, managed) {
             self.apply_step(user_id, who, &step).await?;
         }
         Ok(())
@@ -92,6 +98,14 @@ impl<T: Target> Bridge<T> {
         Ok(())
     }
 
+    /// Every entitlement some group maps: the ones the IdP governs.
+    fn managed_entitlements(&self) -> BTreeSet<EntitlementId> {
+        self.read_groups()
+            .iter()
+            .flat_map(|g| g.row.roles.iter().cloned())
+            .collect()
+    }
+
     /// After a deprovisioning revoked everything: nothing is applied any more.
     pub(crate) async fn forget_applied_roles(&self, user_id: &UserId) -> Result<(), BridgeError> {
         self.store
@@ -111,20 +125,18 @@ fn steps(
     model: &EntitlementModel,
     desired: BTreeSet<EntitlementId>,
     applied: BTreeSet<EntitlementId>,
+    managed: BTreeSet<EntitlementId>,
 ) -> Vec<EntitlementChange> {
-    let whole = EntitlementChange { desired, applied };
+    let whole = EntitlementChange {
+        desired,
+        applied,
+        managed,
+    };
     if whole.is_empty() {
         return Vec::new();
     }
-    let incremental = matches!(
-        model,
-        EntitlementModel::RoleSet {
-            replace_all: false,
-            ..
-        }
-    );
     let (added, removed) = (whole.added(), whole.removed());
-    if !incremental || added.is_empty() || removed.is_empty() {
+    if !model.is_incremental() || added.is_empty() || removed.is_empty() {
         return vec![whole];
     }
     let granted: BTreeSet<EntitlementId> = whole.applied.iter().chain(&added).cloned().collect();
@@ -132,10 +144,12 @@ fn steps(
         EntitlementChange {
             desired: granted.clone(),
             applied: whole.applied,
+            managed: whole.managed.clone(),
         },
         EntitlementChange {
             desired: whole.desired,
             applied: granted,
+            managed: whole.managed,
         },
     ]
 }
@@ -162,7 +176,7 @@ mod tests {
 
     #[test]
     fn an_incremental_target_grants_first_then_revokes() {
-        let steps = steps(&INCREMENTAL, set(&["a", "b"]), set(&["b", "c"]));
+        let steps = steps(&INCREMENTAL, set(&["a", "b"]), set(&["b", "c"]), set(&[]));
         assert_eq!(steps.len(), 2);
         assert_eq!(
             (steps[0].added(), steps[0].removed()),
@@ -176,11 +190,23 @@ mod tests {
 
     #[test]
     fn one_sided_changes_and_replacing_targets_take_one_step() {
-        assert_eq!(steps(&INCREMENTAL, set(&["a"]), set(&[])).len(), 1);
-        assert_eq!(steps(&INCREMENTAL, set(&[]), set(&["a"])).len(), 1);
-        let whole = steps(&REPLACE, set(&["a", "b"]), set(&["b", "c"]));
+        assert_eq!(
+            steps(&INCREMENTAL, set(&["a"]), set(&[]), set(&[])).len(),
+            1
+        );
+        assert_eq!(
+            steps(&INCREMENTAL, set(&[]), set(&["a"]), set(&[])).len(),
+            1
+        );
+        let whole = steps(
+            &REPLACE,
+            set(&["a", "b"]),
+            set(&["b", "c"]),
+            set(&["a", "b", "c"]),
+        );
         assert_eq!(whole.len(), 1);
         assert_eq!(whole[0].desired, set(&["a", "b"]));
-        assert!(steps(&REPLACE, set(&["a"]), set(&["a"])).is_empty());
+        assert_eq!(whole[0].managed, set(&["a", "b", "c"]));
+        assert!(steps(&REPLACE, set(&["a"]), set(&["a"]), set(&["a"])).is_empty());
     }
 }

@@ -196,8 +196,8 @@ impl<T: Target> Bridge<T> {
         if !held.is_empty() {
             let revoked: Vec<&str> = held.iter().map(|r| r.as_str()).collect();
             let revoke_all = EntitlementChange {
-                desired: Default::default(),
                 applied: held.clone(),
+                ..Default::default()
             };
             self.target_set_entitlements(who, &revoke_all)
                 .await

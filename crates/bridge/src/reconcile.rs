@@ -473,6 +473,7 @@ impl<T: Target> Bridge<T> {
                 let change = EntitlementChange {
                     desired: granted.union(&ids(roles)).cloned().collect(),
                     applied: granted.clone(),
+                    ..Default::default()
                 };
                 self.target_set_entitlements(who, &change)
                     .await
@@ -486,6 +487,7 @@ impl<T: Target> Bridge<T> {
                 let change = EntitlementChange {
                     desired: granted.difference(&ids(roles)).cloned().collect(),
                     applied: granted.clone(),
+                    ..Default::default()
                 };
                 self.target_set_entitlements(who, &change)
                     .await

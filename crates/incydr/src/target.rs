@@ -133,15 +133,15 @@ fn entitlement(role: Role) -> Option<Entitlement> {
     })
 }
 
-/// The full role set to send: the user's current roles, minus those the bridge set before
-/// (`applied`), plus those it wants (`desired`). Roles the bridge never set (granted by hand in
-/// Incydr, or by Incydr's own provisioning) are kept.
+/// The full role set to send: the user's current roles, minus those the IdP governs (`managed`,
+/// some group maps them) or the bridge set before (`applied`), plus those it wants (`desired`).
+/// Roles no group maps (granted by hand in Incydr, or by Incydr's own provisioning) are kept.
 pub fn replacement(current: &BTreeSet<String>, change: &EntitlementChange) -> BTreeSet<String> {
     current
         .iter()
         .filter(|id| {
             EntitlementId::parse(id)
-                .map(|id| !change.applied.contains(&id))
+                .map(|id| !change.applied.contains(&id) && !change.managed.contains(&id))
                 .unwrap_or(true)
         })
         .cloned()
@@ -298,6 +298,7 @@ mod tests {
         let change = EntitlementChange {
             desired: ids(&["desktop-user", "cloud-admin"]),
             applied: ids(&["desktop-user", "alert-analyst"]),
+            ..Default::default()
         };
         // `manual` was granted by hand; `alert-analyst` was the bridge's and is no longer wanted.
         let current = strings(&["manual", "desktop-user", "alert-analyst"]);
@@ -312,8 +313,24 @@ mod tests {
         let clear = EntitlementChange {
             desired: BTreeSet::new(),
             applied: ids(&["desktop-user", "cloud-admin"]),
+            ..Default::default()
         };
         assert_eq!(replacement(&settled, &clear), strings(&["manual"]));
+    }
+
+    #[test]
+    fn a_role_some_group_maps_is_the_idps_to_decide_even_if_granted_by_hand() {
+        // `cloud-admin` was granted by hand, but a group maps it and the user is not a member.
+        let change = EntitlementChange {
+            desired: ids(&["desktop-user"]),
+            applied: BTreeSet::new(),
+            managed: ids(&["desktop-user", "cloud-admin"]),
+        };
+        let current = strings(&["manual", "cloud-admin"]);
+        assert_eq!(
+            replacement(&current, &change),
+            strings(&["manual", "desktop-user"])
+        );
     }
 
     #[test]

@@ -152,9 +152,11 @@ async fn a_role_change_is_one_put_of_the_whole_set_and_keeps_roles_set_by_hand()
     let target = target_for(&running, |_| {});
     let who = account(&user.user_id);
 
+    let managed = ids(&["desktop-user", "security-center-user"]);
     let first = EntitlementChange {
         desired: ids(&["desktop-user", "security-center-user"]),
         applied: ids(&[]),
+        managed: managed.clone(),
     };
     target.set_entitlements(&who, &first).await.unwrap();
     assert_eq!(
@@ -167,6 +169,7 @@ async fn a_role_change_is_one_put_of_the_whole_set_and_keeps_roles_set_by_hand()
     let second = EntitlementChange {
         desired: ids(&["desktop-user"]),
         applied: ids(&["desktop-user", "security-center-user"]),
+        managed: managed.clone(),
     };
     target.set_entitlements(&who, &second).await.unwrap();
     assert_eq!(
@@ -183,6 +186,7 @@ async fn a_role_change_is_one_put_of_the_whole_set_and_keeps_roles_set_by_hand()
     let same = EntitlementChange {
         desired: ids(&["desktop-user"]),
         applied: ids(&["desktop-user"]),
+        managed,
     };
     target.set_entitlements(&who, &same).await.unwrap();
     assert_eq!(running.sim.call_count("PUT", USER_ROLES), 2);
@@ -195,7 +199,7 @@ async fn a_role_incydr_ignores_is_an_error_the_admin_sees() {
     let target = target_for(&running, |_| {});
     let change = EntitlementChange {
         desired: ids(&["desktop-user", "no-such-role"]),
-        applied: ids(&[]),
+        ..Default::default()
     };
     let err = target
         .set_entitlements(&account(&user.user_id), &change)

@@ -94,6 +94,20 @@ pub enum EntitlementModel {
     GroupMembership,
 }
 
+impl EntitlementModel {
+    /// Whether entitlements are granted and revoked one change at a time (Falcon), rather than
+    /// set as a whole.
+    pub fn is_incremental(&self) -> bool {
+        matches!(
+            self,
+            EntitlementModel::RoleSet {
+                replace_all: false,
+                ..
+            }
+        )
+    }
+}
+
 /// Which profile attributes the target lets the bridge change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProfileWrites {

@@ -53,12 +53,17 @@ pub struct Entitlement {
 /// What an account should hold, and what the bridge last made it hold.
 ///
 /// A target that grants and revokes one by one diffs the two; one that replaces the whole set
-/// (or picks one value from it) reads only `desired`. The core does not read the target back
-/// before a change: some targets' reads lag their writes.
+/// (or picks one value from it) reads only `desired`, and `managed` to know which of the roles
+/// the account holds are the IdP's to decide. The core does not read the target back before a
+/// change: some targets' reads lag their writes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EntitlementChange {
     pub desired: BTreeSet<EntitlementId>,
     pub applied: BTreeSet<EntitlementId>,
+    /// Every entitlement some group maps: one the account holds and is not `desired` goes when
+    /// the whole set is replaced, even if an admin granted it by hand; the others stay. Empty
+    /// where the change concerns only `applied` (a deprovisioning, a reconciliation repair).
+    pub managed: BTreeSet<EntitlementId>,
 }
 
 impl EntitlementChange {
@@ -106,6 +111,7 @@ mod tests {
         let change = EntitlementChange {
             desired: ids(&["a", "b"]),
             applied: ids(&["b", "c"]),
+            ..Default::default()
         };
         assert_eq!(change.added(), ids(&["a"]).into_iter().collect::<Vec<_>>());
         assert_eq!(

@@ -339,7 +339,7 @@ impl<T: Target> Bridge<T> {
         Ok(state)
     }
 
-    fn read_groups(&self) -> std::sync::RwLockReadGuard<'_, GroupIndex> {
+    pub(crate) fn read_groups(&self) -> std::sync::RwLockReadGuard<'_, GroupIndex> {
         self.groups.read().unwrap_or_else(|p| p.into_inner())
     }
 
