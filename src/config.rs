@@ -12,8 +12,6 @@ use serde::Deserialize;
 use bridge::{DeprovisionMode, PendingUsers, Policy};
 use secrecy::SecretString;
 
-use crate::target::TargetKind;
-
 // Inbound security (credentials, scopes, limits, TLS) lives in `config/security/`; the target's
 // settings in `config/target.rs`; reading secrets from variables and files, shared by both, in
 // `config/secrets.rs`.
@@ -21,7 +19,7 @@ mod secrets;
 pub mod security;
 mod target;
 
-pub use target::TargetSettings;
+pub use target::{TargetKind, TargetSettings};
 
 /// `serve`'s settings as the command line and environment give them (see `main.rs`). `check`
 /// and `reconcile` take the same flags and variables but read only the core part

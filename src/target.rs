@@ -11,31 +11,11 @@ use std::time::SystemTime;
 use falcon::{FalconClient, FalconError};
 use incydr::{IncydrClient, IncydrError, IncydrTarget};
 use target_api::{
-    Account, AccountRef, Capabilities, Entitlement, EntitlementChange, EntitlementId, Naming,
-    Profile, Target, TargetError,
+    Account, AccountRef, Capabilities, Entitlement, EntitlementChange, EntitlementId, Profile,
+    Target, TargetError,
 };
 
-use crate::config::TargetSettings;
-
-/// Which target: the value of `BRIDGE_TARGET`, and of `--target` for `demo` and `sim`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum TargetKind {
-    /// CrowdStrike Falcon.
-    #[default]
-    Falcon,
-    /// Code42 Incydr.
-    Incydr,
-}
-
-impl TargetKind {
-    /// How the target is called in messages, without a client (`audit` has none).
-    pub fn naming(self) -> Naming {
-        match self {
-            TargetKind::Falcon => falcon::target::capabilities().naming,
-            TargetKind::Incydr => incydr::target::capabilities().naming,
-        }
-    }
-}
+pub use crate::config::{TargetKind, TargetSettings};
 
 /// The configured target's client could not be built (the settings were already validated, so
 /// this is the HTTP client's own setup, e.g. no TLS backend).

@@ -6,8 +6,28 @@ use secrecy::SecretString;
 
 use super::secrets::secret_value;
 use super::{ConfigError, ServeArgs, invalid, required};
-use crate::target::TargetKind;
 use falcon::Region;
+use target_api::Naming;
+
+/// Which target: the value of `BRIDGE_TARGET`, and of `--target` for `demo` and `sim`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetKind {
+    /// CrowdStrike Falcon.
+    #[default]
+    Falcon,
+    /// Code42 Incydr.
+    Incydr,
+}
+
+impl TargetKind {
+    /// How the target is called in messages, without a client (`audit` has none).
+    pub fn naming(self) -> Naming {
+        match self {
+            TargetKind::Falcon => falcon::target::capabilities().naming,
+            TargetKind::Incydr => incydr::target::capabilities().naming,
+        }
+    }
+}
 
 /// The target the bridge provisions, and how to reach it.
 #[derive(Debug, Clone)]
