@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// Incydr API client secret (or INCYDR_CLIENT_SECRET_FILE).
     #[arg(long, env = "INCYDR_CLIENT_SECRET", hide_env_values = true)]
     pub incydr_client_secret: Option<String>,
+    /// Users per page when the Incydr directory is loaded (default 100, the SDK's). Incydr does
+    /// not document its maximum; a larger page means fewer calls per refresh.
+    #[arg(long, env = "INCYDR_PAGE_SIZE")]
+    pub incydr_page_size: Option<u32>,
     /// Comma-separated bearer tokens the IdPs present (or SCIM_BEARER_TOKENS_FILE).
     #[arg(long, env = "SCIM_BEARER_TOKENS", hide_env_values = true)]
     pub scim_bearer_tokens: Option<String>,

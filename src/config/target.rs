@@ -100,12 +100,22 @@ fn incydr_settings(args: &ServeArgs) -> Result<incydr::ClientConfig, ConfigError
     http_url(&base_url, "INCYDR_BASE_URL")?;
     let client_id = required(args.incydr_client_id.clone(), "INCYDR_CLIENT_ID")?;
     let secret = secret_value(args.incydr_client_secret.clone(), "INCYDR_CLIENT_SECRET")?;
-    Ok(incydr::ClientConfig::new(
-        base_url,
-        client_id,
-        SecretString::from(secret),
-    ))
+    let mut cfg = incydr::ClientConfig::new(base_url, client_id, SecretString::from(secret));
+    if let Some(size) = args.incydr_page_size {
+        if !(1..=MAX_INCYDR_PAGE_SIZE).contains(&size) {
+            return Err(invalid(
+                "INCYDR_PAGE_SIZE",
+                format!("must be between 1 and {MAX_INCYDR_PAGE_SIZE}"),
+            ));
+        }
+        cfg.page_size = size;
+    }
+    Ok(cfg)
 }
+
+/// A bound on `INCYDR_PAGE_SIZE` that keeps one page's answer a reasonable size; Incydr's own
+/// maximum is undocumented, and a value it refuses shows in `check` as a failed user list.
+const MAX_INCYDR_PAGE_SIZE: u32 = 10_000;
 
 fn http_url(url: &str, var: &'static str) -> Result<(), ConfigError> {
     let parsed = url::Url::parse(url).map_err(|e| invalid(var, format!("not a URL ({e})")))?;
@@ -176,6 +186,16 @@ mod tests {
         assert_eq!(cfg.client_secret.expose_secret(), INCYDR_SECRET);
         assert_eq!(core.target.kind(), TargetKind::Incydr);
         assert_eq!(core.target.base_url(), "https://api.us.code42.com");
+        assert_eq!(cfg.page_size, 100, "the SDK's page size unless told");
+        let larger = CoreSettings::from_args(&ServeArgs {
+            incydr_page_size: Some(500),
+            ..incydr_args()
+        })
+        .unwrap();
+        let TargetSettings::Incydr(larger) = &larger.target else {
+            panic!("{:?}", larger.target);
+        };
+        assert_eq!(larger.page_size, 500);
         // FALCON_CLOUD's value is not even looked at.
         let odd_cloud = ServeArgs {
             falcon_cloud: "eu-9".into(),
@@ -222,6 +242,13 @@ mod tests {
                     ..incydr_args()
                 },
                 "INCYDR_CLIENT_ID: required but not set",
+            ),
+            (
+                ServeArgs {
+                    incydr_page_size: Some(0),
+                    ..incydr_args()
+                },
+                "INCYDR_PAGE_SIZE: must be between 1 and 10000",
             ),
             (
                 ServeArgs {
