@@ -147,6 +147,24 @@ async fn tokens_impersonate_expire_and_are_refused_with_bad_credentials() {
         assert!(body["errors"][0]["detail"].is_string());
         assert!(body["errors"][0]["title"].is_string());
     }
+    // user_id instead of user_email impersonates too.
+    let admin_id = running.sim.user_by_email(&config.admin_email).unwrap()["id"].clone();
+    let by_id = http
+        .post(format!("{}{}", running.base_url, running.sim.token_path()))
+        .basic_auth(&config.client_id, Some(&config.client_secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("user_id", admin_id.as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let by_id = ok_json(by_id).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = ok_json(get(&http, &running, &by_id, "user/get").await).await;
+    assert_eq!(me["id"], admin_id);
     // Wrong grant type: 400; another organisation: 404.
     let answer = http
         .post(format!("{}{}", running.base_url, running.sim.token_path()))
@@ -249,7 +267,34 @@ async fn writes_need_a_super_admin_and_reads_do_not() {
         StatusCode::FORBIDDEN,
     )
     .await;
+    let feed = running.sim.seed_feed("Seeded", &[]).unwrap();
+    let feed_uid = feed["uid"].as_str().unwrap().to_owned();
+    v1_error(
+        get(
+            &http,
+            &running,
+            &token,
+            &format!("feed/delete?uid={feed_uid}"),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    v1_error(
+        post(
+            &http,
+            &running,
+            &token,
+            "feed/subscribers/save",
+            json!({"feed": feed_uid, "addedUsers": ["plain@x.example"]}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     assert!(running.sim.user_by_email("new@x.example").is_none());
+    assert_eq!(running.sim.feed_members(&feed_uid), Some(vec![]));
+    assert_eq!(running.sim.users().len(), 2);
 
     // Promotion takes effect on the same token, demotion too.
     running
@@ -637,6 +682,25 @@ async fn feeds_are_created_renamed_filled_emptied_and_deleted() {
     let listed = ok_json(get(&http, &running, &token, "feed/list").await).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 2);
     assert_eq!(listed["more"], false);
+    // feed/list pages with a cursor like user/list.
+    running.sim.seed_feed("Third", &[]).unwrap();
+    let first = ok_json(get(&http, &running, &token, "feed/list?maxResults=2").await).await;
+    assert_eq!(first["items"][0]["name"], "R&D");
+    assert_eq!(first["more"], true);
+    let cursor = first["cursor"].as_str().unwrap();
+    let rest = ok_json(
+        get(
+            &http,
+            &running,
+            &token,
+            &format!("feed/list?maxResults=2&cursor={cursor}"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["items"][0]["name"], "Third");
+    assert_eq!(rest["more"], false);
 
     // Members by e-mail and by id; an unknown user refuses the whole batch.
     let add = json!({"feed": uid, "addedUsers": ["A@x.example", b_id], "removedUsers": []});

@@ -25,13 +25,16 @@
 //! * `user/save` with `id` (or `uid`; both must agree) replaces the whole user with the body:
 //!   fields left out are gone. The same fields are required, plus `status` (enabled|disabled);
 //!   `id`, `uid`, `customer` and `createdAt` are kept, `fullName` ("first last") and
-//!   `updatedAt` recomputed; an unknown id is a 404; taking another user's e-mail a 400;
+//!   `updatedAt` recomputed; an unknown id is a 404; taking another user's e-mail a 400.
+//!   Directory-synchronised users (google, microsoft, okta, `synchronized: true`) are saved
+//!   like any other: the simulator does not guard IdP-owned fields, the client must leave them;
 //! * ids are 16-digit numeric-looking strings, shared by users and feeds, never reused;
 //! * `user/get`: `uid` and/or `email` (both must name the same user), neither = the caller;
 //!   not found: 404;
 //! * `user/list` and `feed/list`: creation order; `maxResults` defaults to 30 and is capped
-//!   silently at `SimConfig::page_cap` (100), 0 or a non-number is a 400; the cursor is opaque,
-//!   a garbage cursor a 400; the last page has `more: false` and no `cursor`; `callId` in the
+//!   silently at `SimConfig::page_cap` (100), 0 or a non-number is a 400; the cursor is opaque
+//!   (an offset into the listing as it is when the next page is asked for, so users created or
+//!   deleted meanwhile shift it), a garbage cursor a 400; the last page has `more: false` and no `cursor`; `callId` in the
 //!   body equals the `LumApps-Call-Id` header. Filters: `status` (enabled|disabled, else 400),
 //!   `types` (repeated, any of, unknown value 400), `feeds` (repeated: members of any; an
 //!   unknown feed id matches nobody), `email` (exact, case-insensitive), `ids` (repeated),
