@@ -312,9 +312,16 @@ async fn writes_need_a_super_admin_and_reads_do_not() {
         .await,
     )
     .await;
+    // The token follows its user, not the e-mail it was asked for.
+    let mut me = ok_json(get(&http, &running, &token, "user/get").await).await;
+    me["email"] = json!("renamed@x.example");
+    ok_json(post(&http, &running, &token, "user/save", me).await).await;
+    let me = ok_json(get(&http, &running, &token, "user/get").await).await;
+    assert_eq!(me["email"], "renamed@x.example");
+    assert_eq!(me["id"], plain["id"]);
     running
         .sim
-        .set_super_admin("plain@x.example", false)
+        .set_super_admin("renamed@x.example", false)
         .unwrap();
     v1_error(
         post(&http, &running, &token, "feed/save", json!({"name": "F"})).await,

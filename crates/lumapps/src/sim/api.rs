@@ -177,7 +177,7 @@ async fn token(
             "grant_type must be client_credentials",
         );
     }
-    let email = {
+    let user_id = {
         let directory = read(&sim.inner.directory);
         let user = match (first(&form, "user_email"), first(&form, "user_id")) {
             (Some(email), _) => directory.user_by_email(email),
@@ -192,7 +192,7 @@ async fn token(
         };
         match user {
             Some(u) if u.get("status") == Some(&Value::from("enabled")) => u
-                .get("email")
+                .get("id")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
@@ -205,7 +205,7 @@ async fn token(
             }
         }
     };
-    let (access_token, expires_in) = lock(&sim.inner.tokens).issue(&email, Instant::now());
+    let (access_token, expires_in) = lock(&sim.inner.tokens).issue(&user_id, Instant::now());
     ok(json!({
         "access_token": access_token,
         "expires_in": expires_in,
@@ -272,7 +272,7 @@ async fn user_get(
     let by_uid = first(&query, "uid").map(|uid| directory.user(uid));
     let by_email = first(&query, "email").map(|email| directory.user_by_email(email));
     let found = match (by_uid, by_email) {
-        (None, None) => directory.user_by_email(&caller.email),
+        (None, None) => directory.user(&caller.user_id),
         (Some(a), Some(b)) if a != b => None,
         (Some(user), _) | (None, Some(user)) => user,
     };

@@ -2,9 +2,9 @@
 //!
 //! A token is an opaque random string (LumApps documents no structure for it); the simulator
 //! only looks the whole string up in its table, so an unknown, altered or revoked token is
-//! simply absent. Each token remembers the e-mail of the user it impersonates: the gateway
-//! reads that user's *current* `isSuperAdmin` flag on every write, so demoting the user takes
-//! effect at once. Expiry is real (monotonic clock), so tests can watch a token die.
+//! simply absent. Each token remembers the id of the user it impersonates (so a change of that
+//! user's e-mail does not break it): the gateway reads that user's *current* `isSuperAdmin`
+//! flag on every write, so demoting the user takes effect at once. Expiry is real (monotonic clock), so tests can watch a token die.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -33,7 +33,7 @@ impl Refusal {
 
 #[derive(Debug)]
 struct Issued {
-    email: String,
+    user_id: String,
     expires: Instant,
 }
 
@@ -56,10 +56,10 @@ impl TokenBook {
         self.lifetime = lifetime;
     }
 
-    /// Issues a token impersonating `email`; returns it with its lifetime in whole seconds
+    /// Issues a token impersonating the user `user_id`; returns it with its lifetime in whole seconds
     /// (what `expires_in` announces). Expired tokens are forgotten here, so the table stays
     /// small however long a run lasts.
-    pub(crate) fn issue(&mut self, email: &str, now: Instant) -> (String, u64) {
+    pub(crate) fn issue(&mut self, user_id: &str, now: Instant) -> (String, u64) {
         self.issued.retain(|_, t| t.expires > now);
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
@@ -67,21 +67,21 @@ impl TokenBook {
         self.issued.insert(
             token.clone(),
             Issued {
-                email: email.to_owned(),
+                user_id: user_id.to_owned(),
                 expires: now + self.lifetime,
             },
         );
         (token, self.lifetime.as_secs())
     }
 
-    /// The e-mail `token` impersonates, if it may be used at `now`; a token is dead from its
+    /// The id of the user `token` impersonates, if it may be used at `now`; a token is dead from its
     /// expiry instant on.
     pub(crate) fn check(&self, token: Option<&str>, now: Instant) -> Result<String, Refusal> {
         let token = token.ok_or(Refusal::Missing)?;
         match self.issued.get(token) {
             None => Err(Refusal::Unknown),
             Some(t) if t.expires <= now => Err(Refusal::Expired),
-            Some(t) => Ok(t.email.clone()),
+            Some(t) => Ok(t.user_id.clone()),
         }
     }
 
@@ -121,14 +121,17 @@ mod tests {
     fn tokens_carry_their_user_expire_and_die_on_revocation() {
         let mut book = TokenBook::new(Duration::from_secs(3600));
         let t0 = Instant::now();
-        let (token, secs) = book.issue("a@x.example", t0);
+        let (token, secs) = book.issue("5700000000000000", t0);
         assert_eq!(secs, 3600);
-        assert_eq!(book.check(Some(&token), t0), Ok("a@x.example".to_owned()));
+        assert_eq!(
+            book.check(Some(&token), t0),
+            Ok("5700000000000000".to_owned())
+        );
         let late = t0 + Duration::from_secs(3600);
         assert_eq!(book.check(Some(&token), late), Err(Refusal::Expired));
         assert_eq!(book.check(None, t0), Err(Refusal::Missing));
         assert_eq!(book.check(Some("nope"), t0), Err(Refusal::Unknown));
-        let (other, _) = book.issue("a@x.example", t0);
+        let (other, _) = book.issue("5700000000000000", t0);
         assert_ne!(token, other);
         book.revoke_all();
         assert_eq!(book.check(Some(&other), t0), Err(Refusal::Unknown));

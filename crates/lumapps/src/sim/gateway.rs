@@ -26,7 +26,7 @@ use sim_support::locks::{lock, read};
 /// The user a v1 call's token impersonates, as a request extension.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
-    pub email: String,
+    pub user_id: String,
 }
 
 pub(crate) async fn gateway(
@@ -74,20 +74,20 @@ async fn pass(sim: &Simulator, mut request: Request, next: Next) -> Response {
             .and_then(|h| h.to_str().ok())
             .and_then(bearer_token);
         let checked = lock(&sim.inner.tokens).check(token, Instant::now());
-        let email = match checked {
-            Ok(email) => email,
+        let user_id = match checked {
+            Ok(user_id) => user_id,
             Err(refusal) => return v1_error(StatusCode::UNAUTHORIZED, refusal.message()),
         };
         let admin = {
             let directory = read(&sim.inner.directory);
-            match directory.user_by_email(&email) {
+            match directory.user(&user_id) {
                 Some(user) if user.get("status") == Some(&Value::from("enabled")) => {
                     user.get("isSuperAdmin") == Some(&Value::Bool(true))
                 }
                 _ => {
                     return v1_error(
                         StatusCode::UNAUTHORIZED,
-                        format!("Invalid Credentials: user '{email}' is gone or disabled"),
+                        format!("Invalid Credentials: user '{user_id}' is gone or disabled"),
                     );
                 }
             }
@@ -95,10 +95,10 @@ async fn pass(sim: &Simulator, mut request: Request, next: Next) -> Response {
         if !admin && WRITES.contains(&template.as_str()) {
             return v1_error(
                 StatusCode::FORBIDDEN,
-                format!("User '{email}' is not allowed to do this: global administrators only"),
+                format!("User '{user_id}' is not allowed to do this: global administrators only"),
             );
         }
-        request.extensions_mut().insert(Caller { email });
+        request.extensions_mut().insert(Caller { user_id });
     }
     next.run(request).await
 }

@@ -13,7 +13,8 @@
 //!   or missing Basic credentials: 401; `grant_type` other than `client_credentials`, a
 //!   malformed form, or neither `user_email` nor `user_id` (one sample sends the latter, so it
 //!   is accepted too): 400; an unknown or disabled user to impersonate: 401; all in the v2
-//!   shape. `token_type` is `Bearer`, `expires_in` the lifetime in seconds (3600 by default);
+//!   shape. `token_type` is `Bearer`, `expires_in` the lifetime in seconds (3600 by default).
+//!   A token is bound to its user's id, so a later change of that user's e-mail keeps it valid;
 //! * v1 calls: a missing, unknown, revoked or expired token is a 401 (v1 shape), and so is a
 //!   token whose user was since deleted or disabled; writes (`user/save`, `user/deleteMulti`,
 //!   `feed/save`, `feed/delete`, `feed/subscribers/save`) by a user whose *current*
