@@ -850,6 +850,17 @@ async fn faults_answer_429_and_500_and_calls_are_counted() {
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["errors"][0]["status"], "503");
 
+    // A delay holds the call, which then succeeds.
+    running.sim.inject_fault(
+        USER_LIST,
+        Some("GET"),
+        Fault::Delay(Duration::from_millis(300)),
+        1,
+    );
+    let started = std::time::Instant::now();
+    ok_json(get(&http, &running, &token, "user/list").await).await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+
     // A dropped connection is a transport error.
     running
         .sim
@@ -871,10 +882,10 @@ async fn faults_answer_429_and_500_and_calls_are_counted() {
         .await
         .unwrap();
     assert_eq!(counts["routes"][format!("POST {USER_SAVE}")], 3);
-    assert_eq!(counts["routes"][format!("GET {USER_LIST}")], 1);
+    assert_eq!(counts["routes"][format!("GET {USER_LIST}")], 2);
     assert_eq!(counts["routes"][format!("POST {TOKEN}")], 2);
     assert_eq!(counts["routes"][format!("POST {FEED_SUBSCRIBERS_SAVE}")], 1);
-    assert_eq!(counts["total"], 7);
+    assert_eq!(counts["total"], 8);
     let reset = http
         .post(format!("{}/_sim/reset", running.base_url))
         .send()
