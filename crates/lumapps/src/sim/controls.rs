@@ -2,6 +2,15 @@
 //! demos that only have the simulator's URL (for instance a bridge started as a separate
 //! process). Always served, unauthenticated by design, never counted as calls, and answered
 //! with plain JSON (`{"error": "..."}` on failure) because no LumApps client reads them.
+//!
+//! * `POST /_sim/users {"users":[{"email", …}]}` seeds users (201; 409 on a taken e-mail),
+//!   `GET /_sim/users` lists them; `PUT /_sim/users/{id or email}/admin {"isSuperAdmin"}`;
+//! * `POST /_sim/feeds {"feeds":[{"name","members":[email|id]}]}`, `GET /_sim/feeds`;
+//! * `POST /_sim/faults {"route","method"?,"fault","times"?}`, `DELETE /_sim/faults`;
+//! * `GET /_sim/calls` (counts), `DELETE /_sim/calls` (zero them), `POST /_sim/reset`
+//!   (zero the counts and disarm the faults);
+//! * `PUT /_sim/tokens {"lifetime_secs"}`, `DELETE /_sim/tokens` (revoke all);
+//! * `PUT /_sim/paging {"empty_page_before_next"}`.
 
 use std::time::Duration;
 
