@@ -54,6 +54,11 @@ struct Tokens {
 
 /// A token endpoint issuing `t1`, `t2`, … after `delay`, to the right Basic credentials only.
 fn token_route(tokens: Arc<Tokens>, delay: Duration) -> Router {
+    token_route_lasting(tokens, delay, 3600)
+}
+
+/// [`token_route`] with tokens that live `expires_in` seconds.
+fn token_route_lasting(tokens: Arc<Tokens>, delay: Duration, expires_in: u64) -> Router {
     Router::new().route(
         TOKEN_PATH,
         post(move |headers: HeaderMap, body: String| {
@@ -70,7 +75,7 @@ fn token_route(tokens: Arc<Tokens>, delay: Duration) -> Router {
                 }
                 tokio::time::sleep(delay).await;
                 let n = tokens.issued.fetch_add(1, Ordering::SeqCst) + 1;
-                axum::Json(json!({"access_token": format!("t{n}"), "token_type": "Bearer", "expires_in": 3600}))
+                axum::Json(json!({"access_token": format!("t{n}"), "token_type": "Bearer", "expires_in": expires_in}))
                     .into_response()
             }
         }),
@@ -199,6 +204,37 @@ async fn a_401_refreshes_the_token_once_and_a_second_401_is_unauthorized() {
     // One refresh and one more attempt, no more.
     assert_eq!(tokens.issued.load(Ordering::SeqCst), 3);
     assert_eq!(calls.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn a_token_is_refreshed_before_it_expires() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let api = Router::new().route(
+        &format!("{V1}/user/get"),
+        get({
+            let seen = seen.clone();
+            move |headers: HeaderMap| async move {
+                seen.lock()
+                    .unwrap()
+                    .push(header_of(&headers, "authorization"));
+                axum::Json(ann())
+            }
+        }),
+    );
+    let tokens = Arc::new(Tokens::default());
+    // A 2 s token is refreshed a fifth of its lifetime early, at 1.6 s.
+    let base = serve(api.merge(token_route_lasting(tokens.clone(), Duration::ZERO, 2))).await;
+    let client = LumAppsClient::new(config(&base)).unwrap();
+    client.user("1").await.unwrap();
+    client.user("1").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    assert!(client.token_obtained_at().is_none(), "the token is due");
+    client.user("1").await.unwrap();
+    assert_eq!(tokens.issued.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        ["Bearer t1", "Bearer t1", "Bearer t2"]
+    );
 }
 
 #[tokio::test]

@@ -168,7 +168,8 @@ impl LumAppsClient {
                 message,
                 call_id,
             }) if !user.email.is_empty() => {
-                if self.user_by_email(&user.email).await?.is_some() {
+                // A failed lookup proves nothing: the refusal stands as LumApps gave it.
+                if let Ok(Some(_)) = self.user_by_email(&user.email).await {
                     tracing::info!(
                         target: LOG_TARGET,
                         "LumApps refused a create for an e-mail it has; reporting a conflict"
