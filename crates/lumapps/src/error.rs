@@ -19,14 +19,16 @@ fn call_ref(call_id: &Option<String>) -> String {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LumAppsError {
-    /// The token endpoint refused the OAuth application, or LumApps refused a freshly obtained
-    /// token. Names the client id so an operator knows what to check; never the secret.
+    /// The token endpoint refused the OAuth application or the user to impersonate, or
+    /// LumApps refused a freshly obtained token. Names the client id and the impersonated
+    /// admin so an operator knows what to check; never the secret.
     #[error(
-        "LumApps refused OAuth application '{client_id}' (HTTP {status}: {message}); check the client id and secret{}",
+        "LumApps refused OAuth application '{client_id}' acting as '{admin_email}' (HTTP {status}: {message}); check the client id and secret, and that this user exists, is enabled and may be impersonated{}",
         call_ref(.call_id)
     )]
     Unauthorized {
         client_id: String,
+        admin_email: String,
         status: u16,
         message: String,
         call_id: Option<String>,

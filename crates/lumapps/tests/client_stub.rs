@@ -192,12 +192,14 @@ async fn a_401_refreshes_the_token_once_and_a_second_401_is_unauthorized() {
     match client.user("never").await {
         Err(LumAppsError::Unauthorized {
             client_id,
+            admin_email,
             status,
             message,
             ..
         }) => {
             assert_eq!((client_id.as_str(), status), ("app-1", 401));
             assert_eq!(message, "token expired");
+            assert_eq!(admin_email, "admin@x.io");
         }
         other => panic!("{other:?}"),
     }
@@ -312,6 +314,33 @@ async fn a_repeated_cursor_ends_the_list() {
     assert_eq!(feeds.len(), 1, "the repeated feed is reported once");
     assert_eq!(feeds[0].name.as_deref(), Some("Ops"));
     assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_page_with_more_but_no_cursor_fails_rather_than_pass_for_complete() {
+    let api = Router::new()
+        .route(
+            &format!("{V1}/user/list"),
+            get(|| async {
+                axum::Json(json!({"items": [{"id": "1", "email": "a@x.io"}], "more": true, "callId": "k7"}))
+            }),
+        )
+        .route(
+            &format!("{V1}/user/get"),
+            // A server that ignores the filter and answers the calling admin.
+            get(|| async { axum::Json(json!({"id": "9", "email": "admin@x.io"})) }),
+        );
+    let (client, _) = start(api).await;
+    match client.list_users().await {
+        Err(e @ LumAppsError::Decode { .. }) => assert_eq!(e.call_id(), Some("k7")),
+        other => panic!("{other:?}"),
+    }
+    match client.user_by_email("ann@x.io").await {
+        Err(LumAppsError::Decode { detail, .. }) => {
+            assert!(detail.contains("admin@x.io"), "{detail}")
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -158,6 +158,7 @@ fn unauthorized(
 ) -> LumAppsError {
     LumAppsError::Unauthorized {
         client_id: credentials.client_id.to_owned(),
+        admin_email: credentials.admin_email.to_owned(),
         status,
         message,
         call_id,
