@@ -17,7 +17,7 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use base64::Engine;
 use lumapps::client::DeleteOutcome;
-use lumapps::model::User;
+use lumapps::model::{Feed, User};
 use lumapps::{ClientConfig, LumAppsClient, LumAppsError};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -461,6 +461,36 @@ async fn v1_refusals_become_conflict_and_forbidden_with_the_call_id() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_feed_create_refused_for_a_taken_name_is_a_conflict() {
+    let api = Router::new()
+        .route(
+            &format!("{V1}/feed/save"),
+            post(|body: Bytes| async move {
+                let feed: Value = serde_json::from_slice(&body).unwrap();
+                assert!(feed.get("uid").is_none() && feed.get("id").is_none());
+                let body = json!({"error": {"code": 400, "message": "Invalid feed"}});
+                (StatusCode::BAD_REQUEST, axum::Json(body))
+            }),
+        )
+        .route(
+            &format!("{V1}/feed/list"),
+            get(|| async { axum::Json(json!({"items": [{"uid": "77", "name": "Ops"}]})) }),
+        );
+    let (client, _) = start(api).await;
+    let taken = client.save_feed(&Feed::named("Ops")).await;
+    assert!(
+        matches!(taken, Err(LumAppsError::Conflict { status: 400, .. })),
+        "{taken:?}"
+    );
+    // Names are compared case-sensitively: "ops" is free, so the refusal stands.
+    let refused = client.save_feed(&Feed::named("ops")).await;
+    assert!(
+        matches!(refused, Err(LumAppsError::Rejected { status: 400, .. })),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]

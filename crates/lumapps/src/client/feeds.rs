@@ -24,16 +24,48 @@ impl LumAppsClient {
     }
 
     /// Saves a whole feed and returns what LumApps stored: a create without an id (a name
-    /// that exists is [`LumAppsError::Conflict`] when LumApps says so), else a replacement.
+    /// that exists, compared case-sensitively, is [`LumAppsError::Conflict`]), else a
+    /// replacement.
     pub async fn save_feed(&self, feed: &Feed) -> Result<Feed, LumAppsError> {
         let call = Call::new("feed/save", Method::POST, routes::FEED_SAVE).json(feed);
-        let call = match feed.key() {
-            Some(uid) => call.about(format!("feed {uid}")),
-            None => call
-                .about(format!("feed '{}'", feed.name.as_deref().unwrap_or("")))
-                .not_idempotent(),
+        let Some(uid) = feed.key() else {
+            let name = feed.name.clone().unwrap_or_default();
+            let call = call.about(format!("feed '{name}'")).not_idempotent();
+            return match self.execute_json(call).await {
+                // As for users: a 400 whose words do not say "duplicate" is checked against
+                // the feeds LumApps has; a failed check keeps the refusal as it was.
+                Err(LumAppsError::Rejected {
+                    operation,
+                    status: 400,
+                    message,
+                    call_id,
+                }) if !name.is_empty() => {
+                    let taken = self.list_feeds().await.is_ok_and(|feeds| {
+                        feeds
+                            .iter()
+                            .any(|f| f.name.as_deref() == Some(name.as_str()))
+                    });
+                    Err(if taken {
+                        LumAppsError::Conflict {
+                            operation,
+                            subject: format!("feed '{name}'"),
+                            status: 400,
+                            message,
+                            call_id,
+                        }
+                    } else {
+                        LumAppsError::Rejected {
+                            operation,
+                            status: 400,
+                            message,
+                            call_id,
+                        }
+                    })
+                }
+                other => other,
+            };
         };
-        self.execute_json(call).await
+        self.execute_json(call.about(format!("feed {uid}"))).await
     }
 
     /// Deletes a feed; an unknown uid is [`LumAppsError::NotFound`].
