@@ -163,6 +163,9 @@ fn target_to_scim(naming: &Naming, action: &str, err: TargetError) -> ScimError 
         ErrorKind::Unsupported => {
             ScimError::invalid_value(format!("{product} cannot {action}: {err}"))
         }
+        ErrorKind::ReadOnly { reason } => {
+            ScimError::mutability(format!("{product} will not {action}: {reason}{trace}"))
+        }
         ErrorKind::Transient => {
             tracing::warn!(error = %err, target = product, "the target is unavailable");
             ScimError::unavailable(
@@ -182,8 +185,37 @@ fn target_to_scim(naming: &Naming, action: &str, err: TargetError) -> ScimError 
 
 #[cfg(test)]
 mod tests {
-    use super::whole_seconds_up;
+    use super::{target_to_scim, whole_seconds_up};
+    use scim::error::ScimError;
     use std::time::Duration;
+    use target_api::{ErrorKind, Naming, TargetError};
+
+    #[test]
+    fn an_attribute_the_target_holds_read_only_is_a_mutability_error() {
+        let naming = Naming {
+            product: "LumApps",
+            key: "lumapps",
+            entitlement: "group",
+            example_entitlement: "Security Team",
+        };
+        let err = TargetError::new(
+            ErrorKind::ReadOnly {
+                reason: "bo's names come from its microsoft directory".into(),
+            },
+            "synchronised",
+        );
+        let scim: ScimError = target_to_scim(&naming, "rename bo", err);
+        assert_eq!(scim.status, 400);
+        assert_eq!(
+            scim.detail,
+            "LumApps will not rename bo: bo's names come from its microsoft directory"
+        );
+        assert_eq!(
+            scim.scim_type,
+            ScimError::mutability("").scim_type,
+            "{scim:?}"
+        );
+    }
 
     #[test]
     fn retry_after_is_rounded_up_to_whole_seconds() {

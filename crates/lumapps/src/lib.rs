@@ -2,14 +2,17 @@
 //! typed client (`client`), and a faithful simulator (`sim`) for tests and the demo. Nothing
 //! here knows SCIM or the bridge's core. Facts and inferences: `../shared/targets/lumapps.md`.
 //!
-//! Not selectable yet: the `Target` implementation waits for the core's native groups (a SCIM
-//! group is a LumApps feed, changed by one `feed/subscribers/save` per group change).
+//! Not selectable yet: its [`target::LumAppsTarget`] drives users, and waits for the core's
+//! native groups (a SCIM group is a LumApps feed, changed by one `feed/subscribers/save` per
+//! group change).
 
 pub mod client;
 pub mod error;
 pub mod model;
 pub mod sim;
+pub mod target;
 mod token;
 
 pub use client::{ClientConfig, LumAppsClient};
 pub use error::LumAppsError;
+pub use target::LumAppsTarget;

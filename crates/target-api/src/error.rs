@@ -24,6 +24,9 @@ pub enum ErrorKind {
     Blocked { reason: String },
     /// The target cannot do this at all.
     Unsupported,
+    /// The target holds this attribute of this account read-only (e.g. names a directory
+    /// synchronises into it); `reason` says why, for the IdP admin.
+    ReadOnly { reason: String },
     /// The bridge's access to the target is wrong: credentials, scopes, region.
     Misconfigured,
 }
