@@ -231,7 +231,10 @@ impl Target for LumAppsTarget {
     }
 
     async fn delete(&self, account: &AccountRef) -> Result<(), TargetError> {
-        let outcomes = self.client.delete_users(std::slice::from_ref(&account.id)).await?;
+        let outcomes = self
+            .client
+            .delete_users(std::slice::from_ref(&account.id))
+            .await?;
         match outcomes.into_iter().find(|o| o.uid == account.id) {
             Some(o) => match o.outcome {
                 DeleteOutcome::Deleted => Ok(()),

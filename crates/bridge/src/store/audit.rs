@@ -8,7 +8,6 @@ use serde::Serialize;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Executor, Row, Sqlite};
 
-use super::batch::Write;
 use super::{Store, StoreError};
 
 /// One target write as recorded.
@@ -69,12 +68,6 @@ fn from_row(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
 }
 
 impl Store {
-    /// Appends `record`; returns once it is committed (see `batch`).
-    pub async fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        self.batch.write(Write::Audit(record.clone())).await?;
-        Ok(())
-    }
-
     /// Records matching `query`, oldest first.
     pub async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
         let since = query

@@ -8,7 +8,6 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Executor, Row, Sqlite};
 use target_api::EntitlementId;
 
-use super::batch::Write;
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +37,7 @@ fn roles_from(text: &str) -> Result<Vec<EntitlementId>, StoreError> {
         .collect()
 }
 
-fn roles_to<'a>(roles: impl IntoIterator<Item = &'a EntitlementId>) -> String {
+pub(super) fn roles_to<'a>(roles: impl IntoIterator<Item = &'a EntitlementId>) -> String {
     let ids: Vec<&str> = roles.into_iter().map(EntitlementId::as_str).collect();
     serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
 }
@@ -261,20 +260,6 @@ impl Store {
             wanted.extend(roles_from(&list)?);
         }
         Ok((wanted, roles_from(&applied)?.into_iter().collect()))
-    }
-
-    pub async fn set_applied_roles(
-        &self,
-        user_id: &str,
-        roles: &BTreeSet<EntitlementId>,
-    ) -> Result<(), StoreError> {
-        self.batch
-            .write(Write::AppliedRoles {
-                user_id: user_id.to_owned(),
-                roles: roles_to(roles),
-            })
-            .await?;
-        Ok(())
     }
 }
 

@@ -5,7 +5,6 @@
 
 use sqlx::{Executor, Row, Sqlite};
 
-use super::batch::Write;
 use super::{Store, StoreError};
 
 impl Store {
@@ -41,25 +40,6 @@ impl Store {
         sqlx::query("DELETE FROM deprovision_ledger WHERE id = ?")
             .bind(id)
             .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    /// Records what is about to be done to `user_id` (JSON the bridge understands).
-    pub async fn save_intent(&self, user_id: &str, intent: &str) -> Result<(), StoreError> {
-        self.batch
-            .write(Write::SaveIntent {
-                user_id: user_id.to_owned(),
-                intent: intent.to_owned(),
-                at: chrono::Utc::now().to_rfc3339(),
-            })
-            .await?;
-        Ok(())
-    }
-
-    pub async fn clear_intent(&self, user_id: &str) -> Result<(), StoreError> {
-        self.batch
-            .write(Write::ClearIntent(user_id.to_owned()))
             .await?;
         Ok(())
     }

@@ -7,6 +7,7 @@ mod audit;
 mod batch;
 mod groups;
 mod ledger;
+mod queued;
 mod retired;
 mod users;
 

@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Executor, Row, Sqlite};
 
-use super::batch::Write;
 use super::{Store, StoreError};
 
 /// One managed SCIM user as stored. `emails` is kept as the JSON the SCIM layer produced.
@@ -65,16 +64,6 @@ impl Store {
             .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(from_row).transpose()
-    }
-
-    /// Inserts or replaces the row with this id.
-    pub async fn save_user(&self, user: &UserRow) -> Result<(), StoreError> {
-        self.batch.write(Write::SaveUser(user.clone())).await?;
-        Ok(())
-    }
-
-    pub async fn delete_user(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.batch.write(Write::DeleteUser(id.to_owned())).await? > 0)
     }
 }
 

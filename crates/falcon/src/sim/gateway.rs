@@ -23,9 +23,14 @@ use super::Simulator;
 use super::faults::Fault;
 use super::rate_limit::{Admission, Bucket, epoch_seconds};
 use super::reply::{CSAM, GATEWAY, Reply, take_pending};
-use super::routes::{ENTITIES_ROLES_V1, USER_ACTIONS};
 use sim_support::Peer;
 use sim_support::locks::{lock, read};
+
+/// userActionV1 (password / MFA reset); the bridge does not use it, the simulator serves it
+/// (the routes the bridge's client calls are in `crate::model::routes`).
+pub(crate) const USER_ACTIONS: &str = "/user-management/entities/user-actions/v1";
+/// entitiesRolesV1, the GET twin of entitiesRolesGETV2.
+pub(crate) const ENTITIES_ROLES_V1: &str = "/user-management/entities/roles/v1";
 
 /// Which scope an operation needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,15 +16,10 @@ use crate::model::routes;
 
 use super::Simulator;
 use super::auth::Caller;
-use super::gateway::gateway;
+use super::gateway::{ENTITIES_ROLES_V1, USER_ACTIONS, gateway};
 use super::ids::is_hex32;
 use super::reply::{GATEWAY, Reply};
 use super::state::{Directory, DirectoryError};
-
-/// userActionV1 (password / MFA reset); the bridge does not use it, the simulator serves it.
-pub(crate) const USER_ACTIONS: &str = "/user-management/entities/user-actions/v1";
-/// entitiesRolesV1, the GET twin of entitiesRolesGETV2.
-pub(crate) const ENTITIES_ROLES_V1: &str = "/user-management/entities/roles/v1";
 
 /// Every Falcon route behind the gateway.
 pub(crate) fn api_router(sim: &Simulator) -> Router {
