@@ -123,6 +123,27 @@ impl Target for ConfiguredTarget {
     ) -> Result<(), TargetError> {
         forward!(self, t => Target::set_entitlements(t, account, change).await)
     }
+
+    async fn create_group(&self, name: &str) -> Result<Entitlement, TargetError> {
+        forward!(self, t => Target::create_group(t, name).await)
+    }
+
+    async fn rename_group(&self, id: &EntitlementId, name: &str) -> Result<(), TargetError> {
+        forward!(self, t => Target::rename_group(t, id, name).await)
+    }
+
+    async fn delete_group(&self, id: &EntitlementId) -> Result<(), TargetError> {
+        forward!(self, t => Target::delete_group(t, id).await)
+    }
+
+    async fn change_group_members(
+        &self,
+        id: &EntitlementId,
+        added: &[AccountRef],
+        removed: &[AccountRef],
+    ) -> Result<(), TargetError> {
+        forward!(self, t => Target::change_group_members(t, id, added, removed).await)
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use std::sync::Mutex;
 use chrono::Utc;
 use scim::backend::RequestContext;
 use target_api::{
-    Account, AccountRef, EntitlementChange, EntitlementId, Profile, Target, TargetError, trace,
+    Account, AccountRef, Entitlement, EntitlementChange, EntitlementId, Profile, Target,
+    TargetError, trace,
 };
 
 use crate::Bridge;
@@ -202,6 +203,124 @@ impl<T: Target> Bridge<T> {
             self.target.set_entitlements(who.account, change),
         )
         .await
+    }
+
+    /// Creates a group of the target's own; audited under the group's name.
+    pub(crate) async fn target_create_group(&self, name: &str) -> Result<Entitlement, TargetError> {
+        let pretend = || Entitlement {
+            id: EntitlementId::parse(&format!("dry-run-{}", uuid::Uuid::new_v4()))
+                .expect("a generated id is a valid id"),
+            display_name: name.to_owned(),
+            description: String::new(),
+        };
+        let write = Write {
+            operation: "create_group",
+            login: name,
+            account: None,
+            roles: &[],
+        };
+        self.write(
+            write,
+            pretend,
+            |e| Some(e.id.to_string()),
+            self.target.create_group(name),
+        )
+        .await
+    }
+
+    pub(crate) async fn target_rename_group(
+        &self,
+        id: &EntitlementId,
+        name: &str,
+    ) -> Result<(), TargetError> {
+        let roles = [id.clone()];
+        let write = Write {
+            operation: "rename_group",
+            login: name,
+            account: None,
+            roles: &roles,
+        };
+        self.write(write, || (), |_| None, self.target.rename_group(id, name))
+            .await
+    }
+
+    pub(crate) async fn target_delete_group(
+        &self,
+        id: &EntitlementId,
+        name: &str,
+    ) -> Result<(), TargetError> {
+        let roles = [id.clone()];
+        let write = Write {
+            operation: "delete_group",
+            login: name,
+            account: None,
+            roles: &roles,
+        };
+        self.write(write, || (), |_| None, self.target.delete_group(id))
+            .await
+    }
+
+    /// One call that adds `added` to and removes `removed` from the target's group `id`
+    /// (called `name`). The call is audited under the group's name, and each member it concerns
+    /// gets a `grant` or `revoke` row with the call's outcome, so the audit of a user shows it.
+    pub(crate) async fn target_change_group_members(
+        &self,
+        name: &str,
+        id: &EntitlementId,
+        added: &[Subject<'_>],
+        removed: &[Subject<'_>],
+    ) -> Result<(), TargetError> {
+        let roles = [id.clone()];
+        let write = Write {
+            operation: "group_members",
+            login: name,
+            account: None,
+            roles: &roles,
+        };
+        let (plus, minus): (Vec<AccountRef>, Vec<AccountRef>) = (
+            added.iter().map(|s| s.account.clone()).collect(),
+            removed.iter().map(|s| s.account.clone()).collect(),
+        );
+        let result = self
+            .write(
+                write,
+                || (),
+                |_| None,
+                self.target.change_group_members(id, &plus, &minus),
+            )
+            .await;
+        let outcome = match (&result, self.policy.dry_run) {
+            (_, true) => "dry-run",
+            (Ok(()), false) => "ok",
+            (Err(_), false) => "failed",
+        };
+        let members = added
+            .iter()
+            .map(|s| ("grant", s))
+            .chain(removed.iter().map(|s| ("revoke", s)));
+        for (operation, who) in members {
+            let cause = CAUSE.try_with(Cause::clone).unwrap_or_default();
+            let record = AuditRecord {
+                at: Utc::now(),
+                operation: operation.to_owned(),
+                login: who.login.to_owned(),
+                account_id: Some(who.account.id.clone()),
+                roles: vec![id.as_str().to_owned()],
+                outcome: outcome.to_owned(),
+                detail: Some(format!(
+                    "membership of group '{name}', in one call for the group"
+                )),
+                trace_id: None,
+                method: cause.method,
+                path: cause.path,
+                credential: cause.credential,
+                request_id: cause.request_id,
+            };
+            if let Err(e) = self.store.append_audit(&record).await {
+                tracing::error!(error = %e, user = who.login, "cannot record a membership change in the audit log");
+            }
+        }
+        result
     }
 
     /// The account's entitlements; an account dry run pretended to create holds none.

@@ -36,6 +36,9 @@ struct ToyAccount {
 struct Toy {
     capabilities: Capabilities,
     accounts: Arc<Mutex<BTreeMap<String, ToyAccount>>>,
+    /// Groups of the target's own (when its entitlements are group memberships): id -> name.
+    /// A member holds the group's id among its `roles`.
+    groups: Arc<Mutex<BTreeMap<String, String>>>,
     writes: Arc<Mutex<Vec<String>>>,
 }
 
@@ -77,8 +80,35 @@ impl Toy {
         Self {
             capabilities: toy_capabilities(create),
             accounts: Arc::default(),
+            groups: Arc::default(),
             writes: Arc::default(),
         }
+    }
+
+    /// A target like LumApps: its groups are its own, one call changes a group's members.
+    fn with_native_groups() -> Self {
+        let mut toy = Self::new(CreateMode::Direct);
+        toy.capabilities.entitlements = EntitlementModel::GroupMembership;
+        toy
+    }
+
+    fn native(&self) -> bool {
+        self.capabilities.entitlements == EntitlementModel::GroupMembership
+    }
+
+    fn add_group(&self, id: &str, name: &str) {
+        self.groups
+            .lock()
+            .unwrap()
+            .insert(id.to_owned(), name.to_owned());
+    }
+
+    fn ids(accounts: &[AccountRef]) -> String {
+        accounts
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// A target like Incydr: it can neither create nor delete accounts.
@@ -197,6 +227,17 @@ impl Target for Toy {
     }
 
     async fn entitlement_catalogue(&self) -> Result<Vec<Entitlement>, TargetError> {
+        if self.native() {
+            let groups = self.groups.lock().unwrap();
+            return Ok(groups
+                .iter()
+                .map(|(id, name)| Entitlement {
+                    id: role(id),
+                    display_name: name.clone(),
+                    description: String::new(),
+                })
+                .collect());
+        }
         Ok(["viewer", "admin"]
             .into_iter()
             .map(|id| Entitlement {
@@ -229,6 +270,65 @@ impl Target for Toy {
             .get_mut(&account.id)
             .ok_or_else(|| Self::missing(&account.id))?;
         a.roles = change.desired.clone();
+        Ok(())
+    }
+
+    async fn create_group(&self, name: &str) -> Result<Entitlement, TargetError> {
+        let mut groups = self.groups.lock().unwrap();
+        if groups.values().any(|n| n == name) {
+            return Err(TargetError::new(ErrorKind::Conflict, "name taken"));
+        }
+        let id = format!("grp-{}", groups.len() + 1);
+        groups.insert(id.clone(), name.to_owned());
+        self.log(format!("create_group {name}"));
+        Ok(Entitlement {
+            id: role(&id),
+            display_name: name.to_owned(),
+            description: String::new(),
+        })
+    }
+
+    async fn rename_group(&self, id: &EntitlementId, name: &str) -> Result<(), TargetError> {
+        self.log(format!("rename_group {id} {name}"));
+        let mut groups = self.groups.lock().unwrap();
+        let group = groups
+            .get_mut(id.as_str())
+            .ok_or_else(|| Self::missing(id.as_str()))?;
+        *group = name.to_owned();
+        Ok(())
+    }
+
+    async fn delete_group(&self, id: &EntitlementId) -> Result<(), TargetError> {
+        self.log(format!("delete_group {id}"));
+        self.groups.lock().unwrap().remove(id.as_str());
+        for account in self.accounts.lock().unwrap().values_mut() {
+            account.roles.remove(id);
+        }
+        Ok(())
+    }
+
+    async fn change_group_members(
+        &self,
+        id: &EntitlementId,
+        added: &[AccountRef],
+        removed: &[AccountRef],
+    ) -> Result<(), TargetError> {
+        self.log(format!(
+            "members {id} +[{}] -[{}]",
+            Self::ids(added),
+            Self::ids(removed)
+        ));
+        let mut accounts = self.accounts.lock().unwrap();
+        for a in added {
+            if let Some(account) = accounts.get_mut(&a.id) {
+                account.roles.insert(id.clone());
+            }
+        }
+        for a in removed {
+            if let Some(account) = accounts.get_mut(&a.id) {
+                account.roles.remove(id);
+            }
+        }
         Ok(())
     }
 }
@@ -691,5 +791,96 @@ async fn a_deleted_user_stays_hidden_where_the_target_cannot_delete() {
             .unwrap()
             .is_empty(),
         "no longer retired"
+    );
+}
+
+#[tokio::test]
+async fn native_groups_are_the_targets_own_and_a_member_change_is_one_call() {
+    let toy = Toy::with_native_groups();
+    toy.add_group("grp-0", "Existing Feed");
+    let app = spawn(toy.clone()).await;
+    let mut users = Vec::new();
+    for login in ["a@example.com", "b@example.com", "c@example.com"] {
+        let user = app
+            .call(reqwest::Method::POST, "/Users", Some(okta_user(login)), 201)
+            .await;
+        users.push(user["id"].as_str().unwrap().to_owned());
+    }
+    let members: Vec<&str> = users.iter().map(String::as_str).collect();
+    let written = |toy: &Toy| toy.writes()[3..].to_vec();
+
+    // A group of that exact name exists in the target: adopted, nothing created.
+    app.create_group("Existing Feed").await;
+    assert!(written(&toy).is_empty(), "{:?}", toy.writes());
+    // Otherwise the target creates it.
+    let security = app.create_group("Security").await;
+    assert_eq!(written(&toy), ["create_group Security"]);
+
+    // Three members in one PATCH: one call for the group.
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members",
+                        "value": members.iter().map(|m| json!({"value": m})).collect::<Vec<_>>()}]
+    });
+    app.call(
+        reqwest::Method::PATCH,
+        &format!("/Groups/{security}"),
+        Some(body),
+        204,
+    )
+    .await;
+    assert_eq!(
+        written(&toy)[1..],
+        ["members grp-2 +[toy-1,toy-2,toy-3] -[]"]
+    );
+    assert_eq!(toy.account("toy-2").unwrap().roles, [role("grp-2")].into());
+    // Each member's audit shows its part of the call.
+    let audit = app.bridge.store().audit(&Default::default()).await.unwrap();
+    let grants: Vec<&str> = audit
+        .iter()
+        .filter(|r| r.operation == "grant")
+        .map(|r| r.login.as_str())
+        .collect();
+    assert_eq!(grants, ["a@example.com", "b@example.com", "c@example.com"]);
+
+    // One out, a rename, then the group goes: each one call, in the target's terms.
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {"op": "remove", "path": format!("members[value eq \"{}\"]", users[1])},
+            {"op": "replace", "path": "displayName", "value": "Security Team"}
+        ]
+    });
+    app.call(
+        reqwest::Method::PATCH,
+        &format!("/Groups/{security}"),
+        Some(body),
+        204,
+    )
+    .await;
+    assert_eq!(
+        written(&toy)[2..],
+        [
+            "rename_group grp-2 Security Team",
+            "members grp-2 +[] -[toy-2]"
+        ]
+    );
+    app.call(
+        reqwest::Method::DELETE,
+        &format!("/Groups/{security}"),
+        None,
+        204,
+    )
+    .await;
+    assert_eq!(written(&toy)[4..], ["delete_group grp-2"]);
+    assert!(toy.account("toy-1").unwrap().roles.is_empty());
+
+    // The former members hold nothing the bridge would take away again: a reactivation sync
+    // makes no call.
+    app.patch_user_active(&users[0], false).await;
+    app.patch_user_active(&users[0], true).await;
+    assert_eq!(
+        written(&toy)[5..],
+        ["set_active toy-1 false", "set_active toy-1 true"]
     );
 }

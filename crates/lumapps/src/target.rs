@@ -5,9 +5,9 @@
 //! Users a directory synchronises into LumApps (Google, Microsoft, Okta accounts) keep the names
 //! that directory gives them.
 //!
-//! Groups are LumApps' own (feeds). The core does not drive native groups yet, so the
-//! entitlement calls answer [`ErrorKind::Unsupported`] and the target is not selectable; the
-//! client already has the feed calls they will use.
+//! Groups are LumApps' own (feeds): a SCIM group is a feed, created, renamed and deleted as
+//! one, and a membership change is one `feed/subscribers/save` for the feed, whatever the
+//! number of members. A user's "entitlements" are the feeds it belongs to.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -129,13 +129,6 @@ fn entitlement(feed: Feed) -> Option<Entitlement> {
         display_name: feed.name.unwrap_or_default(),
         description: String::new(),
     })
-}
-
-fn groups_not_wired() -> TargetError {
-    TargetError::new(
-        ErrorKind::Unsupported,
-        "LumApps groups are its own feeds, which this bridge does not drive yet",
-    )
 }
 
 impl Target for LumAppsTarget {
@@ -265,18 +258,80 @@ impl Target for LumAppsTarget {
             .collect())
     }
 
+    /// The feeds the user belongs to: one member listing per feed, so this is for the paced
+    /// reconciler, never for a SCIM request.
     async fn entitlements(
         &self,
-        _account: &AccountRef,
+        account: &AccountRef,
     ) -> Result<BTreeSet<EntitlementId>, TargetError> {
-        Err(groups_not_wired())
+        let mut held = BTreeSet::new();
+        for feed in self.client.list_feeds().await? {
+            let Some(uid) = feed.key().map(str::to_owned) else {
+                continue;
+            };
+            let members = self.client.feed_members(&uid).await?;
+            if members.iter().any(|m| m.key() == Some(account.id.as_str())) {
+                held.extend(EntitlementId::parse(&uid).ok());
+            }
+        }
+        Ok(held)
     }
 
+    /// One user's feeds: one subscribers call per feed it joins or leaves.
     async fn set_entitlements(
         &self,
-        _account: &AccountRef,
-        _change: &EntitlementChange,
+        account: &AccountRef,
+        change: &EntitlementChange,
     ) -> Result<(), TargetError> {
-        Err(groups_not_wired())
+        let user = [account.id.clone()];
+        for feed in change.added() {
+            self.client
+                .save_subscribers(feed.as_str(), &user, &[])
+                .await?;
+        }
+        for feed in change.removed() {
+            self.client
+                .save_subscribers(feed.as_str(), &[], &user)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn create_group(&self, name: &str) -> Result<Entitlement, TargetError> {
+        let feed = self.client.save_feed(&Feed::named(name)).await?;
+        entitlement(feed).ok_or_else(|| {
+            TargetError::new(
+                ErrorKind::Transient,
+                format!("LumApps created feed {name} but answered without its id"),
+            )
+        })
+    }
+
+    /// A read of the whole feed and a save with the new name (no partial update).
+    async fn rename_group(&self, id: &EntitlementId, name: &str) -> Result<(), TargetError> {
+        let mut feed = self.client.feed(id.as_str()).await?;
+        if feed.name.as_deref() == Some(name) {
+            return Ok(());
+        }
+        feed.name = Some(name.to_owned());
+        self.client.save_feed(&feed).await?;
+        Ok(())
+    }
+
+    async fn delete_group(&self, id: &EntitlementId) -> Result<(), TargetError> {
+        Ok(self.client.delete_feed(id.as_str()).await?)
+    }
+
+    async fn change_group_members(
+        &self,
+        id: &EntitlementId,
+        added: &[AccountRef],
+        removed: &[AccountRef],
+    ) -> Result<(), TargetError> {
+        let ids = |list: &[AccountRef]| list.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
+        Ok(self
+            .client
+            .save_subscribers(id.as_str(), &ids(added), &ids(removed))
+            .await?)
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use lumapps::LumAppsTarget;
 use lumapps::client::{ClientConfig, LumAppsClient};
-use lumapps::sim::{RunningSim, SimConfig, Simulator, USER_SAVE};
+use lumapps::sim::{FEED_SUBSCRIBERS_SAVE, RunningSim, SimConfig, Simulator, USER_SAVE};
 use secrecy::SecretString;
 use serde_json::json;
 use target_api::{AccountRef, EntitlementChange, ErrorKind, Profile, Target};
@@ -166,18 +166,62 @@ async fn delete_removes_the_user_and_a_second_delete_is_not_found() {
 }
 
 #[tokio::test]
-async fn feeds_are_the_catalogue_and_group_changes_are_not_driven_yet() {
+async fn feeds_are_groups_created_renamed_filled_in_one_call_and_deleted() {
     let running = start().await;
     let target = target_for(&running);
     let catalogue = target.entitlement_catalogue().await.unwrap();
     assert_eq!(catalogue.len(), 1);
     assert_eq!(catalogue[0].display_name, "Security Team");
-    let ann = id_of(&running, "ann@corp.example");
-    let refused = target
-        .set_entitlements(&ann, &EntitlementChange::default())
+    let taken = target.create_group("Security Team").await.unwrap_err();
+    assert_eq!(taken.kind(), &ErrorKind::Conflict, "{taken}");
+
+    let feed = target.create_group("Analysts").await.unwrap();
+    let (ann, bo) = (
+        id_of(&running, "ann@corp.example"),
+        id_of(&running, "bo@corp.example"),
+    );
+    running.sim.reset_counts();
+    target
+        .change_group_members(&feed.id, &[ann.clone(), bo.clone()], &[])
         .await
-        .unwrap_err();
-    assert_eq!(refused.kind(), &ErrorKind::Unsupported);
+        .unwrap();
+    assert_eq!(
+        running.sim.call_count("POST", FEED_SUBSCRIBERS_SAVE),
+        1,
+        "one call for the group"
+    );
+    let mut members = running.sim.feed_members(feed.id.as_str()).unwrap();
+    members.sort();
+    let mut expected = vec![ann.id.clone(), bo.id.clone()];
+    expected.sort();
+    assert_eq!(members, expected);
+    assert_eq!(
+        target.entitlements(&ann).await.unwrap(),
+        [feed.id.clone()].into()
+    );
+
+    // One user on its own: its feeds by the same call, one per feed it joins or leaves.
+    let leave = EntitlementChange {
+        applied: [feed.id.clone()].into(),
+        ..Default::default()
+    };
+    target.set_entitlements(&bo, &leave).await.unwrap();
+    let left = running.sim.feed_members(feed.id.as_str()).unwrap();
+    assert_eq!(left, vec![ann.id.clone()]);
+
+    target
+        .rename_group(&feed.id, "Risk Analysts")
+        .await
+        .unwrap();
+    assert!(
+        running
+            .sim
+            .feeds()
+            .iter()
+            .any(|f| f["name"] == "Risk Analysts")
+    );
+    target.delete_group(&feed.id).await.unwrap();
+    assert!(running.sim.feed_members(feed.id.as_str()).is_none());
 }
 
 #[tokio::test]

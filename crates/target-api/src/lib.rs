@@ -104,4 +104,54 @@ pub trait Target: Send + Sync + 'static {
         account: &AccountRef,
         change: &EntitlementChange,
     ) -> impl Future<Output = Result<(), TargetError>> + Send;
+
+    /// Creates a group of the target's own named `name`, which is then an entitlement like
+    /// any other (only for [`EntitlementModel::GroupMembership`]). A name the target already
+    /// has is an error of kind [`ErrorKind::Conflict`].
+    fn create_group(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Entitlement, TargetError>> + Send {
+        let _ = name;
+        async { Err(no_groups()) }
+    }
+
+    /// Renames the target's group `id`.
+    fn rename_group(
+        &self,
+        id: &EntitlementId,
+        name: &str,
+    ) -> impl Future<Output = Result<(), TargetError>> + Send {
+        let _ = (id, name);
+        async { Err(no_groups()) }
+    }
+
+    /// Deletes the target's group `id`; its members lose it.
+    fn delete_group(
+        &self,
+        id: &EntitlementId,
+    ) -> impl Future<Output = Result<(), TargetError>> + Send {
+        let _ = id;
+        async { Err(no_groups()) }
+    }
+
+    /// Adds `added` to, and removes `removed` from, the target's group `id` in as few calls as
+    /// the target allows (one group change of the IdP, however many members).
+    fn change_group_members(
+        &self,
+        id: &EntitlementId,
+        added: &[AccountRef],
+        removed: &[AccountRef],
+    ) -> impl Future<Output = Result<(), TargetError>> + Send {
+        let _ = (id, added, removed);
+        async { Err(no_groups()) }
+    }
+}
+
+/// What a target without groups of its own answers to the group calls.
+fn no_groups() -> TargetError {
+    TargetError::new(
+        ErrorKind::Unsupported,
+        "this target has no groups of its own: its entitlements are roles",
+    )
 }

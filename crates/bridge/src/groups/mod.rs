@@ -3,10 +3,13 @@
 //! A group is a display name and the entitlement ids its members get (`mapping.rs` says which).
 //! Membership changes are stored first and then each affected user is synced
 //! (`entitlements.rs`), so a target whose entitlements are roles hears only of grants and
-//! revokes, never of groups. Groups live in memory (`index.rs`) and in the store.
+//! revokes, never of groups. Where groups are the target's own (`native.rs`), a group's one
+//! entitlement is its target group, and a membership change is one call for the group. Groups
+//! live in memory (`index.rs`) and in the store.
 
 mod index;
 mod mapping;
+mod native;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -111,6 +114,10 @@ impl<T: Target> Bridge<T> {
     }
 
     async fn apply_group_mapping_caused(&self) -> Result<(), BridgeError> {
+        if self.groups_are_native() {
+            // A native group's entitlement is its target group, not something a name maps to.
+            return Ok(());
+        }
         let catalogue = self
             .catalogue
             .read()
@@ -276,9 +283,13 @@ impl<T: Target> Bridge<T> {
                             "a group named '{name}' already exists"
                         )));
                     }
-                    let roles = self.roles_for(&name)?;
-                    roles_changed |= roles != state.row.roles;
-                    state.row.roles = roles;
+                    if self.groups_are_native() {
+                        self.rename_native_group(&state, &name).await?;
+                    } else {
+                        let roles = self.roles_for(&name)?;
+                        roles_changed |= roles != state.row.roles;
+                        state.row.roles = roles;
+                    }
                     state.row.display_name = name;
                     row_changed = true;
                 }
@@ -335,7 +346,11 @@ impl<T: Target> Bridge<T> {
         }
         self.write_groups().upsert(state.clone());
         self.refresh_user_groups(&touched).await?;
-        self.sync_users(touched).await?;
+        if self.groups_are_native() {
+            self.sync_native_members(&state, touched).await?;
+        } else {
+            self.sync_users(touched).await?;
+        }
         Ok(state)
     }
 
@@ -508,7 +523,11 @@ impl<T: Target> Bridge<T> {
 
     /// Stores a new group with the entitlements its name maps to.
     async fn store_new_group(&self, group: &GroupWrite) -> Result<GroupId, BridgeError> {
-        let roles = self.roles_for(&group.display_name)?;
+        let roles = if self.groups_are_native() {
+            self.native_group_for(&group.display_name).await?
+        } else {
+            self.roles_for(&group.display_name)?
+        };
         let now = Utc::now();
         let id = GroupId::generate();
         let row = GroupRow {
@@ -547,10 +566,15 @@ impl<T: Target> Bridge<T> {
         preconditions
             .allow_change(&self.resource_of(&state, false).version())
             .map_err(BridgeError::Request)?;
+        if self.groups_are_native() {
+            self.delete_native_group(&state).await?;
+        }
         let members = user_ids(self.store.delete_group(id.as_str()).await?);
         self.write_groups().remove(id);
         self.refresh_user_groups(&members).await?;
-        self.sync_users(members).await?;
+        if !self.groups_are_native() {
+            self.sync_users(members).await?;
+        }
         tracing::info!(id = %id, "group deleted");
         Ok(())
     }
