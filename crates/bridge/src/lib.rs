@@ -133,6 +133,10 @@ impl<T: Target> Bridge<T> {
         metrics::gauge!(names::DIRECTORY_REFRESHED).set(now.as_secs_f64());
         tracing::debug!(target_accounts = count, "directory refreshed");
         self.link_pending(claims).await;
+        if self.groups_are_native() {
+            // The target's own groups come and go in its console too: `GET /Groups` lists them.
+            self.refresh_catalogue().await?;
+        }
         Ok(())
     }
 

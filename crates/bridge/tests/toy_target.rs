@@ -809,8 +809,14 @@ async fn native_groups_are_the_targets_own_and_a_member_change_is_one_call() {
     let members: Vec<&str> = users.iter().map(String::as_str).collect();
     let written = |toy: &Toy| toy.writes()[3..].to_vec();
 
-    // A group of that exact name exists in the target: adopted, nothing created.
-    app.create_group("Existing Feed").await;
+    // The target's groups are listed before any push, under their own ids.
+    let listed = app.call(reqwest::Method::GET, "/Groups", None, 200).await;
+    assert_eq!(listed["totalResults"], 1, "{listed}");
+    assert_eq!(listed["Resources"][0]["id"], "grp-0");
+    assert_eq!(listed["Resources"][0]["displayName"], "Existing Feed");
+    // A group of that exact name exists in the target: adopted under that id, nothing created.
+    let existing = app.create_group("Existing Feed").await;
+    assert_eq!(existing, "grp-0");
     assert!(written(&toy).is_empty(), "{:?}", toy.writes());
     // Otherwise the target creates it.
     let security = app.create_group("Security").await;
@@ -883,4 +889,45 @@ async fn native_groups_are_the_targets_own_and_a_member_change_is_one_call() {
         written(&toy)[5..],
         ["set_active toy-1 false", "set_active toy-1 true"]
     );
+}
+
+#[tokio::test]
+async fn a_push_linking_to_a_target_group_adopts_it_and_removes_members_it_had() {
+    let toy = Toy::with_native_groups();
+    toy.add_group("grp-7", "Linked Feed");
+    let app = spawn(toy.clone()).await;
+    let mut users = Vec::new();
+    for login in ["a@example.com", "b@example.com"] {
+        let user = app
+            .call(reqwest::Method::POST, "/Users", Some(okta_user(login)), 201)
+            .await;
+        users.push(user["id"].as_str().unwrap().to_owned());
+    }
+    // b was in the target group before the bridge knew it.
+    toy.accounts
+        .lock()
+        .unwrap()
+        .get_mut("toy-2")
+        .unwrap()
+        .roles
+        .insert(role("grp-7"));
+    assert_eq!(toy.writes().len(), 2, "the two creates only");
+
+    // Okta links its group to the listed one and pushes: the first change adopts it.
+    app.add_member("grp-7", &users[0]).await;
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": "members", "value": [{"value": users[1]}]}]
+    });
+    app.call(reqwest::Method::PATCH, "/Groups/grp-7", Some(body), 204)
+        .await;
+    assert_eq!(
+        toy.writes()[2..],
+        ["members grp-7 +[toy-1] -[]", "members grp-7 +[] -[toy-2]"]
+    );
+    assert!(toy.account("toy-2").unwrap().roles.is_empty());
+    let group = app
+        .call(reqwest::Method::GET, "/Groups/grp-7", None, 200)
+        .await;
+    assert_eq!(group["members"][0]["value"], users[0].as_str(), "{group}");
 }

@@ -370,11 +370,14 @@ impl<T: Target> GroupBackend for Bridge<T> {
         include_members: bool,
     ) -> Result<GroupResource, BridgeError> {
         let id = group_id(id)?;
-        let groups = self.read_groups();
-        let state = groups
-            .get(&id)
-            .ok_or_else(|| BridgeError::not_found(Resource::Group, &id))?;
-        Ok(self.resource_of(state, include_members))
+        if let Some(state) = self.read_groups().get(&id) {
+            return Ok(self.resource_of(state, include_members));
+        }
+        self.unmanaged_native_groups()
+            .iter()
+            .find(|g| g.id.as_str() == id.as_str())
+            .map(Self::unmanaged_resource)
+            .ok_or_else(|| BridgeError::not_found(Resource::Group, &id))
     }
 
     async fn list_groups(
@@ -396,7 +399,14 @@ impl<T: Target> GroupBackend for Bridge<T> {
                 req.include_members || req.filter.as_ref().is_some_and(|f| f.needs_members()),
             );
             if req.filter.as_ref().is_none_or(|f| f.matches(&resource)) {
-                matching.push((state, resource));
+                matching.push((Some(state), resource));
+            }
+        }
+        // The target's own groups no SCIM group stands for yet: an IdP's push can link to them.
+        for group in self.unmanaged_native_groups() {
+            let resource = Self::unmanaged_resource(&group);
+            if req.filter.as_ref().is_none_or(|f| f.matches(&resource)) {
+                matching.push((None, resource));
             }
         }
         let total = matching.len();
@@ -404,12 +414,11 @@ impl<T: Target> GroupBackend for Bridge<T> {
             .into_iter()
             .skip(skip)
             .take(req.count)
-            .map(|(state, resource)| {
-                if req.include_members || resource.members.is_empty() {
-                    resource
-                } else {
+            .map(|(state, resource)| match state {
+                Some(state) if !req.include_members && !resource.members.is_empty() => {
                     self.resource_of(state, false)
                 }
+                _ => resource,
             })
             .collect();
         Ok(Page { total, items })
@@ -430,6 +439,7 @@ impl<T: Target> GroupBackend for Bridge<T> {
         ctx: &RequestContext,
     ) -> Result<GroupResource, BridgeError> {
         let id = group_id(id)?;
+        self.adopt_native_group(&id).await?;
         let changes = vec![
             GroupChange::Rename(group.display_name),
             GroupChange::SetExternalId(group.external_id),
@@ -450,6 +460,7 @@ impl<T: Target> GroupBackend for Bridge<T> {
         ctx: &RequestContext,
     ) -> Result<(), BridgeError> {
         let id = group_id(id)?;
+        self.adopt_native_group(&id).await?;
         caused_by(
             Cause::request(ctx),
             self.change_group(&id, changes, &ctx.preconditions),
@@ -460,6 +471,7 @@ impl<T: Target> GroupBackend for Bridge<T> {
 
     async fn delete_group(&self, id: &str, ctx: &RequestContext) -> Result<(), BridgeError> {
         let id = group_id(id)?;
+        self.adopt_native_group(&id).await?;
         caused_by(
             Cause::request(ctx),
             self.delete_group_caused(&id, &ctx.preconditions),
@@ -523,13 +535,19 @@ impl<T: Target> Bridge<T> {
 
     /// Stores a new group with the entitlements its name maps to.
     async fn store_new_group(&self, group: &GroupWrite) -> Result<GroupId, BridgeError> {
-        let roles = if self.groups_are_native() {
-            self.native_group_for(&group.display_name).await?
+        let (id, roles) = if self.groups_are_native() {
+            let roles = self.native_group_for(&group.display_name).await?;
+            // Under its target id, as `GET /Groups` showed it before.
+            let id = roles
+                .first()
+                .and_then(|r| GroupId::parse(r.as_str()).ok())
+                .filter(|id| self.read_groups().get(id).is_none())
+                .unwrap_or_else(GroupId::generate);
+            (id, roles)
         } else {
-            self.roles_for(&group.display_name)?
+            (GroupId::generate(), self.roles_for(&group.display_name)?)
         };
         let now = Utc::now();
-        let id = GroupId::generate();
         let row = GroupRow {
             id: id.to_string(),
             display_name: group.display_name.clone(),

@@ -7,15 +7,23 @@
 //! so a user synced on its own later (reactivation, start-up) is added to or removed from each
 //! group with the same per-user diff as any entitlement.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::OnceLock;
 
-use target_api::{AccountRef, EntitlementId, EntitlementModel, ErrorKind, Target};
+use chrono::{DateTime, Utc};
+use scim::group::GroupResource;
+use target_api::{AccountRef, Entitlement, EntitlementId, EntitlementModel, ErrorKind, Target};
 
 use super::GroupState;
 use crate::Bridge;
 use crate::error::BridgeError;
-use crate::ids::{LockKey, UserId};
+use crate::ids::{GroupId, LockKey, UserId};
+use crate::store::GroupRow;
 use crate::writes::Subject;
+
+/// When this process first showed an unmanaged target group: a stable `meta.created` (and
+/// version) for groups whose own dates the target does not give.
+static FIRST_SEEN: OnceLock<DateTime<Utc>> = OnceLock::new();
 
 /// A member whose holding of a target group changes, and what it holds now.
 struct Member {
@@ -74,13 +82,78 @@ impl<T: Target> Bridge<T> {
         }
     }
 
+    /// The target group of exactly this name that no SCIM group stands for yet.
     fn native_group_named(&self, name: &str) -> Option<EntitlementId> {
+        self.unmanaged_native_groups()
+            .into_iter()
+            .find(|e| e.display_name == name)
+            .map(|e| e.id)
+    }
+
+    /// Target groups no SCIM group stands for yet. The IdP sees them in `GET /Groups` under
+    /// their target id, and the first change it makes to one (a push linking to it) adopts it.
+    pub(super) fn unmanaged_native_groups(&self) -> Vec<Entitlement> {
+        if !self.groups_are_native() {
+            return Vec::new();
+        }
+        let managed: HashSet<EntitlementId> = self
+            .read_groups()
+            .iter()
+            .flat_map(|g| g.row.roles.iter().cloned())
+            .collect();
         self.catalogue
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .find(|e| e.display_name == name)
-            .map(|e| e.id.clone())
+            .filter(|e| !managed.contains(&e.id) && GroupId::parse(e.id.as_str()).is_ok())
+            .cloned()
+            .collect()
+    }
+
+    /// An unmanaged target group as the IdP reads it (its members are the target's, unread).
+    pub(super) fn unmanaged_resource(group: &Entitlement) -> GroupResource {
+        let seen = *FIRST_SEEN.get_or_init(Utc::now);
+        GroupResource {
+            id: group.id.to_string(),
+            display_name: group.display_name.clone(),
+            external_id: None,
+            members: Vec::new(),
+            created: seen,
+            last_modified: seen,
+        }
+    }
+
+    /// Makes the unmanaged target group `id` a SCIM group of the bridge, under the same id,
+    /// before the IdP's first change to it. Nothing to do for a group the bridge has, or an id
+    /// that is no target group (the change then answers 404).
+    pub(super) async fn adopt_native_group(&self, id: &GroupId) -> Result<(), BridgeError> {
+        if self.read_groups().get(id).is_some() {
+            return Ok(());
+        }
+        let Some(group) = self
+            .unmanaged_native_groups()
+            .into_iter()
+            .find(|e| e.id.as_str() == id.as_str())
+        else {
+            return Ok(());
+        };
+        let now = Utc::now();
+        let row = GroupRow {
+            id: id.to_string(),
+            display_name: group.display_name.clone(),
+            external_id: None,
+            roles: vec![group.id],
+            created: now,
+            last_modified: now,
+        };
+        self.store.save_group(&row).await?;
+        self.write_groups().upsert(GroupState {
+            id: id.clone(),
+            row,
+            members: BTreeSet::new(),
+        });
+        tracing::info!(group = %group.display_name, id = %id, "adopting the {} group the IdP links to", self.naming().product);
+        Ok(())
     }
 
     pub(super) async fn rename_native_group(
@@ -146,6 +219,8 @@ impl<T: Target> Bridge<T> {
             guards.push(self.locks.lock(&LockKey::User(user.clone())).await);
         }
         for id in &state.row.roles {
+            // A member leaving is removed whatever the bridge recorded: an adopted target group
+            // had members before the bridge knew it, and removing a non-member is harmless.
             let (mut added, mut removed) = (Vec::new(), Vec::new());
             for user in &touched {
                 let Some(entry) = self.read_directory().get(user).cloned() else {
@@ -163,8 +238,8 @@ impl<T: Target> Bridge<T> {
                 };
                 match (desired.contains(id), member.applied.contains(id)) {
                     (true, false) => added.push(member),
-                    (false, true) => removed.push(member),
-                    _ => {}
+                    (false, _) => removed.push(member),
+                    (true, true) => {}
                 }
             }
             if added.is_empty() && removed.is_empty() {
