@@ -19,14 +19,15 @@ pub struct SimArgs {
     /// Falcon only: calls per minute per CID before 429.
     #[arg(long, default_value_t = 6000)]
     pub rate_limit: u32,
-    /// Latency added to every API call, in milliseconds.
+    /// Latency added to every API call, in milliseconds (Falcon and Incydr; the LumApps
+    /// simulator has no latency setting).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Access-token lifetime in seconds (default: the target's own, Falcon 1799, Incydr 900).
     #[arg(long)]
     pub token_lifetime_secs: Option<u64>,
     /// Serve the /_sim/ test controls (seeding, faults, call counts). Incydr's simulator always
-    /// serves them, since its users can only be added that way.
+    /// serves them, since its users can only be added that way, and LumApps' has them always on.
     #[arg(long)]
     pub controls: bool,
     /// Incydr and LumApps: users in the tenant at start (Incydr's API cannot create users; for

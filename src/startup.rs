@@ -137,6 +137,9 @@ impl Application {
                     return Err(StartupError::Mapping(problems));
                 }
             }
+            Err(e) if native_groups => {
+                tracing::error!(error = %e, "cannot list {product}'s groups")
+            }
             Err(e) => {
                 tracing::error!(error = %e, "cannot check the group mapping against {product}'s roles")
             }
