@@ -6,8 +6,10 @@
 //!
 //! How access is proven is the target's own (Falcon: the token's region, a read, and a write
 //! with `validate_only`; Incydr: the token and a read, as its API has no write that changes
-//! nothing); the capabilities, the role catalogue and the group mapping are checked the same way
-//! for every target.
+//! nothing; LumApps: the token, that the impersonated administrator can list users and feeds);
+//! the capabilities, the role catalogue and the group mapping are checked the same way for every
+//! target whose groups map to roles. A target with groups of its own (LumApps' feeds) has no
+//! mapping: a SCIM group adopts the group of its name or creates it.
 
 use std::fmt::Write as _;
 
@@ -17,7 +19,8 @@ use bridge::groups::{GroupMapping, check_mapping};
 use falcon::model::CreateUserRequest;
 use falcon::{FalconClient, FalconError};
 use incydr::{IncydrClient, IncydrError, IncydrTarget};
-use target_api::{Capabilities, Entitlement, Target};
+use lumapps::{LumAppsClient, LumAppsError, LumAppsTarget};
+use target_api::{Capabilities, Entitlement, EntitlementModel, Target};
 
 /// Login used for the write-scope probe; `validate_only` creates nothing.
 const PROBE_LOGIN: &str = "falcon-scim-bridge-check@example.invalid";
@@ -144,9 +147,19 @@ pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
         TargetSettings::Incydr(cfg) => incydr_access(&mut report, cfg)
             .await
             .map(ConfiguredTarget::Incydr),
+        TargetSettings::Lumapps(cfg) => lumapps_access(&mut report, cfg)
+            .await
+            .map(ConfiguredTarget::Lumapps),
     };
     if let Some(target) = target {
-        roles_and_mapping(&mut report, &target, settings).await;
+        if matches!(
+            target.capabilities().entitlements,
+            EntitlementModel::GroupMembership
+        ) {
+            native_groups(&mut report, &target, settings);
+        } else {
+            roles_and_mapping(&mut report, &target, settings).await;
+        }
     }
     report
 }
@@ -256,8 +269,119 @@ async fn incydr_access(report: &mut Report, cfg: &incydr::ClientConfig) -> Optio
     Some(IncydrTarget::new(client))
 }
 
+/// LumApps' token, and that the administrator it impersonates can list users and feeds; the
+/// target when a token came. Like Incydr, LumApps has no write that changes nothing, so write
+/// access (the administrator being a global administrator) is said to be unproven.
+async fn lumapps_access(report: &mut Report, cfg: &lumapps::ClientConfig) -> Option<LumAppsTarget> {
+    let client = match LumAppsClient::new(cfg.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            report.push(Verdict::Fail, "LumApps client", e.to_string());
+            return None;
+        }
+    };
+    match client.authenticate().await {
+        Ok(()) => report.push(
+            Verdict::Ok,
+            "LumApps token",
+            format!(
+                "obtained for application {}, impersonating {}",
+                cfg.client_id, cfg.admin_email
+            ),
+        ),
+        Err(e @ LumAppsError::Unauthorized { .. }) => {
+            report.push(
+                Verdict::Fail,
+                "LumApps token",
+                format!(
+                    "{e} (LUMAPPS_ORGANIZATION_ID, LUMAPPS_CLIENT_ID, LUMAPPS_CLIENT_SECRET, \
+                     LUMAPPS_ADMIN_EMAIL)"
+                ),
+            );
+            return None;
+        }
+        Err(e) => {
+            report.push(Verdict::Fail, "LumApps token", e.to_string());
+            return None;
+        }
+    }
+    match client.list_users().await {
+        Ok(users) => report.push(
+            Verdict::Ok,
+            "user list",
+            format!(
+                "{} LumApps users visible to {}",
+                users.len(),
+                cfg.admin_email
+            ),
+        ),
+        Err(e) => report.push(Verdict::Fail, "user list", e.to_string()),
+    }
+    match client.list_feeds().await {
+        Ok(feeds) if feeds.is_empty() => report.push(
+            Verdict::Ok,
+            "feed list",
+            "no feeds yet: each SCIM group will create its own",
+        ),
+        Ok(feeds) => {
+            let names: Vec<String> = feeds
+                .iter()
+                .map(|f| format!("'{}'", f.name.as_deref().unwrap_or_default()))
+                .collect();
+            report.push(
+                Verdict::Ok,
+                "feed list",
+                format!(
+                    "{} feeds (a SCIM group of the same name adopts its feed): {}",
+                    feeds.len(),
+                    names.join(", ")
+                ),
+            );
+        }
+        Err(e) => report.push(Verdict::Fail, "feed list", e.to_string()),
+    }
+    report.push(
+        Verdict::Warn,
+        "write access",
+        format!(
+            "not probed: LumApps' API has no dry run, and a probe would change a real user. \
+             Writes need {} to be a global administrator; a missing right shows at the first \
+             change (an error to the IdP, and in the audit log)",
+            cfg.admin_email
+        ),
+    );
+    Some(LumAppsTarget::new(client))
+}
+
+/// Groups of the target's own (LumApps' feeds): no role catalogue to check and no mapping to
+/// resolve, as a SCIM group adopts the target group of its name or creates it. A `[groups]`
+/// mapping left in the configuration does nothing, which the operator should know.
+fn native_groups(report: &mut Report, target: &ConfiguredTarget, settings: &CoreSettings) {
+    let naming = target.capabilities().naming;
+    report.push(Verdict::Ok, "capabilities", describe(target.capabilities()));
+    if !settings.group_roles.is_empty() {
+        let names: Vec<String> = settings
+            .group_roles
+            .keys()
+            .map(|g| format!("'{g}'"))
+            .collect();
+        report.push(
+            Verdict::Warn,
+            "group mapping",
+            format!(
+                "[groups] ({}) is ignored for {}: a SCIM group is the {} {} of the same name, \
+                 adopted or created",
+                names.join(", "),
+                naming.product,
+                naming.product,
+                naming.entitlement
+            ),
+        );
+    }
+}
+
 /// The capabilities, the role catalogue and the group mapping against it: the same for every
-/// target.
+/// target whose groups map to roles.
 async fn roles_and_mapping(
     report: &mut Report,
     target: &ConfiguredTarget,

@@ -26,7 +26,7 @@ pub use target::{TargetKind, TargetSettings};
 /// ([`CoreSettings`]): they need no SCIM credential.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
-    /// The system the bridge provisions: falcon or incydr. Only its own variables are read.
+    /// The system the bridge provisions: falcon, incydr or lumapps. Only its own variables are read.
     #[arg(
         long,
         env = "BRIDGE_TARGET",
@@ -63,6 +63,22 @@ pub struct ServeArgs {
     /// not document its maximum; a larger page means fewer calls per refresh.
     #[arg(long, env = "INCYDR_PAGE_SIZE")]
     pub incydr_page_size: Option<u32>,
+    /// LumApps cell of the customer, e.g. https://go-cell-001.api.lumapps.com (shown in the
+    /// platform's debug dialog).
+    #[arg(long, env = "LUMAPPS_BASE_URL")]
+    pub lumapps_base_url: Option<String>,
+    /// LumApps organisation (customer) id.
+    #[arg(long, env = "LUMAPPS_ORGANIZATION_ID")]
+    pub lumapps_organization_id: Option<String>,
+    /// LumApps OAuth application client id.
+    #[arg(long, env = "LUMAPPS_CLIENT_ID")]
+    pub lumapps_client_id: Option<String>,
+    /// LumApps OAuth application client secret (or LUMAPPS_CLIENT_SECRET_FILE).
+    #[arg(long, env = "LUMAPPS_CLIENT_SECRET", hide_env_values = true)]
+    pub lumapps_client_secret: Option<String>,
+    /// The LumApps global administrator every token impersonates.
+    #[arg(long, env = "LUMAPPS_ADMIN_EMAIL")]
+    pub lumapps_admin_email: Option<String>,
     /// Comma-separated bearer tokens the IdPs present (or SCIM_BEARER_TOKENS_FILE).
     #[arg(long, env = "SCIM_BEARER_TOKENS", hide_env_values = true)]
     pub scim_bearer_tokens: Option<String>,

@@ -2,10 +2,11 @@
 //! store, a few seeded users and the groups of its mapping, so a newcomer sees provisioning
 //! work in a minute. It runs on the bridge's default limits, the rate limit included, as
 //! `serve` would. Falcon is the default; `demo --target incydr` runs the Incydr simulator
-//! (`demo/incydr.rs`). Both seed the same people and differ in what the target allows, which
-//! their banners show.
+//! (`demo/incydr.rs`), `demo --target lumapps` the LumApps simulator (`demo/lumapps.rs`). All
+//! seed the same people and differ in what the target allows, which their banners show.
 
 mod incydr;
+mod lumapps;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -182,8 +183,11 @@ async fn assemble<S>(
         public_url: None,
         directory_refresh: Duration::from_secs(60),
         policy: Policy::default(),
+        // A group without roles is a group of the target's own (LumApps' feeds): it maps to
+        // nothing, being the target group of its name.
         group_roles: groups
             .iter()
+            .filter(|(_, roles)| !roles.is_empty())
             .map(|(group, roles)| {
                 (
                     (*group).to_owned(),

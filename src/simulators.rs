@@ -19,17 +19,19 @@ pub struct SimArgs {
     /// Falcon only: calls per minute per CID before 429.
     #[arg(long, default_value_t = 6000)]
     pub rate_limit: u32,
-    /// Latency added to every API call, in milliseconds.
+    /// Latency added to every API call, in milliseconds (Falcon and Incydr; the LumApps
+    /// simulator has no latency setting).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Access-token lifetime in seconds (default: the target's own, Falcon 1799, Incydr 900).
     #[arg(long)]
     pub token_lifetime_secs: Option<u64>,
     /// Serve the /_sim/ test controls (seeding, faults, call counts). Incydr's simulator always
-    /// serves them, since its users can only be added that way.
+    /// serves them, since its users can only be added that way, and LumApps' has them always on.
     #[arg(long)]
     pub controls: bool,
-    /// Incydr only: users in the tenant at start (Incydr's API cannot create users).
+    /// Incydr and LumApps: users in the tenant at start (Incydr's API cannot create users; for
+    /// LumApps they give the bridge someone to list and adopt).
     #[arg(long, default_value_t = 0)]
     pub users: usize,
 }
@@ -84,8 +86,48 @@ pub async fn run(args: SimArgs) -> std::io::Result<()> {
             shutdown_signal().await;
             running.shutdown().await;
         }
+        TargetKind::Lumapps => {
+            let sim = lumapps_simulator(lifetime);
+            let config = sim.config().clone();
+            seed_lumapps_users(&sim, args.users, "lumapps.example.com");
+            let running = sim.spawn(args.listen).await?;
+            println!("LumApps simulator on {}", running.base_url);
+            println!("LUMAPPS_BASE_URL={}", running.base_url);
+            println!("LUMAPPS_ORGANIZATION_ID={}", config.org_id);
+            println!("LUMAPPS_ADMIN_EMAIL={}", config.admin_email);
+            println!("LUMAPPS_CLIENT_ID={}", config.client_id);
+            // Last, as for the other targets: a reader of these lines may stop at the secret.
+            println!("LUMAPPS_CLIENT_SECRET={}", config.client_secret);
+            shutdown_signal().await;
+            running.shutdown().await;
+        }
     }
     Ok(())
+}
+
+/// The LumApps simulator as `sim` and `demo` run it: an organisation holding only the global
+/// administrator the token impersonates, no feeds; its `/_sim/` controls are always on. It
+/// has no latency knob, so `--latency-ms` does not apply to it.
+pub fn lumapps_simulator(token_lifetime: Option<Duration>) -> lumapps::sim::Simulator {
+    let mut config = lumapps::sim::SimConfig::default();
+    if let Some(lifetime) = token_lifetime {
+        config.token_lifetime = lifetime;
+    }
+    lumapps::sim::Simulator::new(config)
+}
+
+/// `count` enabled external users `user-N@domain`, as if created in LumApps' console.
+fn seed_lumapps_users(sim: &lumapps::sim::Simulator, count: usize, domain: &str) {
+    for n in 1..=count {
+        let user = serde_json::json!({
+            "email": format!("user-{n}@{domain}"),
+            "firstName": "User",
+            "lastName": n.to_string(),
+        });
+        if let Err(e) = sim.seed_user(user) {
+            tracing::warn!(error = %e, "a LumApps user was not seeded");
+        }
+    }
 }
 
 /// The Incydr simulator as `sim` and `demo` run it: an empty tenant with the default role

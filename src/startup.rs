@@ -16,7 +16,7 @@ use bridge::groups::{EmptyMappedId, GroupMapping, UnknownMappedId, check_mapping
 use bridge::reconcile::Pace;
 use bridge::store::{Store, StoreError};
 use scim::{self, ScimSettings, auth::Credentials};
-use target_api::Target;
+use target_api::{EntitlementModel, Target};
 
 /// Until the first directory load succeeds, retry it this often.
 const INITIAL_RETRY: Duration = Duration::from_secs(10);
@@ -115,12 +115,30 @@ impl Application {
             bridge::error::BridgeError::Store(s) => StartupError::Store(s),
             other => StartupError::Bridge(other),
         })?;
+        let native_groups = matches!(
+            target.capabilities().entitlements,
+            EntitlementModel::GroupMembership
+        );
         match bridge.refresh_catalogue().await {
+            // A target with groups of its own (LumApps' feeds) has no mapping to check: the core
+            // ignores it, a SCIM group being the target group of its name, so a `[groups]` left
+            // in the file must not stop the start (and `check` says it is ignored).
+            Ok(_) if native_groups => {
+                if !settings.group_roles.is_empty() {
+                    tracing::warn!(
+                        "[groups] is ignored for {product}: a SCIM group is the {product} group \
+                         of the same name, adopted or created"
+                    );
+                }
+            }
             Ok(catalogue) => {
                 let problems = check_mapping(&mapping, &catalogue, bridge.naming());
                 if !problems.is_empty() {
                     return Err(StartupError::Mapping(problems));
                 }
+            }
+            Err(e) if native_groups => {
+                tracing::error!(error = %e, "cannot list {product}'s groups")
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot check the group mapping against {product}'s roles")

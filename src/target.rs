@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use falcon::{FalconClient, FalconError};
 use incydr::{IncydrClient, IncydrError, IncydrTarget};
+use lumapps::{LumAppsClient, LumAppsError, LumAppsTarget};
 use target_api::{
     Account, AccountRef, Capabilities, Entitlement, EntitlementChange, EntitlementId, Profile,
     Target, TargetError,
@@ -27,6 +28,8 @@ pub enum TargetSetupError {
     Falcon(FalconError),
     #[error("cannot set up the Incydr client: {0}")]
     Incydr(IncydrError),
+    #[error("cannot set up the LumApps client: {0}")]
+    Lumapps(LumAppsError),
 }
 
 /// The target of this process. Cheap to clone: clones share the client (token, pool, budget).
@@ -34,6 +37,7 @@ pub enum TargetSetupError {
 pub enum ConfiguredTarget {
     Falcon(FalconClient),
     Incydr(IncydrTarget),
+    Lumapps(LumAppsTarget),
 }
 
 impl ConfiguredTarget {
@@ -46,6 +50,9 @@ impl ConfiguredTarget {
             TargetSettings::Incydr(cfg) => ConfiguredTarget::Incydr(IncydrTarget::new(
                 IncydrClient::new(cfg.clone()).map_err(TargetSetupError::Incydr)?,
             )),
+            TargetSettings::Lumapps(cfg) => ConfiguredTarget::Lumapps(LumAppsTarget::new(
+                LumAppsClient::new(cfg.clone()).map_err(TargetSetupError::Lumapps)?,
+            )),
         })
     }
 
@@ -53,6 +60,7 @@ impl ConfiguredTarget {
         match self {
             ConfiguredTarget::Falcon(_) => TargetKind::Falcon,
             ConfiguredTarget::Incydr(_) => TargetKind::Incydr,
+            ConfiguredTarget::Lumapps(_) => TargetKind::Lumapps,
         }
     }
 }
@@ -64,6 +72,7 @@ macro_rules! forward {
         match $self {
             ConfiguredTarget::Falcon($target) => $call,
             ConfiguredTarget::Incydr($target) => $call,
+            ConfiguredTarget::Lumapps($target) => $call,
         }
     };
 }
@@ -177,6 +186,26 @@ mod tests {
         assert!(incydr.credentials_accepted_at().is_none());
         assert_eq!(TargetKind::Falcon.naming(), falcon.capabilities().naming);
         assert_eq!(TargetKind::Incydr.naming(), incydr.capabilities().naming);
+    }
+
+    #[test]
+    fn the_lumapps_variant_answers_with_lumapps() {
+        let lumapps = ConfiguredTarget::new(&TargetSettings::Lumapps(lumapps::ClientConfig::new(
+            NOWHERE,
+            "org",
+            "app",
+            SecretString::from("s"),
+            "admin@example.com",
+        )))
+        .unwrap();
+        assert_eq!(lumapps.kind(), TargetKind::Lumapps);
+        assert_eq!(lumapps.capabilities(), &lumapps::target::capabilities());
+        assert_eq!(
+            lumapps.capabilities().entitlements,
+            target_api::EntitlementModel::GroupMembership
+        );
+        assert!(lumapps.credentials_accepted_at().is_none());
+        assert_eq!(TargetKind::Lumapps.naming(), lumapps.capabilities().naming);
     }
 
     #[tokio::test]

@@ -2,7 +2,9 @@
 //! wrong secret, a read-only API client, a wrong region and an unknown mapped role; and that it
 //! needs no SCIM credential, reporting `serve`'s own settings as `[warn]` or `[FAIL]` lines.
 //! The same against the Incydr simulator with `BRIDGE_TARGET=incydr`, which needs no Falcon
-//! setting and says that it cannot probe write access.
+//! setting and says that it cannot probe write access; and against the LumApps simulator with
+//! `BRIDGE_TARGET=lumapps`, which reports the feeds it found and ignores `[groups]` with a
+//! warning.
 
 mod common;
 
@@ -375,4 +377,160 @@ async fn incydr_fails_on_a_wrong_secret_an_unknown_role_or_a_missing_url() {
         "{text}"
     );
     let _ = std::fs::remove_dir_all(mapping.parent().unwrap());
+}
+
+/// The LumApps simulator with one user and the feeds `feeds`, on a loopback port.
+async fn lumapps_sim(feeds: &[&str]) -> lumapps::sim::RunningSim {
+    let sim = lumapps::sim::Simulator::new(lumapps::sim::SimConfig::default());
+    sim.seed_user(serde_json::json!({"email": "ann.lee@corp.example"}))
+        .unwrap();
+    for feed in feeds {
+        sim.seed_feed(feed, &[]).unwrap();
+    }
+    sim.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+/// Runs `check` with `BRIDGE_TARGET=lumapps`, the simulator's access but for `secret`, and
+/// `env`.
+async fn check_lumapps(
+    sim: &lumapps::sim::RunningSim,
+    secret: (&str, &str),
+    env: &[(&str, &str)],
+) -> (Option<i32>, String) {
+    let config = sim.sim.config();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));
+    cmd.arg("check")
+        .env_clear()
+        .env("BRIDGE_TARGET", "lumapps")
+        .env("BRIDGE_DATABASE_URL", "sqlite::memory:")
+        .env("RUST_LOG", "error")
+        .env("LUMAPPS_BASE_URL", &sim.base_url)
+        .env("LUMAPPS_ORGANIZATION_ID", &config.org_id)
+        .env("LUMAPPS_CLIENT_ID", &config.client_id)
+        .env("LUMAPPS_ADMIN_EMAIL", &config.admin_email)
+        .env(secret.0, secret.1);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("the binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+#[tokio::test]
+async fn lumapps_passes_with_its_token_users_and_feeds_and_says_writes_are_unprobed() {
+    let sim = lumapps_sim(&["Security Team", "All Staff"]).await;
+    let config = sim.sim.config().clone();
+    // The secret from a file, as Docker and Kubernetes mount it.
+    let secret = temp_file("lumapps-secret", &format!("{}\n", config.client_secret));
+    let (code, text) = check_lumapps(
+        &sim,
+        ("LUMAPPS_CLIENT_SECRET_FILE", secret.to_str().unwrap()),
+        &[TOKENS],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{text}");
+    for line in [
+        format!(
+            "[ok  ] configuration: LumApps API at {}, store sqlite::memory:",
+            sim.base_url
+        ),
+        format!(
+            "[ok  ] LumApps token: obtained for application {}, impersonating {}",
+            config.client_id, config.admin_email
+        ),
+        format!(
+            "[ok  ] user list: 2 LumApps users visible to {}",
+            config.admin_email
+        ),
+        "[ok  ] feed list: 2 feeds (a SCIM group of the same name adopts its feed): \
+         'Security Team', 'All Staff'"
+            .to_owned(),
+        "[warn] write access: not probed: LumApps' API has no dry run".to_owned(),
+        "[ok  ] capabilities: LumApps: POST /Users creates the user".to_owned(),
+        "verdict: all checks passed; the bridge can provision this LumApps tenant (1 warning above"
+            .to_owned(),
+    ] {
+        assert!(text.contains(&line), "no '{line}' in:\n{text}");
+    }
+    assert!(!text.contains("role catalogue"), "{text}");
+    assert!(!text.contains("group mapping"), "{text}");
+    assert!(!text.contains(&config.client_secret), "{text}");
+    let writes = sim
+        .sim
+        .call_counts()
+        .routes
+        .into_keys()
+        .filter(|route| !route.starts_with("GET ") && !route.ends_with("/application-token"))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        writes,
+        Vec::<String>::new(),
+        "check changes nothing in LumApps"
+    );
+    let _ = std::fs::remove_dir_all(secret.parent().unwrap());
+}
+
+#[tokio::test]
+async fn lumapps_says_when_there_is_no_feed_and_that_groups_are_ignored() {
+    let sim = lumapps_sim(&[]).await;
+    let config = sim.sim.config().clone();
+    let mapping = temp_file(
+        "bridge.toml",
+        "[groups]\n\"Security Team\" = [\"whatever\"]\n",
+    );
+    let (code, text) = check_lumapps(
+        &sim,
+        ("LUMAPPS_CLIENT_SECRET", &config.client_secret),
+        &[TOKENS, ("BRIDGE_CONFIG", mapping.to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{text}");
+    for line in [
+        "[ok  ] feed list: no feeds yet: each SCIM group will create its own",
+        "[warn] group mapping: [groups] ('Security Team') is ignored for LumApps: a SCIM group is \
+         the LumApps group of the same name, adopted or created",
+        "(2 warnings above",
+    ] {
+        assert!(text.contains(line), "no '{line}' in:\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(mapping.parent().unwrap());
+}
+
+#[tokio::test]
+async fn lumapps_fails_on_a_wrong_secret_or_a_missing_variable() {
+    let sim = lumapps_sim(&[]).await;
+    let wrong = "not-the-lumapps-secret-0123456789";
+    let (code, text) = check_lumapps(&sim, ("LUMAPPS_CLIENT_SECRET", wrong), &[]).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("[FAIL] LumApps token: ")
+            && text.contains("LUMAPPS_CLIENT_SECRET, LUMAPPS_ADMIN_EMAIL)")
+            && text.contains("verdict: NOT ready")
+            && !text.contains(wrong),
+        "{text}"
+    );
+
+    // LumApps' variables are each required by name.
+    let config = sim.sim.config().clone();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));
+    cmd.arg("check")
+        .env_clear()
+        .env("BRIDGE_TARGET", "lumapps")
+        .env("BRIDGE_DATABASE_URL", "sqlite::memory:")
+        .env("LUMAPPS_BASE_URL", &sim.base_url)
+        .env("LUMAPPS_ORGANIZATION_ID", &config.org_id)
+        .env("LUMAPPS_CLIENT_ID", &config.client_id)
+        .env("LUMAPPS_CLIENT_SECRET", &config.client_secret);
+    let out = cmd.output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("falcon-scim-bridge: LUMAPPS_ADMIN_EMAIL: required but not set"),
+        "{stderr}"
+    );
 }

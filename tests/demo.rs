@@ -2,7 +2,9 @@
 //! curl lines of its banner work as printed (the third adds a member to a group and Falcon
 //! grants the group's roles), a listener on every interface is shown at 127.0.0.1, and a port
 //! already in use stops it with one line that names the cause once. `demo --target incydr`'s
-//! four curl lines work as printed too: list, adopt, group push, a user arriving in Incydr.
+//! four curl lines work as printed too: list, adopt, group push, a user arriving in Incydr; and
+//! `demo --target lumapps`'s four: list, create a user, create a group (a feed), add a member
+//! in one `feed/subscribers/save`.
 
 mod common;
 
@@ -241,6 +243,71 @@ async fn every_curl_line_of_the_incydr_demo_works() {
     let (status, users) = run_curl(&http, &curls[0]).await;
     assert_eq!(status, 200, "{users}");
     assert_eq!(users["totalResults"], 4, "{users}");
+}
+
+#[tokio::test]
+async fn every_curl_line_of_the_lumapps_demo_works() {
+    use lumapps::sim::{FEED_SAVE, FEED_SUBSCRIBERS_SAVE, USER_SAVE};
+    let demo = Demo::start_lumapps("127.0.0.1:0".parse().unwrap(), Some(TOKEN.to_owned()))
+        .await
+        .expect("the demo starts");
+    let banner = demo.banner();
+    let base = demo.base_url();
+    assert!(
+        banner.contains("runs against an embedded LumApps simulator")
+            && banner.contains(&format!("SCIM base URL : {base}\n")),
+        "{banner}"
+    );
+    let (bob, bob_id) = demo.example_member.clone();
+    assert_eq!(bob, "bob.analyst@example.com");
+    let (_stop, sim) = serve(demo);
+    let http = reqwest::Client::new();
+    // The group of the start adopted the seeded feed: no feed was created.
+    assert_eq!(sim.sim.feeds().len(), 1);
+    assert_eq!(sim.sim.call_count("POST", FEED_SAVE), 0);
+
+    let curls = curl_lines(&banner);
+    assert_eq!(curls.len(), 4, "{banner}");
+    // 1: the LumApps users the bridge sees: the administrator and the three seeded people.
+    let (status, users) = run_curl(&http, &curls[0]).await;
+    assert_eq!(status, 200, "{users}");
+    assert_eq!(users["totalResults"], 4, "{users}");
+    // 2: a new user, created in LumApps as an external user.
+    let (status, user) = run_curl(&http, &curls[1]).await;
+    assert_eq!(status, 201, "{user}");
+    let created = sim.sim.user_by_email("new.user@example.com").unwrap();
+    assert_eq!(created["accountType"], "external");
+    assert_eq!(sim.sim.call_count("POST", USER_SAVE), 1);
+    // 3: a new group: its feed is created.
+    let (status, group) = run_curl(&http, &curls[2]).await;
+    assert_eq!(status, 201, "{group}");
+    assert_eq!(group["displayName"], "Security Team", "{group}");
+    assert!(sim.sim.feeds().iter().any(|f| f["name"] == "Security Team"));
+    // 4: Bob into "All Staff": one feed/subscribers/save.
+    assert!(curls[3].contains("-X PATCH"), "{}", curls[3]);
+    let (status, group) = run_curl(&http, &curls[3]).await;
+    assert_eq!(status, 200, "{group}");
+    assert_eq!(group["displayName"], "All Staff", "{group}");
+    let members: Vec<&str> = group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    assert!(members.contains(&bob_id.as_str()), "{group}");
+    assert_eq!(sim.sim.call_count("POST", FEED_SUBSCRIBERS_SAVE), 1);
+    let feed = sim
+        .sim
+        .feeds()
+        .into_iter()
+        .find(|f| f["name"] == "All Staff")
+        .unwrap();
+    let bob_uid = sim.sim.user_by_email(&bob).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let in_feed = sim.sim.feed_members(feed["uid"].as_str().unwrap()).unwrap();
+    assert!(in_feed.contains(&bob_uid), "{in_feed:?}");
 }
 
 /// How often `needle` occurs in `text`.

@@ -1,4 +1,4 @@
-//! `falcon-scim-bridge sim --target incydr`: the Incydr simulator alone, as a newcomer or a
+//! `falcon-scim-bridge sim --target incydr` (and `--target lumapps`): a simulator alone, as a newcomer or a
 //! separate bridge process uses it. It prints the settings that point a client at it, and the
 //! credentials it prints do get a token.
 
@@ -79,6 +79,46 @@ async fn the_incydr_simulator_prints_working_settings_and_holds_its_seeded_users
         .await
         .unwrap();
     assert_eq!(page["totalCount"], 3, "{page}");
+}
+
+#[tokio::test]
+async fn the_lumapps_simulator_prints_working_settings_and_holds_its_seeded_users() {
+    let (_sim, settings) = start(&["--target", "lumapps", "--users", "3"]);
+    let base = value(&settings, "LUMAPPS_BASE_URL");
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let org = value(&settings, "LUMAPPS_ORGANIZATION_ID");
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{base}/v2/organizations/{org}/application-token"))
+        .basic_auth(
+            value(&settings, "LUMAPPS_CLIENT_ID"),
+            Some(value(&settings, "LUMAPPS_CLIENT_SECRET")),
+        )
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("user_email", value(&settings, "LUMAPPS_ADMIN_EMAIL")),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .expect("the printed credentials get a token")
+        .json()
+        .await
+        .unwrap();
+    let page: serde_json::Value = http
+        .get(format!(
+            "{base}/_ah/api/lumsites/v1/user/list?maxResults=100"
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // The administrator the token impersonates, and the three seeded users.
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(4), "{page}");
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! The target's settings: `BRIDGE_TARGET` picks the target, and only that target's variables are
-//! read and required (`FALCON_*` for Falcon, `INCYDR_*` for Incydr), so that a deployment of one
+//! read and required (`FALCON_*` for Falcon, `INCYDR_*` for Incydr, `LUMAPPS_*` for LumApps), so that a deployment of one
 //! is not asked for the other's credentials.
 
 use secrecy::SecretString;
@@ -17,6 +17,8 @@ pub enum TargetKind {
     Falcon,
     /// Code42 Incydr.
     Incydr,
+    /// LumApps.
+    Lumapps,
 }
 
 impl TargetKind {
@@ -25,6 +27,7 @@ impl TargetKind {
         match self {
             TargetKind::Falcon => falcon::target::capabilities().naming,
             TargetKind::Incydr => incydr::target::capabilities().naming,
+            TargetKind::Lumapps => lumapps::target::capabilities().naming,
         }
     }
 }
@@ -34,6 +37,7 @@ impl TargetKind {
 pub enum TargetSettings {
     Falcon(falcon::ClientConfig),
     Incydr(incydr::ClientConfig),
+    Lumapps(lumapps::ClientConfig),
 }
 
 impl TargetSettings {
@@ -41,6 +45,7 @@ impl TargetSettings {
         match self {
             TargetSettings::Falcon(_) => TargetKind::Falcon,
             TargetSettings::Incydr(_) => TargetKind::Incydr,
+            TargetSettings::Lumapps(_) => TargetKind::Lumapps,
         }
     }
 
@@ -49,6 +54,7 @@ impl TargetSettings {
         match self {
             TargetSettings::Falcon(cfg) => &cfg.base_url,
             TargetSettings::Incydr(cfg) => &cfg.base_url,
+            TargetSettings::Lumapps(cfg) => &cfg.base_url,
         }
     }
 
@@ -56,6 +62,7 @@ impl TargetSettings {
         Ok(match args.bridge_target {
             TargetKind::Falcon => TargetSettings::Falcon(falcon_settings(args)?),
             TargetKind::Incydr => TargetSettings::Incydr(incydr_settings(args)?),
+            TargetKind::Lumapps => TargetSettings::Lumapps(lumapps_settings(args)?),
         })
     }
 }
@@ -117,6 +124,44 @@ fn incydr_settings(args: &ServeArgs) -> Result<incydr::ClientConfig, ConfigError
 /// maximum is undocumented, and a value it refuses shows in `check` as a failed user list.
 const MAX_INCYDR_PAGE_SIZE: u32 = 10_000;
 
+/// LumApps lives on the customer's cell (`https://go-cell-001.api.lumapps.com`, `ms-cell-002`…),
+/// a URL rather than a region. The token impersonates `LUMAPPS_ADMIN_EMAIL`, so it must at least
+/// look like an e-mail: LumApps' refusal of a malformed one would only say 401.
+fn lumapps_settings(args: &ServeArgs) -> Result<lumapps::ClientConfig, ConfigError> {
+    let base_url = required(args.lumapps_base_url.clone(), "LUMAPPS_BASE_URL")?;
+    http_url(&base_url, "LUMAPPS_BASE_URL")?;
+    let organization_id = required(
+        args.lumapps_organization_id.clone(),
+        "LUMAPPS_ORGANIZATION_ID",
+    )?;
+    if organization_id.contains(['/', '?', '#']) || organization_id.contains(char::is_whitespace) {
+        // It becomes a path segment of the token URL.
+        return Err(invalid(
+            "LUMAPPS_ORGANIZATION_ID",
+            "must be the organisation id alone (no '/', '?', '#' or spaces)",
+        ));
+    }
+    let client_id = required(args.lumapps_client_id.clone(), "LUMAPPS_CLIENT_ID")?;
+    let secret = secret_value(args.lumapps_client_secret.clone(), "LUMAPPS_CLIENT_SECRET")?;
+    let admin_email = required(args.lumapps_admin_email.clone(), "LUMAPPS_ADMIN_EMAIL")?;
+    let at_a_domain = admin_email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+    if !at_a_domain || admin_email.contains(char::is_whitespace) {
+        return Err(invalid(
+            "LUMAPPS_ADMIN_EMAIL",
+            "must be the e-mail address of a LumApps global administrator",
+        ));
+    }
+    Ok(lumapps::ClientConfig::new(
+        base_url,
+        organization_id,
+        client_id,
+        SecretString::from(secret),
+        admin_email,
+    ))
+}
+
 fn http_url(url: &str, var: &'static str) -> Result<(), ConfigError> {
     let parsed = url::Url::parse(url).map_err(|e| invalid(var, format!("not a URL ({e})")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
@@ -170,7 +215,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("'code42'") && err.contains("[possible values: falcon, incydr]"),
+            err.contains("'code42'") && err.contains("[possible values: falcon, incydr, lumapps]"),
             "{err}"
         );
     }
@@ -202,6 +247,142 @@ mod tests {
             ..incydr_args()
         };
         assert!(Settings::from_args(&odd_cloud).is_ok());
+    }
+
+    const LUMAPPS_SECRET: &str = "lumapps-secret-0123456789abcdefghijklmnop";
+
+    /// `args()` switched to LumApps: LumApps' variables set, Falcon's left out.
+    fn lumapps_args() -> ServeArgs {
+        ServeArgs {
+            bridge_target: TargetKind::Lumapps,
+            lumapps_base_url: Some("https://go-cell-001.api.lumapps.com/".into()),
+            lumapps_organization_id: Some("4664706704539648".into()),
+            lumapps_client_id: Some("app-0123".into()),
+            lumapps_client_secret: Some(LUMAPPS_SECRET.into()),
+            lumapps_admin_email: Some("admin@corp.example".into()),
+            falcon_client_id: None,
+            falcon_client_secret: None,
+            ..args()
+        }
+    }
+
+    #[test]
+    fn bridge_target_lumapps_is_accepted_in_any_case() {
+        let parse = |argv: &[&str]| Cli::try_parse_from(argv).map(|c| c.serve.bridge_target);
+        assert_eq!(
+            parse(&["bridge", "--bridge-target", "lumapps"]).unwrap(),
+            TargetKind::Lumapps
+        );
+        assert_eq!(
+            parse(&["bridge", "--bridge-target", "LumApps"]).unwrap(),
+            TargetKind::Lumapps
+        );
+    }
+
+    #[test]
+    fn lumapps_settings_load_without_any_falcon_variable() {
+        let core = CoreSettings::from_args(&lumapps_args()).unwrap();
+        let TargetSettings::Lumapps(cfg) = &core.target else {
+            panic!("{:?}", core.target);
+        };
+        assert_eq!(cfg.base_url, "https://go-cell-001.api.lumapps.com");
+        assert_eq!(cfg.organization_id, "4664706704539648");
+        assert_eq!(cfg.client_id, "app-0123");
+        assert_eq!(cfg.client_secret.expose_secret(), LUMAPPS_SECRET);
+        assert_eq!(cfg.admin_email, "admin@corp.example");
+        assert_eq!(core.target.kind(), TargetKind::Lumapps);
+        assert_eq!(
+            core.target.base_url(),
+            "https://go-cell-001.api.lumapps.com"
+        );
+    }
+
+    #[test]
+    fn each_missing_or_wrong_lumapps_variable_is_named() {
+        let cases: Vec<(ServeArgs, &str)> = vec![
+            (
+                ServeArgs {
+                    lumapps_base_url: None,
+                    ..lumapps_args()
+                },
+                "LUMAPPS_BASE_URL: required but not set",
+            ),
+            (
+                ServeArgs {
+                    lumapps_base_url: Some("go-cell-001.api.lumapps.com".into()),
+                    ..lumapps_args()
+                },
+                "LUMAPPS_BASE_URL: not a URL",
+            ),
+            (
+                ServeArgs {
+                    lumapps_base_url: Some("ftp://go-cell-001.api.lumapps.com".into()),
+                    ..lumapps_args()
+                },
+                "LUMAPPS_BASE_URL: must be an http:// or https:// URL",
+            ),
+            (
+                ServeArgs {
+                    lumapps_organization_id: None,
+                    ..lumapps_args()
+                },
+                "LUMAPPS_ORGANIZATION_ID: required but not set",
+            ),
+            (
+                ServeArgs {
+                    lumapps_organization_id: Some("4664/706".into()),
+                    ..lumapps_args()
+                },
+                "LUMAPPS_ORGANIZATION_ID: must be the organisation id alone",
+            ),
+            (
+                ServeArgs {
+                    lumapps_client_id: Some("  ".into()),
+                    ..lumapps_args()
+                },
+                "LUMAPPS_CLIENT_ID: required but not set",
+            ),
+            (
+                ServeArgs {
+                    lumapps_client_secret: None,
+                    ..lumapps_args()
+                },
+                "LUMAPPS_CLIENT_SECRET: required but not set (set LUMAPPS_CLIENT_SECRET or \
+                 LUMAPPS_CLIENT_SECRET_FILE)",
+            ),
+            (
+                ServeArgs {
+                    lumapps_admin_email: None,
+                    ..lumapps_args()
+                },
+                "LUMAPPS_ADMIN_EMAIL: required but not set",
+            ),
+            (
+                ServeArgs {
+                    lumapps_admin_email: Some("admin".into()),
+                    ..lumapps_args()
+                },
+                "LUMAPPS_ADMIN_EMAIL: must be the e-mail address of a LumApps global administrator",
+            ),
+        ];
+        for (a, expected) in cases {
+            let err = CoreSettings::from_args(&a).unwrap_err().to_string();
+            assert!(
+                err.starts_with(expected),
+                "{err} should start with {expected}"
+            );
+            assert!(!err.contains(LUMAPPS_SECRET), "no secret in {err}");
+        }
+    }
+
+    #[test]
+    fn the_lumapps_secret_never_appears_in_debug_output() {
+        let s = Settings::from_args(&lumapps_args()).unwrap();
+        let text = format!("{s:?}");
+        assert!(text.contains("go-cell-001.api.lumapps.com"), "{text}");
+        assert!(!text.contains(LUMAPPS_SECRET), "{text}");
+        let core = CoreSettings::from_args(&lumapps_args()).unwrap();
+        assert!(!format!("{core:?}").contains(LUMAPPS_SECRET));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod incydr;
 pub mod jwt;
+pub mod lumapps;
 pub mod process;
 
 use std::time::Duration;

@@ -2,8 +2,7 @@
 //! typed client (`client`), and a faithful simulator (`sim`) for tests and the demo. Nothing
 //! here knows SCIM or the bridge's core. Facts and inferences: `../shared/targets/lumapps.md`.
 //!
-//! Not selectable yet (`BRIDGE_TARGET=lumapps` is the next step): [`target::LumAppsTarget`]
-//! drives users and, as the core's native groups, feeds (a SCIM group is a LumApps feed,
+//! Selected with `BRIDGE_TARGET=lumapps`: [`target::LumAppsTarget`] drives users and, as the core's native groups, feeds (a SCIM group is a LumApps feed,
 //! changed by one `feed/subscribers/save` per group change).
 
 pub mod client;
