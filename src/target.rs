@@ -145,6 +145,10 @@ impl Target for ConfiguredTarget {
         forward!(self, t => Target::delete_group(t, id).await)
     }
 
+    async fn group_members(&self, id: &EntitlementId) -> Result<Vec<AccountRef>, TargetError> {
+        forward!(self, t => Target::group_members(t, id).await)
+    }
+
     async fn change_group_members(
         &self,
         id: &EntitlementId,

@@ -355,6 +355,115 @@ async fn entra_group_patches_add_remove_and_remove_with_a_value() {
     assert_eq!(feed_emails(&sim, "Entra Group"), ["c@corp.example"]);
 }
 
+/// The `display` (userName) of each member of a SCIM group, sorted.
+fn member_names(group: &Value) -> Vec<String> {
+    let mut names: Vec<String> = group["members"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no members in {group}"))
+        .iter()
+        .map(|m| m["display"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn an_adopted_feed_keeps_its_members_and_reconciliation_reads_each_feed_once() {
+    let sim = start_sim(|sim| {
+        for name in ["a", "b", "c", "d"] {
+            sim.seed_user(json!({"email": format!("{name}@corp.example")}))
+                .unwrap();
+        }
+        // d is in the feed and never provisioned by the IdP.
+        sim.seed_feed("Existing Feed", &["a@corp.example", "d@corp.example"])
+            .unwrap();
+    })
+    .await;
+    let app = serve(settings(&sim)).await;
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c"] {
+        let (status, u) = app
+            .post_user(&format!("{name}@corp.example"), name, "X")
+            .await;
+        assert_eq!(status, 201, "{u}");
+        ids.push(u["id"].as_str().unwrap().to_owned());
+    }
+
+    // Before any push, the feed shows the members LumApps gives it.
+    let (status, listed) = app
+        .get("/Groups?filter=displayName%20eq%20%22Existing%20Feed%22")
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let unmanaged = &listed["Resources"][0];
+    assert_eq!(
+        member_names(unmanaged),
+        ["a@corp.example", "d@corp.example"]
+    );
+    let uid = unmanaged["id"].as_str().unwrap().to_owned();
+    let (status, one) = app.get(&format!("/Groups/{uid}")).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(member_names(&one), member_names(unmanaged));
+
+    // Okta pushes a group of that name with b: adopted with a and d, only b is written.
+    let saves = subscriber_saves(&sim);
+    let (status, adopted) = post_group(&app, "Existing Feed", members(&[&ids[1]])).await;
+    assert_eq!(status, 201, "{adopted}");
+    assert_eq!(adopted["id"], uid.as_str());
+    assert_eq!(
+        member_names(&adopted),
+        ["a@corp.example", "b@corp.example", "d@corp.example"]
+    );
+    assert_eq!(subscriber_saves(&sim), saves + 1, "one save, for b");
+    assert_eq!(
+        feed_emails(&sim, "Existing Feed"),
+        ["a@corp.example", "b@corp.example", "d@corp.example"]
+    );
+    // a knows its group, as the IdP reads a user.
+    let (_, a) = app.get(&format!("/Users/{}", ids[0])).await;
+    assert_eq!(a["groups"][0]["value"], uid.as_str(), "{a}");
+
+    // A second group, with c; then reconciliation reads each feed once, not each user's feeds.
+    let team = app.create_group("Team").await;
+    app.patch_members(&team, "add", &[&ids[2]]).await;
+    let listings = sim.sim.call_count("GET", lumapps::sim::USER_LIST);
+    let feed_lists = sim.sim.call_count("GET", lumapps::sim::FEED_LIST);
+    let report = app
+        .bridge
+        .reconcile(bridge::reconcile::Pace::per_minute(60_000))
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{}", report.render());
+    assert_eq!(
+        sim.sim.call_count("GET", lumapps::sim::USER_LIST),
+        listings + 1 + 2,
+        "the users once, then each of the two feeds once"
+    );
+    assert_eq!(
+        sim.sim.call_count("GET", lumapps::sim::FEED_LIST),
+        feed_lists
+    );
+
+    // c leaves Team in LumApps' console: reconciliation sees it.
+    let team_uid = feed(&sim, "Team").unwrap()["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sim.sim
+        .change_feed_members(&team_uid, &[], &["c@corp.example"])
+        .expect("c leaves the feed");
+    let report = app
+        .bridge
+        .reconcile(bridge::reconcile::Pace::per_minute(60_000))
+        .await
+        .unwrap();
+    assert_eq!(report.drift.len(), 1, "{}", report.render());
+    assert_eq!(report.drift[0].login, "c@corp.example");
+    assert!(matches!(
+        report.drift[0].drift,
+        bridge::reconcile::Drift::MissingRoles { .. }
+    ));
+}
+
 #[tokio::test]
 async fn an_expired_token_mid_sequence_and_a_429_storm_cost_the_idp_nothing_but_time() {
     let sim = start_sim(|sim| {

@@ -69,6 +69,20 @@ impl Directory {
             .and_then(|id| self.by_id.get(id))
     }
 
+    /// The entries linked to these target accounts, in one pass; accounts the directory does
+    /// not show (not refreshed in yet, retired) have none.
+    pub fn linked_to(&self, accounts: &[AccountRef]) -> Vec<&Entry> {
+        let wanted: HashSet<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
+        self.by_id
+            .values()
+            .filter(|e| {
+                e.link
+                    .as_ref()
+                    .is_some_and(|l| wanted.contains(l.id.as_str()))
+            })
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.by_id.len()
     }

@@ -5,7 +5,8 @@
 //! Only managed entitlements (those some group maps) are compared: a role granted by hand in the
 //! target's console and mapped by no group is none of the bridge's business. Reading an account's
 //! entitlements costs one target call, so the reconciler paces itself to a share of the rate
-//! limit. Some targets' reads lag their writes (Falcon's grant reads by half a minute and more):
+//! limit; where groups are the target's own, it reads each managed group's members once instead
+//! (a listing per group, not one per user and group). Some targets' reads lag their writes (Falcon's grant reads by half a minute and more):
 //! a user changed in the last minute may show drift that is not there; repairing it is harmless
 //! (grants and revokes are idempotent) and the next run no longer reports it.
 
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 use target_api::{
-    Account, AccountRef, CreateMode, EntitlementChange, EntitlementId, Naming, Target,
+    Account, AccountRef, CreateMode, EntitlementChange, EntitlementId, ErrorKind, Naming, Target,
 };
 use tokio::time::Instant;
 
@@ -301,6 +302,11 @@ impl<T: Target> Bridge<T> {
         let groups = self.store.all_groups().await?;
         let managed: BTreeSet<EntitlementId> =
             groups.iter().flat_map(|g| g.roles.clone()).collect();
+        let holders = if self.groups_are_native() {
+            Some(self.group_holders(&managed, pace, &mut last_call).await?)
+        } else {
+            None
+        };
         let mut report = Report::new(naming);
         report.unmapped_groups = groups
             .iter()
@@ -330,8 +336,13 @@ impl<T: Target> Bridge<T> {
                 (true, Some(_), None) => drifts.push(Drift::UserMissingInTarget),
                 (false, None, Some(_)) => drifts.push(Drift::UserShouldNotExist),
                 (_, Some(l), Some(_)) => {
-                    pace.wait(&mut last_call).await;
-                    granted = self.managed_grants(row, l, &managed).await?;
+                    granted = match &holders {
+                        Some(holders) => holders.get(&l.id).cloned().unwrap_or_default(),
+                        None => {
+                            pace.wait(&mut last_call).await;
+                            self.managed_grants(row, l, &managed).await?
+                        }
+                    };
                     drifts.extend(self.role_drift(row, &granted).await?);
                 }
                 _ => {}
@@ -371,6 +382,33 @@ impl<T: Target> Bridge<T> {
             metrics::gauge!(names::DRIFT, "kind" => kind).set(n as f64);
         }
         Ok(report)
+    }
+
+    /// Which managed target groups each account (by id) is in, from one member listing per
+    /// group. A group the target no longer has holds no one: its members show it missing.
+    async fn group_holders(
+        &self,
+        managed: &BTreeSet<EntitlementId>,
+        pace: Pace,
+        last_call: &mut Option<Instant>,
+    ) -> Result<HashMap<String, BTreeSet<EntitlementId>>, BridgeError> {
+        let product = self.naming().product;
+        let mut holders: HashMap<String, BTreeSet<EntitlementId>> = HashMap::new();
+        for group in managed {
+            pace.wait(last_call).await;
+            let members = match self.target.group_members(group).await {
+                Ok(members) => members,
+                Err(e) if matches!(e.kind(), ErrorKind::NotFound) => Vec::new(),
+                Err(e) => {
+                    return Err(self
+                        .target_failed(format!("read the members of {product} group {group}"), e));
+                }
+            };
+            for account in members {
+                holders.entry(account.id).or_default().insert(group.clone());
+            }
+        }
+        Ok(holders)
     }
 
     /// The managed entitlements the target says the account holds.

@@ -40,6 +40,8 @@ struct Toy {
     /// A member holds the group's id among its `roles`.
     groups: Arc<Mutex<BTreeMap<String, String>>>,
     writes: Arc<Mutex<Vec<String>>>,
+    /// Reads of entitlements (per account or per group), to count what reconciliation costs.
+    reads: Arc<Mutex<Vec<String>>>,
 }
 
 fn toy_capabilities(create: CreateMode) -> Capabilities {
@@ -82,6 +84,7 @@ impl Toy {
             accounts: Arc::default(),
             groups: Arc::default(),
             writes: Arc::default(),
+            reads: Arc::default(),
         }
     }
 
@@ -252,6 +255,10 @@ impl Target for Toy {
         &self,
         account: &AccountRef,
     ) -> Result<BTreeSet<EntitlementId>, TargetError> {
+        self.reads
+            .lock()
+            .unwrap()
+            .push(format!("entitlements {}", account.id));
         self.account(&account.id)
             .map(|a| a.roles)
             .ok_or_else(|| Self::missing(&account.id))
@@ -305,6 +312,19 @@ impl Target for Toy {
             account.roles.remove(id);
         }
         Ok(())
+    }
+
+    async fn group_members(&self, id: &EntitlementId) -> Result<Vec<AccountRef>, TargetError> {
+        self.reads.lock().unwrap().push(format!("members {id}"));
+        if !self.groups.lock().unwrap().contains_key(id.as_str()) {
+            return Err(Self::missing(id.as_str()));
+        }
+        let accounts = self.accounts.lock().unwrap();
+        Ok(accounts
+            .iter()
+            .filter(|(_, a)| a.roles.contains(id))
+            .map(|(account, _)| AccountRef::new(account.clone(), None))
+            .collect())
     }
 
     async fn change_group_members(
@@ -930,4 +950,100 @@ async fn a_push_linking_to_a_target_group_adopts_it_and_removes_members_it_had()
         .call(reqwest::Method::GET, "/Groups/grp-7", None, 200)
         .await;
     assert_eq!(group["members"][0]["value"], users[0].as_str(), "{group}");
+}
+
+#[tokio::test]
+async fn an_adopted_target_group_keeps_its_members_and_reconciliation_reads_each_group_once() {
+    let toy = Toy::with_native_groups();
+    toy.add_group("grp-0", "Existing Feed");
+    let app = spawn(toy.clone()).await;
+    let mut users = Vec::new();
+    for login in ["a@example.com", "b@example.com", "c@example.com"] {
+        let user = app
+            .call(reqwest::Method::POST, "/Users", Some(okta_user(login)), 201)
+            .await;
+        users.push(user["id"].as_str().unwrap().to_owned());
+    }
+    // a and b were in the target group before the bridge knew it.
+    for account in ["toy-1", "toy-2"] {
+        toy.accounts
+            .lock()
+            .unwrap()
+            .get_mut(account)
+            .unwrap()
+            .roles
+            .insert(role("grp-0"));
+    }
+    let member_ids = |group: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = group["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |ids: &[&String]| -> Vec<String> {
+        let mut ids: Vec<String> = ids.iter().map(|s| (*s).clone()).collect();
+        ids.sort();
+        ids
+    };
+
+    // Not adopted yet: its members are the target's, read at the request.
+    let unmanaged = app
+        .call(reqwest::Method::GET, "/Groups/grp-0", None, 200)
+        .await;
+    assert_eq!(member_ids(&unmanaged), sorted(&[&users[0], &users[1]]));
+
+    // A push of that name with c: adopted with a and b, and only c is written.
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Existing Feed",
+        "members": [{"value": users[2]}]
+    });
+    let adopted = app
+        .call(reqwest::Method::POST, "/Groups", Some(body), 201)
+        .await;
+    assert_eq!(adopted["id"], "grp-0");
+    assert_eq!(
+        member_ids(&adopted),
+        sorted(&[&users[0], &users[1], &users[2]])
+    );
+    assert_eq!(toy.writes()[3..], ["members grp-0 +[toy-3] -[]"]);
+
+    // A second group; reconciliation reads each group once and no account's groups.
+    let other = app.create_group("Other").await;
+    app.add_member(&other, &users[0]).await;
+    toy.reads.lock().unwrap().clear();
+    let pace = bridge::reconcile::Pace::per_minute(60_000);
+    let report = app.bridge.reconcile(pace).await.unwrap();
+    assert!(report.is_clean(), "{}", report.render());
+    let mut reads = toy.reads.lock().unwrap().clone();
+    reads.sort();
+    assert_eq!(reads, ["members grp-0", "members grp-2"]);
+
+    // b leaves the group in the target's console; the group Other is deleted there.
+    toy.accounts
+        .lock()
+        .unwrap()
+        .get_mut("toy-2")
+        .unwrap()
+        .roles
+        .remove(&role("grp-0"));
+    toy.groups.lock().unwrap().remove("grp-2");
+    let report = app.bridge.reconcile(pace).await.unwrap();
+    let mut drift: Vec<(String, String)> = report
+        .drift
+        .iter()
+        .map(|d| (d.login.clone(), d.drift.kind("toy")))
+        .collect();
+    drift.sort();
+    assert_eq!(
+        drift,
+        [
+            ("a@example.com".to_owned(), "missing_roles".to_owned()),
+            ("b@example.com".to_owned(), "missing_roles".to_owned())
+        ]
+    );
 }

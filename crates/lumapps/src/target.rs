@@ -258,8 +258,8 @@ impl Target for LumAppsTarget {
             .collect())
     }
 
-    /// The feeds the user belongs to: one member listing per feed, so this is for the paced
-    /// reconciler, never for a SCIM request.
+    /// The feeds the user belongs to: one member listing per feed, so this is never for a SCIM
+    /// request (the reconciler reads each feed's members once instead: `group_members`).
     async fn entitlements(
         &self,
         account: &AccountRef,
@@ -320,6 +320,17 @@ impl Target for LumAppsTarget {
 
     async fn delete_group(&self, id: &EntitlementId) -> Result<(), TargetError> {
         Ok(self.client.delete_feed(id.as_str()).await?)
+    }
+
+    /// The feed's subscribers: `user/list?feeds=`, every page.
+    async fn group_members(&self, id: &EntitlementId) -> Result<Vec<AccountRef>, TargetError> {
+        Ok(self
+            .client
+            .feed_members(id.as_str())
+            .await?
+            .iter()
+            .filter_map(|user| user.key().map(|uid| AccountRef::new(uid, None)))
+            .collect())
     }
 
     async fn change_group_members(

@@ -135,6 +135,17 @@ pub trait Target: Send + Sync + 'static {
         async { Err(no_groups()) }
     }
 
+    /// The accounts in the target's group `id`, in as few calls as the API allows (the members
+    /// a group had before the bridge adopted it; reconciliation reads each group once instead of
+    /// each account's groups). An unknown group is [`ErrorKind::NotFound`].
+    fn group_members(
+        &self,
+        id: &EntitlementId,
+    ) -> impl Future<Output = Result<Vec<AccountRef>, TargetError>> + Send {
+        let _ = id;
+        async { Err(no_groups()) }
+    }
+
     /// Adds `added` to, and removes `removed` from, the target's group `id` in as few calls as
     /// the target allows (one group change of the IdP, however many members).
     fn change_group_members(

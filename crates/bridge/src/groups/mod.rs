@@ -373,54 +373,76 @@ impl<T: Target> GroupBackend for Bridge<T> {
         if let Some(state) = self.read_groups().get(&id) {
             return Ok(self.resource_of(state, include_members));
         }
-        self.unmanaged_native_groups()
-            .iter()
+        let group = self
+            .unmanaged_native_groups()
+            .into_iter()
             .find(|g| g.id.as_str() == id.as_str())
-            .map(Self::unmanaged_resource)
-            .ok_or_else(|| BridgeError::not_found(Resource::Group, &id))
+            .ok_or_else(|| BridgeError::not_found(Resource::Group, &id))?;
+        if include_members {
+            self.unmanaged_resource_with_members(&group).await
+        } else {
+            Ok(Self::unmanaged_resource(&group))
+        }
     }
 
     async fn list_groups(
         &self,
         req: &GroupListRequest,
     ) -> Result<Page<GroupResource>, BridgeError> {
-        let groups = self.read_groups();
-        let skip = req.start_index.saturating_sub(1);
-        let candidates: Vec<&GroupState> =
-            match req.filter.as_ref().and_then(|f| f.display_name_eq()) {
-                Some(name) => groups.by_name(name).into_iter().collect(),
-                None => groups.iter().collect(),
-            };
-        // Filters on members need them; everything else is decided without building lists.
-        let mut matching = Vec::new();
-        for state in candidates {
-            let resource = self.resource_of(
-                state,
-                req.include_members || req.filter.as_ref().is_some_and(|f| f.needs_members()),
-            );
-            if req.filter.as_ref().is_none_or(|f| f.matches(&resource)) {
-                matching.push((Some(state), resource));
-            }
-        }
-        // The target's own groups no SCIM group stands for yet: an IdP's push can link to them.
-        for group in self.unmanaged_native_groups() {
-            let resource = Self::unmanaged_resource(&group);
-            if req.filter.as_ref().is_none_or(|f| f.matches(&resource)) {
-                matching.push((None, resource));
-            }
-        }
-        let total = matching.len();
-        let items = matching
-            .into_iter()
-            .skip(skip)
-            .take(req.count)
-            .map(|(state, resource)| match state {
-                Some(state) if !req.include_members && !resource.members.is_empty() => {
-                    self.resource_of(state, false)
+        // Before the index is read-locked: it read-locks the index too.
+        let not_adopted = self.unmanaged_native_groups();
+        let (total, page, unmanaged) = {
+            let groups = self.read_groups();
+            let skip = req.start_index.saturating_sub(1);
+            let candidates: Vec<&GroupState> =
+                match req.filter.as_ref().and_then(|f| f.display_name_eq()) {
+                    Some(name) => groups.by_name(name).into_iter().collect(),
+                    None => groups.iter().collect(),
+                };
+            // Filters on members need them; everything else is decided without building lists.
+            let mut matching = Vec::new();
+            for state in candidates {
+                let resource = self.resource_of(
+                    state,
+                    req.include_members || req.filter.as_ref().is_some_and(|f| f.needs_members()),
+                );
+                if req.filter.as_ref().is_none_or(|f| f.matches(&resource)) {
+                    matching.push((Some(state), resource));
                 }
-                _ => resource,
-            })
-            .collect();
+            }
+            // The target's own groups no SCIM group stands for yet: an IdP's push can link to them.
+            let mut unmanaged = HashMap::new();
+            for group in not_adopted {
+                let resource = Self::unmanaged_resource(&group);
+                if req.filter.as_ref().is_none_or(|f| f.matches(&resource)) {
+                    matching.push((None, resource));
+                    unmanaged.insert(group.id.to_string(), group);
+                }
+            }
+            let total = matching.len();
+            let page: Vec<GroupResource> = matching
+                .into_iter()
+                .skip(skip)
+                .take(req.count)
+                .map(|(state, resource)| match state {
+                    Some(state) if !req.include_members && !resource.members.is_empty() => {
+                        self.resource_of(state, false)
+                    }
+                    _ => resource,
+                })
+                .collect();
+            (total, page, unmanaged)
+        };
+        // Their members are the target's: read for the groups of this page only.
+        let mut items = Vec::with_capacity(page.len());
+        for resource in page {
+            match unmanaged.get(&resource.id) {
+                Some(group) if req.include_members => {
+                    items.push(self.unmanaged_resource_with_members(group).await?);
+                }
+                _ => items.push(resource),
+            }
+        }
         Ok(Page { total, items })
     }
 
@@ -535,24 +557,27 @@ impl<T: Target> Bridge<T> {
 
     /// Stores a new group with the entitlements its name maps to.
     async fn store_new_group(&self, group: &GroupWrite) -> Result<GroupId, BridgeError> {
-        let (id, roles) = if self.groups_are_native() {
-            let roles = self.native_group_for(&group.display_name).await?;
+        let (id, roles, adopted) = if self.groups_are_native() {
+            let native = self.native_group_for(&group.display_name).await?;
             // Under its target id, as `GET /Groups` showed it before.
-            let id = roles
-                .first()
-                .and_then(|r| GroupId::parse(r.as_str()).ok())
+            let id = GroupId::parse(native.id.as_str())
+                .ok()
                 .filter(|id| self.read_groups().get(id).is_none())
                 .unwrap_or_else(GroupId::generate);
-            (id, roles)
+            (id, vec![native.id], native.members)
         } else {
-            (GroupId::generate(), self.roles_for(&group.display_name)?)
+            (
+                GroupId::generate(),
+                self.roles_for(&group.display_name)?,
+                Vec::new(),
+            )
         };
         let now = Utc::now();
         let row = GroupRow {
             id: id.to_string(),
             display_name: group.display_name.clone(),
             external_id: group.external_id.clone(),
-            roles,
+            roles: roles.clone(),
             created: now,
             last_modified: now,
         };
@@ -563,6 +588,10 @@ impl<T: Target> Bridge<T> {
             members: BTreeSet::new(),
         });
         tracing::info!(group = %group.display_name, id = %id, "group created");
+        if let Some(entitlement) = roles.first() {
+            self.record_native_members(&id, entitlement, &adopted)
+                .await?;
+        }
         Ok(id)
     }
 

@@ -6,12 +6,18 @@
 //! concerns, instead of one per member. Each member's applied entitlements record the outcome,
 //! so a user synced on its own later (reactivation, start-up) is added to or removed from each
 //! group with the same per-user diff as any entitlement.
+//!
+//! A target group the bridge adopts keeps the members it had: they are read from the target
+//! once, before anything is stored, and become the SCIM group's members (holding it already,
+//! so nothing is written back). The IdP's later changes then add and remove members as for any
+//! group. A target group not adopted yet shows its members as the target has them, read at
+//! each request.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
-use scim::group::GroupResource;
+use scim::group::{GroupResource, MemberRef};
 use target_api::{AccountRef, Entitlement, EntitlementId, EntitlementModel, ErrorKind, Target};
 
 use super::GroupState;
@@ -24,6 +30,13 @@ use crate::writes::Subject;
 /// When this process first showed an unmanaged target group: a stable `meta.created` (and
 /// version) for groups whose own dates the target does not give.
 static FIRST_SEEN: OnceLock<DateTime<Utc>> = OnceLock::new();
+
+/// The target group a new SCIM group stands for.
+pub(super) struct NativeGroup {
+    pub id: EntitlementId,
+    /// The members an existing group had when it was adopted; none for a created one.
+    pub members: Vec<AccountRef>,
+}
 
 /// A member whose holding of a target group changes, and what it holds now.
 struct Member {
@@ -52,14 +65,12 @@ impl<T: Target> Bridge<T> {
     }
 
     /// The target group a new SCIM group called `name` stands for: the one of exactly that
-    /// name, or a new one.
-    pub(super) async fn native_group_for(
-        &self,
-        name: &str,
-    ) -> Result<Vec<EntitlementId>, BridgeError> {
+    /// name, with its members, or a new one.
+    pub(super) async fn native_group_for(&self, name: &str) -> Result<NativeGroup, BridgeError> {
         if let Some(id) = self.native_group_named(name) {
             tracing::info!(group = %name, id = %id, "adopting the {} group of that name", self.naming().product);
-            return Ok(vec![id]);
+            let members = self.target_group_members(&id, name).await?;
+            return Ok(NativeGroup { id, members });
         }
         let product = self.naming().product;
         match self.target_create_group(name).await {
@@ -69,17 +80,93 @@ impl<T: Target> Bridge<T> {
                     .write()
                     .unwrap_or_else(|p| p.into_inner())
                     .push(created);
-                Ok(vec![id])
+                Ok(NativeGroup {
+                    id,
+                    members: Vec::new(),
+                })
             }
             // Created in the target since the catalogue was read: adopt it.
             Err(e) if matches!(e.kind(), ErrorKind::Conflict) => {
                 self.refresh_catalogue().await?;
-                self.native_group_named(name)
-                    .map(|id| vec![id])
-                    .ok_or_else(|| self.target_failed(format!("create {product} group {name}"), e))
+                let Some(id) = self.native_group_named(name) else {
+                    return Err(self.target_failed(format!("create {product} group {name}"), e));
+                };
+                let members = self.target_group_members(&id, name).await?;
+                Ok(NativeGroup { id, members })
             }
             Err(e) => Err(self.target_failed(format!("create {product} group {name}"), e)),
         }
+    }
+
+    /// The accounts in the target group `id` (called `name`), as the target has them now.
+    async fn target_group_members(
+        &self,
+        id: &EntitlementId,
+        name: &str,
+    ) -> Result<Vec<AccountRef>, BridgeError> {
+        self.target.group_members(id).await.map_err(|e| {
+            let product = self.naming().product;
+            self.target_failed(format!("read the members of {product} group {name}"), e)
+        })
+    }
+
+    /// The members of a target group as the IdP reads them: the accounts the directory shows.
+    pub(super) fn member_refs(&self, accounts: &[AccountRef]) -> Vec<MemberRef> {
+        self.read_directory()
+            .linked_to(accounts)
+            .into_iter()
+            .map(|e| MemberRef {
+                value: e.resource.id.clone(),
+                display: Some(e.resource.write.user_name.clone()),
+            })
+            .collect()
+    }
+
+    /// Makes the accounts an adopted target group had members of the SCIM group `group`, which
+    /// they hold already: stored as members with the group among their applied entitlements,
+    /// with no call to the target. Accounts the directory does not show yet are left to the
+    /// target (and counted in the log).
+    pub(super) async fn record_native_members(
+        &self,
+        group: &GroupId,
+        entitlement: &EntitlementId,
+        accounts: &[AccountRef],
+    ) -> Result<(), BridgeError> {
+        if accounts.is_empty() {
+            return Ok(());
+        }
+        let _lock = self.locks.lock(&LockKey::Group(group.clone())).await;
+        let ids: Vec<String> = self
+            .read_directory()
+            .linked_to(accounts)
+            .into_iter()
+            .map(|e| e.resource.id.clone())
+            .collect();
+        let known = self.known_members(&ids).await?;
+        let added = super::user_ids(
+            self.store
+                .change_members(group.as_str(), &super::strings(&known), &[], false)
+                .await?,
+        );
+        for user in &added {
+            let _user_lock = self.locks.lock(&LockKey::User(user.clone())).await;
+            let mut applied = self.store.applied_roles(user.as_str()).await?;
+            if applied.insert(entitlement.clone()) {
+                self.store
+                    .set_applied_roles(user.as_str(), &applied)
+                    .await?;
+            }
+        }
+        let members = super::user_ids(self.store.members(group.as_str()).await?);
+        let state = self.read_groups().get(group).cloned();
+        if let Some(mut state) = state {
+            state.members = members;
+            self.write_groups().upsert(state);
+        }
+        self.refresh_user_groups(&added).await?;
+        let skipped = accounts.len() - known.len();
+        tracing::info!(group = %group, members = known.len(), skipped, "the adopted {} group's members are the SCIM group's", self.naming().product);
+        Ok(())
     }
 
     /// The target group of exactly this name that no SCIM group stands for yet.
@@ -110,7 +197,7 @@ impl<T: Target> Bridge<T> {
             .collect()
     }
 
-    /// An unmanaged target group as the IdP reads it (its members are the target's, unread).
+    /// An unmanaged target group as the IdP reads it, without its members.
     pub(super) fn unmanaged_resource(group: &Entitlement) -> GroupResource {
         let seen = *FIRST_SEEN.get_or_init(Utc::now);
         GroupResource {
@@ -121,6 +208,20 @@ impl<T: Target> Bridge<T> {
             created: seen,
             last_modified: seen,
         }
+    }
+
+    /// An unmanaged target group with the members the target gives it now (one target call).
+    pub(super) async fn unmanaged_resource_with_members(
+        &self,
+        group: &Entitlement,
+    ) -> Result<GroupResource, BridgeError> {
+        let accounts = self
+            .target_group_members(&group.id, &group.display_name)
+            .await?;
+        Ok(GroupResource {
+            members: self.member_refs(&accounts),
+            ..Self::unmanaged_resource(group)
+        })
     }
 
     /// Makes the unmanaged target group `id` a SCIM group of the bridge, under the same id,
@@ -137,12 +238,16 @@ impl<T: Target> Bridge<T> {
         else {
             return Ok(());
         };
+        // Read before anything is stored: a failure leaves the group unmanaged, as it was.
+        let members = self
+            .target_group_members(&group.id, &group.display_name)
+            .await?;
         let now = Utc::now();
         let row = GroupRow {
             id: id.to_string(),
             display_name: group.display_name.clone(),
             external_id: None,
-            roles: vec![group.id],
+            roles: vec![group.id.clone()],
             created: now,
             last_modified: now,
         };
@@ -153,7 +258,7 @@ impl<T: Target> Bridge<T> {
             members: BTreeSet::new(),
         });
         tracing::info!(group = %group.display_name, id = %id, "adopting the {} group the IdP links to", self.naming().product);
-        Ok(())
+        self.record_native_members(id, &group.id, &members).await
     }
 
     pub(super) async fn rename_native_group(

@@ -227,6 +227,18 @@ impl Simulator {
         Ok(feed)
     }
 
+    /// Adds and removes members of a feed as an admin would in LumApps' console (e-mails or
+    /// ids), all or nothing.
+    pub fn change_feed_members(
+        &self,
+        feed_uid: &str,
+        added: &[&str],
+        removed: &[&str],
+    ) -> Result<(), SimError> {
+        let owned = |list: &[&str]| list.iter().map(|m| (*m).to_owned()).collect::<Vec<_>>();
+        write(&self.inner.directory).change_members(feed_uid, &owned(added), &owned(removed))
+    }
+
     /// Every feed object, in creation order.
     pub fn feeds(&self) -> Vec<Object> {
         read(&self.inner.directory).feeds()
