@@ -9,9 +9,10 @@
 //!
 //! Where each part lives: this file holds the [`LumAppsClient`] type; `config.rs` the
 //! [`ClientConfig`]; `call.rs` the description of one call; `auth.rs` the token endpoint and the
-//! 401 refresh; `send.rs` sending one call until the policy gives up; `retry.rs` the policy's
-//! decisions (backoff, `Retry-After`); `reply.rs` reading a reply and turning a refusal into a
-//! [`LumAppsError`]; `paging.rs` following cursors; `users.rs` and `feeds.rs` the API calls.
+//! 401 refresh; `send.rs` what is LumApps' in sending one call until the policy gives up (the
+//! loop and the policy's decisions are [`client_support`]'s); `reply.rs` reading a reply and
+//! turning a refusal into a [`LumAppsError`]; `paging.rs` following cursors; `users.rs` and
+//! `feeds.rs` the API calls.
 
 mod auth;
 mod call;
@@ -19,7 +20,6 @@ mod config;
 mod feeds;
 mod paging;
 mod reply;
-mod retry;
 mod send;
 mod users;
 
