@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::error::IncydrError;
-use crate::token::TokenCache;
+use client_support::TokenCache;
 
 pub use config::{ClientConfig, MAX_BACKOFF};
 
@@ -46,6 +46,7 @@ pub struct IncydrClient {
 struct Inner {
     http: reqwest::Client,
     cfg: ClientConfig,
+    /// Incydr tokens live 15 minutes.
     tokens: TokenCache,
 }
 

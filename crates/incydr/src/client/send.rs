@@ -9,7 +9,7 @@ use super::call::Call;
 use super::reply::{Credentials, classify};
 use super::{INCYDR_CALLS, INCYDR_THROTTLED, IncydrClient, LOG_TARGET};
 use crate::error::IncydrError;
-use crate::token::AccessToken;
+use client_support::AccessToken;
 
 /// How a request proves who sends it.
 pub(super) enum Auth<'a> {

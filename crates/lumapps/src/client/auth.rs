@@ -15,7 +15,7 @@ use super::send::Auth;
 use super::{LOG_TARGET, LUMAPPS_TOKEN_REFRESHES, LumAppsClient};
 use crate::error::LumAppsError;
 use crate::model::{TOKEN_LIFETIME_SECS, TokenResponse, routes};
-use crate::token::AccessToken;
+use client_support::AccessToken;
 
 impl LumAppsClient {
     pub(super) async fn token(&self) -> Result<AccessToken, LumAppsError> {

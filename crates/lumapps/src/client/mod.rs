@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::error::LumAppsError;
-use crate::token::TokenCache;
+use client_support::TokenCache;
 
 pub use config::{ClientConfig, MAX_BACKOFF};
 pub use users::{DeleteOutcome, UserDeletion};
@@ -51,6 +51,9 @@ pub struct LumAppsClient {
 struct Inner {
     http: reqwest::Client,
     cfg: ClientConfig,
+    /// A LumApps application token impersonates one user (the configured admin) and lives about
+    /// an hour (`expires_in`, 3600 s assumed when absent); one cache per client is therefore one
+    /// cache per impersonated admin.
     tokens: TokenCache,
 }
 

@@ -14,7 +14,7 @@ use super::call::{Body, Call};
 use super::reply::{Credentials, classify, header_call_id};
 use super::{LOG_TARGET, LUMAPPS_CALLS, LUMAPPS_THROTTLED, LumAppsClient};
 use crate::error::LumAppsError;
-use crate::token::AccessToken;
+use client_support::AccessToken;
 
 /// How a request proves who sends it.
 pub(super) enum Auth<'a> {
