@@ -10,7 +10,7 @@ pub mod send;
 pub mod token;
 
 pub use retry::{MAX_BACKOFF, RateLimited, Retries, RetryLimits, parse_retry_after};
-pub use send::{Received, SendEvent, TargetCall, describe_transport_error, read_reply, send};
+pub use send::{Received, SendEvent, TargetCall, describe_transport_error, send};
 pub use token::{AccessToken, TokenCache};
 
 /// What [`log_send_event!`] expands to needs; not part of the API.

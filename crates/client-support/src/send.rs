@@ -6,7 +6,6 @@
 //! only when its connection never opened. What the loop does not know is the target's: how to
 //! send the request, what its errors are, and how its log lines and metrics are named.
 
-use std::future::Future;
 use std::time::{Instant, SystemTime};
 
 use reqwest::StatusCode;
@@ -40,8 +39,11 @@ pub trait TargetCall {
         true
     }
 
-    /// Sends the request once and reads the whole reply (see [`read_reply`]).
-    fn attempt(&self) -> impl Future<Output = Result<Received, reqwest::Error>> + Send;
+    /// The bounds of the retry policy (from the client's configuration).
+    fn retry_limits(&self) -> RetryLimits;
+
+    /// The request of one attempt: method, URL, timeout, headers, credentials and body.
+    fn request(&self) -> reqwest::RequestBuilder;
 
     /// The error when no reply came and the call may not go again; `detail` is
     /// [`describe_transport_error`]'s.
@@ -143,13 +145,16 @@ macro_rules! log_send_event {
     }};
 }
 
-/// Sends `call` until it succeeds (any 2xx) or the retry policy, bounded by `limits`, gives up.
-pub async fn send<C: TargetCall>(call: &C, limits: RetryLimits) -> Result<Received, C::Error> {
+/// Sends `call` until it succeeds (any 2xx) or the retry policy gives up.
+///
+/// `call` is taken by value so that a client can return this future as its own rather than
+/// wrap it in another: async state is large in debug builds, and tests run on small stacks.
+pub async fn send<C: TargetCall>(call: C) -> Result<Received, C::Error> {
     let operation = call.operation();
-    let mut retries = Retries::new(limits);
+    let mut retries = Retries::new(call.retry_limits());
     loop {
         let started = Instant::now();
-        let result = call.attempt().await;
+        let result = attempt(&call).await;
         let status_label = match &result {
             Ok(r) => r.status.as_u16().to_string(),
             Err(_) => "error".to_owned(),
@@ -219,9 +224,10 @@ pub async fn send<C: TargetCall>(call: &C, limits: RetryLimits) -> Result<Receiv
     }
 }
 
-/// Sends a built request once and reads the whole reply.
-pub async fn read_reply(request: reqwest::RequestBuilder) -> Result<Received, reqwest::Error> {
-    let resp = request.send().await?;
+/// Sends the request once and reads the whole reply. (The request is built here rather than
+/// passed in: an argument would stay in this future's state for all of its life.)
+async fn attempt<C: TargetCall>(call: &C) -> Result<Received, reqwest::Error> {
+    let resp = call.request().send().await?;
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = resp.bytes().await?;

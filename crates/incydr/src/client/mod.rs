@@ -22,8 +22,9 @@ mod users;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::error::IncydrError;
 use client_support::TokenCache;
+
+use crate::error::IncydrError;
 
 pub use config::{ClientConfig, MAX_BACKOFF};
 

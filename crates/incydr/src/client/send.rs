@@ -2,14 +2,15 @@
 //! ([`client_support::send`]): what is Incydr's here is how a request is built and
 //! authenticated, what its refusals become, and the names of its log lines and metrics.
 
-use client_support::{RateLimited, Received, RetryLimits, SendEvent, TargetCall};
+use std::future::Future;
+
+use client_support::{AccessToken, RateLimited, Received, RetryLimits, SendEvent, TargetCall};
 use secrecy::ExposeSecret;
 
 use super::call::Call;
 use super::reply::{Credentials, classify};
 use super::{INCYDR_CALLS, INCYDR_THROTTLED, IncydrClient, LOG_TARGET};
 use crate::error::IncydrError;
-use client_support::AccessToken;
 
 /// How a request proves who sends it.
 pub(super) enum Auth<'a> {
@@ -20,19 +21,16 @@ pub(super) enum Auth<'a> {
 
 impl IncydrClient {
     /// Sends `call` until it succeeds (any 2xx) or the retry policy gives up.
-    pub(super) async fn send(&self, call: &Call, auth: Auth<'_>) -> Result<Received, IncydrError> {
-        let cfg = &self.inner.cfg;
-        let limits = RetryLimits {
-            base_delay: cfg.retry_base_delay,
-            max_retries: cfg.max_retries,
-            max_rate_limit_wait: cfg.max_rate_limit_wait,
-        };
-        let sending = Sending {
+    pub(super) fn send<'a>(
+        &'a self,
+        call: &'a Call,
+        auth: Auth<'a>,
+    ) -> impl Future<Output = Result<Received, IncydrError>> + Send + 'a {
+        client_support::send(Sending {
             client: self,
             call,
             auth,
-        };
-        client_support::send(&sending, limits).await
+        })
     }
 }
 
@@ -52,8 +50,16 @@ impl TargetCall for Sending<'_> {
         self.call.operation
     }
 
-    /// Sends the request once and reads the whole reply.
-    async fn attempt(&self) -> Result<Received, reqwest::Error> {
+    fn retry_limits(&self) -> RetryLimits {
+        let cfg = &self.client.inner.cfg;
+        RetryLimits {
+            base_delay: cfg.retry_base_delay,
+            max_retries: cfg.max_retries,
+            max_rate_limit_wait: cfg.max_rate_limit_wait,
+        }
+    }
+
+    fn request(&self) -> reqwest::RequestBuilder {
         let (inner, call) = (&self.client.inner, self.call);
         let cfg = &inner.cfg;
         let mut req = inner
@@ -74,7 +80,7 @@ impl TargetCall for Sending<'_> {
         if let Some(body) = &call.body {
             req = req.json(body);
         }
-        client_support::read_reply(req).await
+        req
     }
 
     fn unreachable(&self, detail: String) -> IncydrError {

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use client_support::AccessToken;
 use reqwest::Method;
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
@@ -15,7 +16,6 @@ use super::send::Auth;
 use super::{LOG_TARGET, LUMAPPS_TOKEN_REFRESHES, LumAppsClient};
 use crate::error::LumAppsError;
 use crate::model::{TOKEN_LIFETIME_SECS, TokenResponse, routes};
-use client_support::AccessToken;
 
 impl LumAppsClient {
     pub(super) async fn token(&self) -> Result<AccessToken, LumAppsError> {

@@ -26,8 +26,9 @@ mod users;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::error::LumAppsError;
 use client_support::TokenCache;
+
+use crate::error::LumAppsError;
 
 pub use config::{ClientConfig, MAX_BACKOFF};
 pub use users::{DeleteOutcome, UserDeletion};

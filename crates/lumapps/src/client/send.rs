@@ -6,7 +6,9 @@
 //! A 429 is waited out for every call (LumApps did nothing). A 5xx or a lost reply is retried
 //! only for idempotent calls; a create goes again only when its connection never opened.
 
-use client_support::{RateLimited, Received, RetryLimits, SendEvent, TargetCall};
+use std::future::Future;
+
+use client_support::{AccessToken, RateLimited, Received, RetryLimits, SendEvent, TargetCall};
 use reqwest::header::CONTENT_TYPE;
 use secrecy::ExposeSecret;
 
@@ -14,7 +16,6 @@ use super::call::{Body, Call};
 use super::reply::{Credentials, classify, header_call_id};
 use super::{LOG_TARGET, LUMAPPS_CALLS, LUMAPPS_THROTTLED, LumAppsClient};
 use crate::error::LumAppsError;
-use client_support::AccessToken;
 
 /// How a request proves who sends it.
 pub(super) enum Auth<'a> {
@@ -25,19 +26,16 @@ pub(super) enum Auth<'a> {
 
 impl LumAppsClient {
     /// Sends `call` until it succeeds (any 2xx) or the retry policy gives up.
-    pub(super) async fn send(&self, call: &Call, auth: Auth<'_>) -> Result<Received, LumAppsError> {
-        let cfg = &self.inner.cfg;
-        let limits = RetryLimits {
-            base_delay: cfg.retry_base_delay,
-            max_retries: cfg.max_retries,
-            max_rate_limit_wait: cfg.max_rate_limit_wait,
-        };
-        let sending = Sending {
+    pub(super) fn send<'a>(
+        &'a self,
+        call: &'a Call,
+        auth: Auth<'a>,
+    ) -> impl Future<Output = Result<Received, LumAppsError>> + Send + 'a {
+        client_support::send(Sending {
             client: self,
             call,
             auth,
-        };
-        client_support::send(&sending, limits).await
+        })
     }
 }
 
@@ -61,8 +59,16 @@ impl TargetCall for Sending<'_> {
         self.call.idempotent
     }
 
-    /// Sends the request once and reads the whole reply.
-    async fn attempt(&self) -> Result<Received, reqwest::Error> {
+    fn retry_limits(&self) -> RetryLimits {
+        let cfg = &self.client.inner.cfg;
+        RetryLimits {
+            base_delay: cfg.retry_base_delay,
+            max_retries: cfg.max_retries,
+            max_rate_limit_wait: cfg.max_rate_limit_wait,
+        }
+    }
+
+    fn request(&self) -> reqwest::RequestBuilder {
         let (inner, call) = (&self.client.inner, self.call);
         let cfg = &inner.cfg;
         let mut req = inner
@@ -89,7 +95,7 @@ impl TargetCall for Sending<'_> {
                 .body(body.clone()),
             None => req,
         };
-        client_support::read_reply(req).await
+        req
     }
 
     fn unreachable(&self, detail: String) -> LumAppsError {
