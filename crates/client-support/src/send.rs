@@ -238,8 +238,8 @@ async fn attempt<C: TargetCall>(call: &C) -> Result<Received, reqwest::Error> {
     })
 }
 
-/// A transport error in words, with its causes (never the URL's credentials: clients put none
-/// there).
+/// A transport error in words, with its causes but without the URL (its query can hold ids; the
+/// operation name says enough; and it never holds credentials).
 pub fn describe_transport_error(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"

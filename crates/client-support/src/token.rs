@@ -124,6 +124,17 @@ mod tests {
         assert_eq!(refresh_after(Duration::ZERO, margin), Duration::ZERO);
     }
 
+    #[test]
+    fn short_lifetimes_refresh_at_eighty_percent() {
+        let t = AccessToken::new(
+            SecretString::from("a"),
+            Duration::from_secs(10),
+            Duration::from_secs(120),
+        );
+        let left = t.refresh_at.saturating_duration_since(Instant::now());
+        assert!(left <= Duration::from_secs(8) && left > Duration::from_secs(7));
+    }
+
     #[tokio::test]
     async fn concurrent_callers_share_one_refresh() {
         let cache = Arc::new(TokenCache::default());
