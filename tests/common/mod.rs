@@ -5,6 +5,7 @@ pub mod incydr;
 pub mod jwt;
 pub mod lumapps;
 pub mod process;
+pub mod target_bridge;
 
 use std::time::Duration;
 

@@ -12,7 +12,6 @@ pub mod sim;
 pub mod target;
 mod telemetry;
 mod throttle;
-mod token;
 
 pub use client::{ClientConfig, FalconClient};
 pub use error::{Failure, FalconError};

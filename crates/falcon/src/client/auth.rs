@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use client_support::AccessToken;
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -14,7 +15,6 @@ use super::{FalconClient, LOG_TARGET};
 use crate::error::FalconError;
 use crate::model::{Envelope, TokenResponse, headers, routes};
 use crate::telemetry as names;
-use crate::token::AccessToken;
 
 impl FalconClient {
     pub(super) async fn token(&self) -> Result<AccessToken, FalconError> {

@@ -25,11 +25,11 @@ mod users;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use client_support::TokenCache;
 use tokio::sync::Semaphore;
 
 use super::error::FalconError;
 use super::throttle::RateBudget;
-use super::token::TokenCache;
 
 pub use config::ClientConfig;
 
@@ -46,6 +46,8 @@ pub struct FalconClient {
 struct Inner {
     http: reqwest::Client,
     cfg: ClientConfig,
+    /// Falcon tokens live 30 minutes; a burst of calls at expiry must not become a burst of
+    /// token requests (the token endpoint has its own, much smaller, rate limit).
     tokens: TokenCache,
     budget: RateBudget,
     permits: Semaphore,

@@ -162,28 +162,6 @@ pub(super) fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     header(headers, name).and_then(|v| v.trim().parse().ok())
 }
 
-/// A transport error in words, without the URL's query (it can hold user ids, never secrets,
-/// but the operation name says enough).
-pub(super) fn describe_transport_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "reply interrupted"
-    } else {
-        "request failed"
-    };
-    let mut detail = kind.to_owned();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
-    detail
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

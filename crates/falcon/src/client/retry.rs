@@ -7,13 +7,14 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use client_support::describe_transport_error;
 use rand::Rng;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use super::call::{Call, Retry};
 use super::config::ClientConfig;
-use super::reply::{describe_transport_error, header};
+use super::reply::header;
 use super::{FalconClient, LOG_TARGET};
 use crate::error::FalconError;
 use crate::model::headers;

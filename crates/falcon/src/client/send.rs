@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use client_support::AccessToken;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use secrecy::ExposeSecret;
@@ -17,7 +18,6 @@ use super::{FalconClient, LOG_TARGET};
 use crate::error::FalconError;
 use crate::model::headers;
 use crate::telemetry as names;
-use crate::token::AccessToken;
 
 /// One trip to Falcon: when it started (after the permit), how long it took, and what came back.
 struct Attempt {

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use client_support::AccessToken;
 use reqwest::Method;
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
@@ -14,7 +15,6 @@ use super::send::Auth;
 use super::{INCYDR_TOKEN_REFRESHES, IncydrClient, LOG_TARGET};
 use crate::error::IncydrError;
 use crate::model::{TOKEN_LIFETIME_SECS, TokenResponse, routes};
-use crate::token::AccessToken;
 
 impl IncydrClient {
     pub(super) async fn token(&self) -> Result<AccessToken, IncydrError> {
