@@ -11,6 +11,7 @@
 
 pub mod error;
 pub mod model;
+pub mod sim;
 
 pub use error::AllthenticateError;
 pub use model::{EmailId, Rank, Status, User, UserId, UserTag};
