@@ -12,7 +12,6 @@ pub mod error;
 pub mod model;
 pub mod sim;
 pub mod target;
-mod token;
 
 pub use client::{ClientConfig, IncydrClient};
 pub use error::IncydrError;

@@ -11,7 +11,6 @@ pub mod error;
 pub mod model;
 pub mod sim;
 pub mod target;
-mod token;
 
 pub use client::{ClientConfig, LumAppsClient};
 pub use error::LumAppsError;

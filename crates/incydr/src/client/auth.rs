@@ -14,7 +14,7 @@ use super::send::Auth;
 use super::{INCYDR_TOKEN_REFRESHES, IncydrClient, LOG_TARGET};
 use crate::error::IncydrError;
 use crate::model::{TOKEN_LIFETIME_SECS, TokenResponse, routes};
-use crate::token::AccessToken;
+use client_support::AccessToken;
 
 impl IncydrClient {
     pub(super) async fn token(&self) -> Result<AccessToken, IncydrError> {

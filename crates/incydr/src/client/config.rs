@@ -29,8 +29,7 @@ pub struct ClientConfig {
     pub token_refresh_margin: Duration,
 }
 
-/// The longest single backoff pause.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+pub use client_support::MAX_BACKOFF;
 
 impl ClientConfig {
     pub fn new(

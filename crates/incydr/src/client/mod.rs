@@ -7,15 +7,14 @@
 //!
 //! Where each part lives: this file holds the [`IncydrClient`] type; `config.rs` the
 //! [`ClientConfig`]; `call.rs` the description of one call; `auth.rs` the token endpoint and the
-//! 401 refresh; `send.rs` sending one call until the policy gives up; `retry.rs` the policy's
-//! decisions (backoff, `Retry-After`); `reply.rs` reading a reply and turning a refusal into an
-//! [`IncydrError`]; `users.rs` and `roles.rs` the API calls themselves.
+//! 401 refresh; `send.rs` what is Incydr's in sending one call until the policy gives up (the
+//! loop and the policy's decisions are [`client_support`]'s); `reply.rs` reading a reply and
+//! turning a refusal into an [`IncydrError`]; `users.rs` and `roles.rs` the API calls themselves.
 
 mod auth;
 mod call;
 mod config;
 mod reply;
-mod retry;
 mod roles;
 mod send;
 mod users;
@@ -24,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::error::IncydrError;
-use crate::token::TokenCache;
+use client_support::TokenCache;
 
 pub use config::{ClientConfig, MAX_BACKOFF};
 
@@ -47,6 +46,7 @@ pub struct IncydrClient {
 struct Inner {
     http: reqwest::Client,
     cfg: ClientConfig,
+    /// Incydr tokens live 15 minutes.
     tokens: TokenCache,
 }
 

@@ -4,8 +4,8 @@
 //! matches text codes such as `ACTIVE_LEGAL_HOLD` anywhere in the body, and takes the message
 //! from a JSON `message` field when there is one, else from the body text.
 
+pub(super) use client_support::Received;
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use super::call::Call;
@@ -14,14 +14,6 @@ use crate::model::ACTIVE_LEGAL_HOLD;
 
 /// The longest message kept from an error body; bodies can be HTML error pages.
 const MAX_MESSAGE_CHARS: usize = 300;
-
-/// A reply as it came off the wire.
-pub(super) struct Received {
-    pub(super) status: StatusCode,
-    pub(super) headers: HeaderMap,
-    // reqwest does not re-export `bytes`; axum (a dependency already, for the simulator) does.
-    pub(super) body: axum::body::Bytes,
-}
 
 /// Who the call authenticated as, for an authentication error and for redaction.
 pub(super) struct Credentials<'a> {
@@ -123,31 +115,11 @@ fn redact(message: &str, secret: &str) -> String {
     }
 }
 
-/// A transport error in words, with its causes (never the URL's credentials: there are none).
-pub(super) fn describe_transport_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "reply interrupted"
-    } else {
-        "request failed"
-    };
-    let mut detail = kind.to_owned();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
-    detail
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use reqwest::Method;
+    use reqwest::header::HeaderMap;
 
     const CREDENTIALS: Credentials<'static> = Credentials {
         client_id: "key-1",

@@ -1,18 +1,15 @@
-//! Sending one call until it succeeds or the retry policy gives up. Each attempt is counted in
-//! the metrics on its own, so a retried call shows up once per attempt.
+//! Sending one call until it succeeds or the retry policy gives up, through the shared send loop
+//! ([`client_support::send`]): what is Incydr's here is how a request is built and
+//! authenticated, what its refusals become, and the names of its log lines and metrics.
 
-use std::time::{Instant, SystemTime};
-
-use reqwest::StatusCode;
-use reqwest::header::RETRY_AFTER;
+use client_support::{RateLimited, Received, RetryLimits, SendEvent, TargetCall};
 use secrecy::ExposeSecret;
 
 use super::call::Call;
-use super::reply::{Credentials, Received, classify, describe_transport_error};
-use super::retry::{Retries, parse_retry_after};
+use super::reply::{Credentials, classify};
 use super::{INCYDR_CALLS, INCYDR_THROTTLED, IncydrClient, LOG_TARGET};
 use crate::error::IncydrError;
-use crate::token::AccessToken;
+use client_support::AccessToken;
 
 /// How a request proves who sends it.
 pub(super) enum Auth<'a> {
@@ -24,101 +21,42 @@ pub(super) enum Auth<'a> {
 impl IncydrClient {
     /// Sends `call` until it succeeds (any 2xx) or the retry policy gives up.
     pub(super) async fn send(&self, call: &Call, auth: Auth<'_>) -> Result<Received, IncydrError> {
-        let mut retries = Retries::new(&self.inner.cfg);
-        loop {
-            let started = Instant::now();
-            let result = self.attempt(call, &auth).await;
-            let status_label = match &result {
-                Ok(r) => r.status.as_u16().to_string(),
-                Err(_) => "error".to_owned(),
-            };
-            tracing::debug!(
-                target: LOG_TARGET,
-                operation = call.operation,
-                status = %status_label,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "Incydr call"
-            );
-            metrics::counter!(INCYDR_CALLS, "operation" => call.operation, "status" => status_label)
-                .increment(1);
-            let received = match result {
-                Ok(received) => received,
-                Err(error) => {
-                    let detail = describe_transport_error(&error);
-                    tracing::warn!(
-                        target: LOG_TARGET,
-                        operation = call.operation,
-                        %detail,
-                        "Incydr call failed without a reply"
-                    );
-                    match retries.after_failure() {
-                        Some(pause) => {
-                            tokio::time::sleep(pause).await;
-                            continue;
-                        }
-                        None => {
-                            return Err(IncydrError::Unreachable {
-                                operation: call.operation,
-                                detail,
-                            });
-                        }
-                    }
-                }
-            };
-            if received.status == StatusCode::TOO_MANY_REQUESTS {
-                metrics::counter!(INCYDR_THROTTLED).increment(1);
-                let said = parse_retry_after(
-                    received
-                        .headers
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok()),
-                    SystemTime::now(),
-                );
-                let pause = retries.after_rate_limit(said)?;
-                tracing::warn!(
-                    target: LOG_TARGET,
-                    operation = call.operation,
-                    wait_ms = pause.as_millis() as u64,
-                    retry_after_sent = said.is_some(),
-                    "Incydr rate limit reached; waiting"
-                );
-                tokio::time::sleep(pause).await;
-                continue;
-            }
-            if received.status.is_server_error()
-                && let Some(pause) = retries.after_failure()
-            {
-                tracing::warn!(
-                    target: LOG_TARGET,
-                    operation = call.operation,
-                    status = received.status.as_u16(),
-                    "Incydr server error; retrying"
-                );
-                tokio::time::sleep(pause).await;
-                continue;
-            }
-            if received.status.is_success() {
-                return Ok(received);
-            }
-            let cfg = &self.inner.cfg;
-            let credentials = Credentials {
-                client_id: &cfg.client_id,
-                secret: cfg.client_secret.expose_secret(),
-            };
-            return Err(classify(
-                call,
-                &received,
-                matches!(auth, Auth::Basic),
-                &credentials,
-            ));
-        }
+        let cfg = &self.inner.cfg;
+        let limits = RetryLimits {
+            base_delay: cfg.retry_base_delay,
+            max_retries: cfg.max_retries,
+            max_rate_limit_wait: cfg.max_rate_limit_wait,
+        };
+        let sending = Sending {
+            client: self,
+            call,
+            auth,
+        };
+        client_support::send(&sending, limits).await
+    }
+}
+
+/// One call on its way, as the shared send loop sees it.
+struct Sending<'a> {
+    client: &'a IncydrClient,
+    call: &'a Call,
+    auth: Auth<'a>,
+}
+
+impl TargetCall for Sending<'_> {
+    type Error = IncydrError;
+    const CALLS_METRIC: &'static str = INCYDR_CALLS;
+    const THROTTLED_METRIC: &'static str = INCYDR_THROTTLED;
+
+    fn operation(&self) -> &'static str {
+        self.call.operation
     }
 
     /// Sends the request once and reads the whole reply.
-    async fn attempt(&self, call: &Call, auth: &Auth<'_>) -> Result<Received, reqwest::Error> {
-        let cfg = &self.inner.cfg;
-        let mut req = self
-            .inner
+    async fn attempt(&self) -> Result<Received, reqwest::Error> {
+        let (inner, call) = (&self.client.inner, self.call);
+        let cfg = &inner.cfg;
+        let mut req = inner
             .http
             .request(
                 call.method.clone(),
@@ -129,21 +67,44 @@ impl IncydrClient {
         if !call.query.is_empty() {
             req = req.query(&call.query);
         }
-        req = match auth {
+        req = match self.auth {
             Auth::Basic => req.basic_auth(&cfg.client_id, Some(cfg.client_secret.expose_secret())),
             Auth::Bearer(token) => req.bearer_auth(token.value.expose_secret()),
         };
         if let Some(body) = &call.body {
             req = req.json(body);
         }
-        let resp = req.send().await?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp.bytes().await?;
-        Ok(Received {
-            status,
-            headers,
-            body,
-        })
+        client_support::read_reply(req).await
+    }
+
+    fn unreachable(&self, detail: String) -> IncydrError {
+        IncydrError::Unreachable {
+            operation: self.call.operation,
+            detail,
+        }
+    }
+
+    fn rate_limited(&self, limited: RateLimited, _received: &Received) -> IncydrError {
+        IncydrError::RateLimited {
+            retry_after: limited.retry_after,
+        }
+    }
+
+    fn refused(&self, received: &Received) -> IncydrError {
+        let cfg = &self.client.inner.cfg;
+        let credentials = Credentials {
+            client_id: &cfg.client_id,
+            secret: cfg.client_secret.expose_secret(),
+        };
+        classify(
+            self.call,
+            received,
+            matches!(self.auth, Auth::Basic),
+            &credentials,
+        )
+    }
+
+    fn log(&self, event: SendEvent<'_>) {
+        client_support::log_send_event!(event, target: LOG_TARGET, name: "Incydr");
     }
 }

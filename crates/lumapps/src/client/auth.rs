@@ -10,12 +10,12 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 
 use super::call::Call;
-use super::reply::{Received, decode};
+use super::reply::{Received, decode, header_call_id};
 use super::send::Auth;
 use super::{LOG_TARGET, LUMAPPS_TOKEN_REFRESHES, LumAppsClient};
 use crate::error::LumAppsError;
 use crate::model::{TOKEN_LIFETIME_SECS, TokenResponse, routes};
-use crate::token::AccessToken;
+use client_support::AccessToken;
 
 impl LumAppsClient {
     pub(super) async fn token(&self) -> Result<AccessToken, LumAppsError> {
@@ -42,7 +42,7 @@ impl LumAppsClient {
             return Err(LumAppsError::Decode {
                 operation: call.operation,
                 detail: "the answer holds no access_token".into(),
-                call_id: received.header_call_id(),
+                call_id: header_call_id(&received),
             });
         }
         // A reply without `expires_in` is read as 0; assume about an hour then.

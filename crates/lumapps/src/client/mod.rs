@@ -9,9 +9,10 @@
 //!
 //! Where each part lives: this file holds the [`LumAppsClient`] type; `config.rs` the
 //! [`ClientConfig`]; `call.rs` the description of one call; `auth.rs` the token endpoint and the
-//! 401 refresh; `send.rs` sending one call until the policy gives up; `retry.rs` the policy's
-//! decisions (backoff, `Retry-After`); `reply.rs` reading a reply and turning a refusal into a
-//! [`LumAppsError`]; `paging.rs` following cursors; `users.rs` and `feeds.rs` the API calls.
+//! 401 refresh; `send.rs` what is LumApps' in sending one call until the policy gives up (the
+//! loop and the policy's decisions are [`client_support`]'s); `reply.rs` reading a reply and
+//! turning a refusal into a [`LumAppsError`]; `paging.rs` following cursors; `users.rs` and
+//! `feeds.rs` the API calls.
 
 mod auth;
 mod call;
@@ -19,7 +20,6 @@ mod config;
 mod feeds;
 mod paging;
 mod reply;
-mod retry;
 mod send;
 mod users;
 
@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::error::LumAppsError;
-use crate::token::TokenCache;
+use client_support::TokenCache;
 
 pub use config::{ClientConfig, MAX_BACKOFF};
 pub use users::{DeleteOutcome, UserDeletion};
@@ -51,6 +51,9 @@ pub struct LumAppsClient {
 struct Inner {
     http: reqwest::Client,
     cfg: ClientConfig,
+    /// A LumApps application token impersonates one user (the configured admin) and lives about
+    /// an hour (`expires_in`, 3600 s assumed when absent); one cache per client is therefore one
+    /// cache per impersonated admin.
     tokens: TokenCache,
 }
 

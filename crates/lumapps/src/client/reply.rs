@@ -7,8 +7,8 @@
 //! bearer token) is cut out, in case a body echoes one.
 
 use base64::Engine;
+pub(super) use client_support::Received;
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use super::call::Call;
@@ -25,24 +25,15 @@ const REDACTED: &str = "[redacted]";
 /// exact wording is unknown, so a create's 400 is matched against these.
 const DUPLICATE_WORDS: [&str; 5] = ["exist", "duplicate", "already", "conflict", "taken"];
 
-/// A reply as it came off the wire.
-pub(super) struct Received {
-    pub(super) status: StatusCode,
-    pub(super) headers: HeaderMap,
-    // reqwest does not re-export `bytes`; axum (a dependency already) does.
-    pub(super) body: axum::body::Bytes,
-}
-
-impl Received {
-    /// The call id LumApps sent in the header, if any.
-    pub(super) fn header_call_id(&self) -> Option<String> {
-        self.headers
-            .get(CALL_ID_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    }
+/// The call id LumApps sent in the header of `received`, if any.
+pub(super) fn header_call_id(received: &Received) -> Option<String> {
+    received
+        .headers
+        .get(CALL_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 /// Who the call authenticated as, and every credential a message must never show.
@@ -86,7 +77,7 @@ pub(super) fn decode<T: DeserializeOwned>(
             e.line(),
             e.column()
         ),
-        call_id: received.header_call_id(),
+        call_id: header_call_id(received),
     })
 }
 
@@ -100,9 +91,8 @@ pub(super) fn classify(
     let status = received.status.as_u16();
     let text = credentials.redact(&String::from_utf8_lossy(&received.body));
     let report = ErrorReport::parse(text.as_bytes());
-    let call_id = received
-        .header_call_id()
-        .or_else(|| report.as_ref().and_then(|r| r.call_id.clone()));
+    let call_id =
+        header_call_id(received).or_else(|| report.as_ref().and_then(|r| r.call_id.clone()));
     let message = message_of(report.as_ref(), &text, received.status);
     let operation = call.operation;
     let looks_duplicate = || {
@@ -199,32 +189,11 @@ fn truncate(text: &str, max_chars: usize) -> String {
     }
 }
 
-/// A transport error in words, with its causes (the URL holds no credentials).
-pub(super) fn describe_transport_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "reply interrupted"
-    } else {
-        "request failed"
-    };
-    let mut detail = kind.to_owned();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
-    detail
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use reqwest::Method;
-    use reqwest::header::HeaderValue;
+    use reqwest::header::{HeaderMap, HeaderValue};
 
     fn credentials() -> Credentials<'static> {
         Credentials {

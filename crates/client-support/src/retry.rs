@@ -1,21 +1,41 @@
 //! The retry policy's decisions: whether a failed call goes again and after how long.
 //!
-//! Every call this client makes is idempotent (reads, the replace-all `PUT`, activate and
-//! deactivate, the token request), so 5xx and lost replies are retried up to `max_retries`.
-//! Backoff is exponential with jitter so that callers which failed together do not come back
-//! together. A 429 means Incydr did nothing, so it is waited out for any call, never sooner than
-//! its `Retry-After` says, but only within `max_rate_limit_wait`; past that the caller gets a
-//! typed "rate limited" error carrying the wait instead of an answer that never comes.
+//! 5xx and lost replies are retried up to `max_retries` (for the calls a client may repeat; the
+//! send loop asks [`Retries::after_failure`] only for those). Backoff is exponential with jitter
+//! so that callers which failed together do not come back together. A 429 means the target did
+//! nothing, so it is waited out for any call, never sooner than its `Retry-After` says, but only
+//! within `max_rate_limit_wait`; past that the caller gets a [`RateLimited`] carrying the wait
+//! instead of an answer that never comes.
 
 use std::time::{Duration, Instant, SystemTime};
 
 use rand::Rng;
 
-use super::config::{ClientConfig, MAX_BACKOFF};
-use crate::error::IncydrError;
+/// The longest single backoff pause.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The bounds of the policy, from a client's configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryLimits {
+    /// First backoff step; it doubles per retry, with jitter, up to [`MAX_BACKOFF`].
+    pub base_delay: Duration,
+    /// Retries of a call after a 5xx or a transport error.
+    pub max_retries: u32,
+    /// Longest total time one call may spend waiting out 429s before it fails as rate limited.
+    pub max_rate_limit_wait: Duration,
+}
+
+/// A 429 whose wait would end past the call's bound: the call fails instead of waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("rate limited; retry after {retry_after:?}")]
+pub struct RateLimited {
+    /// What the server asked for when it said; our own backoff otherwise.
+    pub retry_after: Duration,
+}
 
 /// What one call may still spend on retrying.
-pub(super) struct Retries {
+#[derive(Debug)]
+pub struct Retries {
     base_delay: Duration,
     max_failures: u32,
     failures: u32,
@@ -24,19 +44,20 @@ pub(super) struct Retries {
 }
 
 impl Retries {
-    pub(super) fn new(cfg: &ClientConfig) -> Self {
+    /// A fresh budget; the 429 bound counts from now.
+    pub fn new(limits: RetryLimits) -> Self {
         Self {
-            base_delay: cfg.retry_base_delay,
-            max_failures: cfg.max_retries,
+            base_delay: limits.base_delay,
+            max_failures: limits.max_retries,
             failures: 0,
             throttled: 0,
-            throttle_deadline: Instant::now() + cfg.max_rate_limit_wait,
+            throttle_deadline: Instant::now() + limits.max_rate_limit_wait,
         }
     }
 
     /// After a 5xx or a transport error: the pause before the next attempt, or `None` when the
     /// call has used up its retries.
-    pub(super) fn after_failure(&mut self) -> Option<Duration> {
+    pub fn after_failure(&mut self) -> Option<Duration> {
         if self.failures >= self.max_failures {
             return None;
         }
@@ -44,20 +65,20 @@ impl Retries {
         Some(backoff(self.base_delay, self.failures))
     }
 
-    /// After a 429: the pause before the next attempt, or the rate-limited error when the pause
-    /// would end past this call's bound. The pause is at least `Retry-After`; it is also at
-    /// least the backoff of this many 429s, so a server that keeps saying `Retry-After: 0`
-    /// cannot make the client spin, and the bound is always reached.
-    pub(super) fn after_rate_limit(
+    /// After a 429: the pause before the next attempt, or [`RateLimited`] when the pause would
+    /// end past this call's bound. The pause is at least `Retry-After`; it is also at least the
+    /// backoff of this many 429s, so a server that keeps saying `Retry-After: 0` cannot make the
+    /// client spin, and the bound is always reached.
+    pub fn after_rate_limit(
         &mut self,
         retry_after: Option<Duration>,
-    ) -> Result<Duration, IncydrError> {
+    ) -> Result<Duration, RateLimited> {
         self.throttled += 1;
         let backoff = backoff(self.base_delay, self.throttled);
         let wait = retry_after.map_or(backoff, |said| said.max(backoff));
         if Instant::now() + wait > self.throttle_deadline {
             // Report what the server asked for when it said; our own backoff otherwise.
-            return Err(IncydrError::RateLimited {
+            return Err(RateLimited {
                 retry_after: retry_after.unwrap_or(wait),
             });
         }
@@ -67,7 +88,7 @@ impl Retries {
 
 /// The pause before retry number `attempt` (from 1): `base · 2^attempt`, capped at
 /// [`MAX_BACKOFF`], times a jitter in [0.5, 1).
-pub(super) fn backoff(base: Duration, attempt: u32) -> Duration {
+pub fn backoff(base: Duration, attempt: u32) -> Duration {
     let exp = base
         .saturating_mul(1u32 << attempt.min(16))
         .min(MAX_BACKOFF);
@@ -76,7 +97,7 @@ pub(super) fn backoff(base: Duration, attempt: u32) -> Duration {
 
 /// Reads `Retry-After`: delay seconds (what the reference expects; fractions tolerated) or an
 /// HTTP date. `None` when absent or unreadable, which the caller treats as "back off".
-pub(super) fn parse_retry_after(value: Option<&str>, now: SystemTime) -> Option<Duration> {
+pub fn parse_retry_after(value: Option<&str>, now: SystemTime) -> Option<Duration> {
     let value = value?.trim();
     if let Ok(secs) = value.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
@@ -89,14 +110,13 @@ pub(super) fn parse_retry_after(value: Option<&str>, now: SystemTime) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::SecretString;
 
-    fn cfg(max_wait: Duration) -> ClientConfig {
-        let mut cfg = ClientConfig::new("http://127.0.0.1:9", "id", SecretString::from("s"));
-        cfg.retry_base_delay = Duration::from_millis(100);
-        cfg.max_rate_limit_wait = max_wait;
-        cfg.max_retries = 2;
-        cfg
+    fn limits(max_wait: Duration) -> RetryLimits {
+        RetryLimits {
+            base_delay: Duration::from_millis(100),
+            max_rate_limit_wait: max_wait,
+            max_retries: 2,
+        }
     }
 
     #[test]
@@ -114,7 +134,7 @@ mod tests {
 
     #[test]
     fn failures_are_retried_up_to_the_limit() {
-        let mut retries = Retries::new(&cfg(Duration::from_secs(30)));
+        let mut retries = Retries::new(limits(Duration::from_secs(30)));
         assert!(retries.after_failure().is_some());
         assert!(retries.after_failure().is_some());
         assert_eq!(retries.after_failure(), None);
@@ -122,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_429_waits_at_least_what_retry_after_says_within_the_bound() {
-        let mut retries = Retries::new(&cfg(Duration::from_secs(30)));
+        let mut retries = Retries::new(limits(Duration::from_secs(30)));
         assert_eq!(
             retries
                 .after_rate_limit(Some(Duration::from_secs(2)))
@@ -137,7 +157,7 @@ mod tests {
             retries.after_rate_limit(Some(Duration::ZERO)).unwrap() >= Duration::from_millis(400)
         );
         match retries.after_rate_limit(Some(Duration::from_secs(31))) {
-            Err(IncydrError::RateLimited { retry_after }) => {
+            Err(RateLimited { retry_after }) => {
                 assert_eq!(retry_after, Duration::from_secs(31));
             }
             other => panic!("{other:?}"),

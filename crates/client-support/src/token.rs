@@ -1,10 +1,13 @@
-//! The bearer-token cache.
+//! The bearer-token cache a client keeps for a token endpoint (OAuth-style: a token with a
+//! lifetime, fetched with the client's credentials).
 //!
-//! Incydr tokens live 15 minutes. The cache hands out the current token until it is within the
-//! refresh margin of its expiry; then exactly one caller fetches a new one while the others wait
-//! for that fetch and take its result, so a burst of calls at expiry is one token request. The
-//! token itself sits behind a plain lock, apart from the refresh, so that readiness can ask how
-//! old it is without waiting for a refresh in flight.
+//! The cache hands out the current token until it is within the refresh margin of its expiry;
+//! then exactly one caller fetches a new one while the others wait for that fetch and take its
+//! result, so a burst of calls at expiry is one token request. How a token is fetched is the
+//! client's: the `fetch` argument of [`TokenCache::get`]. The token itself sits behind a plain
+//! lock, apart from the refresh, so that readiness can ask how old it is without waiting for a
+//! refresh in flight. A client that sees its token refused (a 401) drops it with
+//! [`TokenCache::invalidate`] and asks again, once.
 
 use std::future::Future;
 use std::sync::RwLock;
@@ -14,17 +17,19 @@ use secrecy::{ExposeSecret, SecretString};
 
 /// A bearer token and the moment the client stops using it.
 #[derive(Debug, Clone)]
-pub(crate) struct AccessToken {
-    pub(crate) value: SecretString,
-    pub(crate) refresh_at: Instant,
-    pub(crate) obtained_at: SystemTime,
+pub struct AccessToken {
+    /// The token itself; `Debug` does not show it.
+    pub value: SecretString,
+    /// When the client stops using it and fetches a new one.
+    pub refresh_at: Instant,
+    pub obtained_at: SystemTime,
 }
 
 impl AccessToken {
     /// Schedules the refresh `margin` before expiry, but never later than 80 % into the
     /// lifetime: a short-lived token (a test's, or a tenant's odd setting) would otherwise be
     /// refreshed on every call, or never before it expired.
-    pub(crate) fn new(value: SecretString, expires_in: Duration, margin: Duration) -> Self {
+    pub fn new(value: SecretString, expires_in: Duration, margin: Duration) -> Self {
         Self {
             value,
             refresh_at: Instant::now() + refresh_after(expires_in, margin),
@@ -38,19 +43,20 @@ impl AccessToken {
 }
 
 /// How long after it was issued a token with this lifetime is refreshed.
-pub(crate) fn refresh_after(expires_in: Duration, margin: Duration) -> Duration {
+pub fn refresh_after(expires_in: Duration, margin: Duration) -> Duration {
     expires_in.saturating_sub(margin.min(expires_in / 5))
 }
 
+/// The token in use and the single-flight refresh; one per client (and so per credentials).
 #[derive(Debug, Default)]
-pub(crate) struct TokenCache {
+pub struct TokenCache {
     current: RwLock<Option<AccessToken>>,
     refreshing: tokio::sync::Mutex<()>,
 }
 
 impl TokenCache {
     /// The current token, or a new one from `fetch` when there is none or it is due.
-    pub(crate) async fn get<F, Fut, E>(&self, fetch: F) -> Result<AccessToken, E>
+    pub async fn get<F, Fut, E>(&self, fetch: F) -> Result<AccessToken, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<AccessToken, E>>,
@@ -68,8 +74,8 @@ impl TokenCache {
         Ok(token)
     }
 
-    /// Drops `stale` (Incydr answered 401 to it) unless another caller replaced it already.
-    pub(crate) fn invalidate(&self, stale: &AccessToken) {
+    /// Drops `stale` (the target answered 401 to it) unless another caller replaced it already.
+    pub fn invalidate(&self, stale: &AccessToken) {
         let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
         if current
             .as_ref()
@@ -80,7 +86,7 @@ impl TokenCache {
     }
 
     /// When the token in use was obtained, if there is one the client still uses.
-    pub(crate) fn obtained_at(&self) -> Option<SystemTime> {
+    pub fn obtained_at(&self) -> Option<SystemTime> {
         self.fresh().map(|t| t.obtained_at)
     }
 
