@@ -9,9 +9,11 @@
 //! the user from the organisation with its groups and sole-owner policies. Facts and
 //! inferences: `../shared/targets/allthenticate.md`.
 
+pub mod client;
 pub mod error;
 pub mod model;
 pub mod sim;
 
+pub use client::{AllthenticateClient, ClientConfig, InviteOutcome, SuspensionChange};
 pub use error::AllthenticateError;
 pub use model::{EmailId, Rank, Status, User, UserId, UserTag};
