@@ -27,6 +27,10 @@
 //!   new `status`; `GET /user` returns `{email_id, policies:[[name]…],
 //!   computer_usernames:[{computer_username}…], smartcards:[{label,number}], status, rank,
 //!   user_tag}`, its policies being those assigned directly or through one of the user's groups;
+//! * the invented member fields: `email_status` is `CONFIRMED`; `created`, `confirmed` and
+//!   `active_date` are the creation time, `device_added` too for seeded and added members;
+//!   `ad_status` is `REGISTERED` (a device) or `NONE`; `username` defaults to the e-mail's local
+//!   part; `name` is "first last";
 //! * `/modifyrank` to the rank already held succeeds (the client avoids sending it); a guest's
 //!   rank can be changed; `/promoteguest` of a non-guest is a 400;
 //! * `PUT /invites`: each e-mail goes to exactly one list: `invalid` (not an address),
@@ -161,7 +165,8 @@ impl Simulator {
     }
 
     /// An active REGULAR member with these names; an e-mail already present returns that
-    /// member unchanged.
+    /// member unchanged. Panics on an e-mail that is no address: a seeding mistake of the
+    /// caller's, which [`Simulator::add_user`] returns as an error instead.
     pub fn seed_user(&self, email: &str, first: &str, last: &str) -> SimUser {
         let mut org = write(&self.inner.org);
         if let Some(existing) = org.find(email) {
