@@ -3,7 +3,9 @@
 //! carries the key, which calls may go again, what its refusals become, and the names of its
 //! log lines and metrics.
 
-use client_support::{RateLimited, Received, SendEvent, TargetCall};
+use std::future::Future;
+
+use client_support::{RateLimited, Received, RetryLimits, SendEvent, TargetCall};
 use secrecy::ExposeSecret;
 
 use super::call::Call;
@@ -13,9 +15,11 @@ use crate::error::AllthenticateError;
 
 impl AllthenticateClient {
     /// Sends `call` until it succeeds (any 2xx) or the retry policy gives up.
-    pub(super) async fn send(&self, call: &Call) -> Result<Received, AllthenticateError> {
-        let sending = Sending { client: self, call };
-        client_support::send(&sending, self.inner.cfg.retry_limits()).await
+    pub(super) fn send<'a>(
+        &'a self,
+        call: &'a Call,
+    ) -> impl Future<Output = Result<Received, AllthenticateError>> + Send + 'a {
+        client_support::send(Sending { client: self, call })
     }
 }
 
@@ -38,9 +42,13 @@ impl TargetCall for Sending<'_> {
         self.call.may_repeat
     }
 
-    /// Sends the request once and reads the whole reply. The key header's value is marked
-    /// sensitive, so reqwest and hyper leave it out of their own Debug output.
-    async fn attempt(&self) -> Result<Received, reqwest::Error> {
+    fn retry_limits(&self) -> RetryLimits {
+        self.client.inner.cfg.retry_limits()
+    }
+
+    /// The request of one attempt. The key header's value is marked sensitive, so reqwest and
+    /// hyper leave it out of their own Debug output.
+    fn request(&self) -> reqwest::RequestBuilder {
         let (inner, call) = (&self.client.inner, self.call);
         let cfg = &inner.cfg;
         let mut req = inner
@@ -58,7 +66,7 @@ impl TargetCall for Sending<'_> {
         if let Some(body) = &call.body {
             req = req.json(body);
         }
-        client_support::read_reply(req).await
+        req
     }
 
     fn unreachable(&self, detail: String) -> AllthenticateError {
