@@ -145,6 +145,14 @@ impl Target for ConfiguredTarget {
         forward!(self, t => Target::delete_group(t, id).await)
     }
 
+    async fn invite(&self, profile: &Profile) -> Result<Option<Account>, TargetError> {
+        forward!(self, t => Target::invite(t, profile).await)
+    }
+
+    async fn withdraw_invitation(&self, login: &str) -> Result<(), TargetError> {
+        forward!(self, t => Target::withdraw_invitation(t, login).await)
+    }
+
     async fn group_members(&self, id: &EntitlementId) -> Result<Vec<AccountRef>, TargetError> {
         forward!(self, t => Target::group_members(t, id).await)
     }

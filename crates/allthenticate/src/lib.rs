@@ -1,6 +1,6 @@
 //! Allthenticate's users API as the bridge needs it: the wire types (`model`), a typed client
-//! (`client`) and a faithful simulator (`sim`) for tests and the demo. Nothing here knows SCIM,
-//! the bridge's core or the `Target` trait; the target implementation builds on this crate.
+//! (`client`), its [`target_api::Target`] implementation (`target`) and a faithful simulator
+//! (`sim`) for tests and the demo. Nothing here knows SCIM or the bridge's core.
 //!
 //! What Allthenticate's API does shapes everything here: creating a user means inviting an
 //! e-mail (added at once when it already has an Allthenticate account, pending until accepted
@@ -13,7 +13,9 @@ pub mod client;
 pub mod error;
 pub mod model;
 pub mod sim;
+pub mod target;
 
 pub use client::{AllthenticateClient, ClientConfig, InviteOutcome, SuspensionChange};
 pub use error::AllthenticateError;
 pub use model::{EmailId, Rank, Status, User, UserId, UserTag};
+pub use target::{AllthenticateTarget, TargetOptions};

@@ -67,6 +67,36 @@ pub trait Target: Send + Sync + 'static {
         profile: &Profile,
     ) -> impl Future<Output = Result<Account, TargetError>> + Send;
 
+    /// Invites `profile`'s login (only for [`CreateMode::Invite`]): the account when the
+    /// target added it at once (the person already had an account of the product), `None`
+    /// when an invitation now waits for the person to accept it.
+    fn invite(
+        &self,
+        profile: &Profile,
+    ) -> impl Future<Output = Result<Option<Account>, TargetError>> + Send {
+        let _ = profile;
+        async {
+            Err(TargetError::new(
+                ErrorKind::Unsupported,
+                "this target does not create users by invitation",
+            ))
+        }
+    }
+
+    /// Withdraws the invitation waiting for `login`; none waiting is [`ErrorKind::NotFound`].
+    fn withdraw_invitation(
+        &self,
+        login: &str,
+    ) -> impl Future<Output = Result<(), TargetError>> + Send {
+        let _ = login;
+        async {
+            Err(TargetError::new(
+                ErrorKind::Unsupported,
+                "this target does not create users by invitation",
+            ))
+        }
+    }
+
     /// Sets the writable profile attributes ([`Capabilities::profile`]) to `profile`.
     fn update_profile(
         &self,
