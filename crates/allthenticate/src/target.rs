@@ -7,11 +7,12 @@
 //! names are the user's own: the admin API cannot set them. An account is addressed by both of
 //! its ids: `user_id` (the reference's id, which rank changes need) and `email_id` (its detail,
 //! which everything else needs). `/multipleusers` returns everyone at once, so every look-up is
-//! that one listing, filtered here.
+//! that one listing, filtered here, and a listing a few seconds old answers the look-ups of a
+//! burst of changes.
 
 use std::collections::BTreeSet;
-use std::sync::{LazyLock, Mutex};
-use std::time::SystemTime;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 use target_api::{
@@ -71,6 +72,11 @@ pub struct TargetOptions {
     pub allow_super_rank: bool,
 }
 
+/// How long a `/multipleusers` listing answers look-ups of one account (its rank, before a rank
+/// change): a group push of 200 members reads the listing once, not 200 times. Every write of
+/// the bridge drops it, so it is never older than the bridge's own last change.
+const LISTING_TTL: Duration = Duration::from_secs(5);
+
 /// Allthenticate behind the [`Target`] seam.
 #[derive(Debug)]
 pub struct AllthenticateTarget {
@@ -78,6 +84,9 @@ pub struct AllthenticateTarget {
     options: TargetOptions,
     /// When Allthenticate last accepted the key (a static key has no token to date it).
     accepted_at: Mutex<Option<SystemTime>>,
+    /// The last listing and when it was read; held while a listing is read, so concurrent
+    /// look-ups share one call.
+    listing: tokio::sync::Mutex<Option<(Instant, Arc<Vec<User>>)>>,
 }
 
 /// The classification the core acts on.
@@ -187,6 +196,7 @@ impl AllthenticateTarget {
             client,
             options,
             accepted_at: Mutex::new(None),
+            listing: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -210,16 +220,40 @@ impl AllthenticateTarget {
         result.map_err(classify)
     }
 
-    async fn users(&self) -> Result<Vec<User>, TargetError> {
-        self.noted(self.client.list_users().await)
+    /// A fresh listing, kept for the look-ups that follow.
+    async fn users(&self) -> Result<Arc<Vec<User>>, TargetError> {
+        let mut listing = self.listing.lock().await;
+        let users = Arc::new(self.noted(self.client.list_users().await)?);
+        *listing = Some((Instant::now(), users.clone()));
+        Ok(users)
+    }
+
+    /// The listing of the last [`LISTING_TTL`], or a fresh one.
+    async fn recent_users(&self) -> Result<Arc<Vec<User>>, TargetError> {
+        let mut listing = self.listing.lock().await;
+        if let Some((at, users)) = listing.as_ref()
+            && at.elapsed() < LISTING_TTL
+        {
+            return Ok(users.clone());
+        }
+        let users = Arc::new(self.noted(self.client.list_users().await)?);
+        *listing = Some((Instant::now(), users.clone()));
+        Ok(users)
+    }
+
+    /// Drops the kept listing: the bridge just changed something in it.
+    async fn changed<T>(&self, result: Result<T, AllthenticateError>) -> Result<T, TargetError> {
+        *self.listing.lock().await = None;
+        self.noted(result)
     }
 
     async fn user(&self, account: &AccountRef) -> Result<User, TargetError> {
         let (user_id, _) = ids(account)?;
-        self.users()
+        self.recent_users()
             .await?
-            .into_iter()
+            .iter()
             .find(|u| u.user_id == user_id)
+            .cloned()
             .ok_or_else(|| {
                 TargetError::new(
                     ErrorKind::NotFound,
@@ -263,11 +297,13 @@ impl Target for AllthenticateTarget {
 
     async fn invite(&self, profile: &Profile) -> Result<Option<Account>, TargetError> {
         let login = &profile.login;
-        let outcome = self.noted(
-            self.client
-                .invite(login, self.options.invite_without_email)
-                .await,
-        )?;
+        let outcome = self
+            .changed(
+                self.client
+                    .invite(login, self.options.invite_without_email)
+                    .await,
+            )
+            .await?;
         match outcome {
             InviteOutcome::Added | InviteOutcome::AlreadyMember => self.find_by_login(login).await,
             InviteOutcome::Invited => Ok(None),
@@ -308,7 +344,7 @@ impl Target for AllthenticateTarget {
                 format!("no Allthenticate invitation waits for {login}"),
             ));
         }
-        self.noted(self.client.delete_by_email(login).await)
+        self.changed(self.client.delete_by_email(login).await).await
     }
 
     /// Names are the person's own in Allthenticate: nothing the bridge can write.
@@ -329,14 +365,15 @@ impl Target for AllthenticateTarget {
     /// Reads the state and toggles only when it differs, under the client's per-user lock.
     async fn set_active(&self, account: &AccountRef, active: bool) -> Result<(), TargetError> {
         let (_, email_id) = ids(account)?;
-        self.noted(self.client.set_suspended(email_id, !active).await)
+        self.changed(self.client.set_suspended(email_id, !active).await)
+            .await
             .map(|_| ())
     }
 
     /// Removes the user from the organisation (with its groups and sole-owner policies).
     async fn delete(&self, account: &AccountRef) -> Result<(), TargetError> {
         let (_, email_id) = ids(account)?;
-        self.noted(self.client.delete_user(email_id).await)
+        self.changed(self.client.delete_user(email_id).await).await
     }
 
     /// The ranks (SUPER among them: whether a group may map it is the configuration's call).
@@ -382,7 +419,8 @@ impl Target for AllthenticateTarget {
                  (allow_super_rank)",
             ));
         }
-        self.noted(self.client.set_rank(&user, rank).await)
+        self.changed(self.client.set_rank(&user, rank).await)
+            .await
             .map(|_| ())
     }
 }

@@ -1,5 +1,5 @@
-//! Users a target cannot create (Incydr takes its users from its own identity source) and the
-//! takeover of accounts that already exist.
+//! Users a target cannot create (Incydr takes its users from its own identity source) or
+//! creates by invitation (Allthenticate), and the takeover of accounts that already exist.
 //!
 //! A `POST /Users` for a login the directory does not show first asks the target: an account
 //! that appeared since the last refresh is adopted at once, and one the IdP deleted earlier
@@ -8,10 +8,16 @@
 //! the IdP set it, linked to no account. The directory refresh that first sees the account links
 //! the two and then makes the target match what the IdP asked for (active state, the
 //! entitlements of the user's groups). A link that fails is tried again at the next refresh.
+//!
+//! Where the target invites, the POST sends the invitation (an account the target adds at once
+//! is taken over) and the user is pending until the person accepts. Deactivating or deleting a
+//! pending user withdraws its invitation; reactivating it invites again. An invitation accepted
+//! in between is not lost: the refresh links the account and deactivates it, and a delete
+//! removes it.
 
 use chrono::Utc;
 use scim::user::{UserResource, UserWrite};
-use target_api::{Account, CreateMode, Target};
+use target_api::{Account, CreateMode, ErrorKind, Target};
 
 use crate::Bridge;
 use crate::directory::{Claim, Entry};
@@ -40,9 +46,62 @@ impl<T: Target> Bridge<T> {
         if let Some(account) = found {
             return self.take_over(account, user).await;
         }
+        if self.capabilities().create == CreateMode::Invite {
+            if user.active
+                && let Some(account) = self.send_invitation(&user).await?
+            {
+                return self.take_over(account, user).await;
+            }
+            return self.await_account(user).await;
+        }
         match self.policy.pending {
             PendingUsers::Refuse => Err(BridgeError::Unsupported(self.cannot_create(&user))),
             PendingUsers::Await => self.await_account(user).await,
+        }
+    }
+
+    /// Invites `user`'s login: the account when the target added it at once.
+    pub(crate) async fn send_invitation(
+        &self,
+        user: &UserWrite,
+    ) -> Result<Option<Account>, BridgeError> {
+        let product = self.naming().product;
+        let login = &user.user_name;
+        let added = self
+            .target_invite(&resources::profile_of(user))
+            .await
+            .map_err(|e| self.target_failed(format!("invite {login} to {product}"), e))?;
+        match &added {
+            Some(_) => {
+                tracing::info!(user = %login, "{product} added the user at once: the person already had an account")
+            }
+            None => {
+                tracing::info!(user = %login, "{product} invitation sent; the user is pending until the person accepts it")
+            }
+        }
+        Ok(added)
+    }
+
+    /// Withdraws the invitation of a pending user the IdP deactivated or deleted. None waiting
+    /// is no error; an invitation accepted meanwhile gives the account.
+    pub(crate) async fn withdraw_pending(
+        &self,
+        login: &str,
+    ) -> Result<Option<Account>, BridgeError> {
+        let product = self.naming().product;
+        let action = || format!("withdraw the {product} invitation of {login}");
+        match self.target_withdraw_invitation(login).await {
+            Ok(()) => {
+                tracing::info!(user = %login, "{product} invitation withdrawn");
+                Ok(None)
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound) => Ok(None),
+            Err(e) if matches!(e.kind(), ErrorKind::Conflict) => self
+                .target
+                .find_by_login(login)
+                .await
+                .map_err(|e| self.target_failed(action(), e)),
+            Err(e) => Err(self.target_failed(action(), e)),
         }
     }
 

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 use target_api::{
-    Account, AccountRef, CreateMode, EntitlementChange, EntitlementId, ErrorKind, Naming, Target,
+    Account, AccountRef, CreateMode, EntitlementChange, EntitlementId, EntitlementModel, ErrorKind,
+    Naming, Target,
 };
 use tokio::time::Instant;
 
@@ -267,6 +268,24 @@ impl Report {
     }
 }
 
+/// What a single-rank target should hold and holds, compared as sets: the highest desired
+/// rank alone (the target gives one), and without the lowest rank when none is desired (the
+/// lowest is what "no rank" is).
+fn single_rank(
+    ordered: &[EntitlementId],
+    desired: BTreeSet<EntitlementId>,
+    granted: &BTreeSet<EntitlementId>,
+) -> (BTreeSet<EntitlementId>, BTreeSet<EntitlementId>) {
+    match ordered.iter().rev().find(|r| desired.contains(*r)) {
+        Some(top) => (BTreeSet::from([top.clone()]), granted.clone()),
+        None => {
+            let floor = ordered.first();
+            let held = granted.iter().filter(|r| Some(*r) != floor).cloned();
+            (BTreeSet::new(), held.collect())
+        }
+    }
+}
+
 impl<T: Target> Bridge<T> {
     /// Compares the store with the target and reports the drift (no write).
     pub async fn reconcile(&self, pace: Pace) -> Result<Report, BridgeError> {
@@ -437,6 +456,11 @@ impl<T: Target> Bridge<T> {
         } else {
             BTreeSet::new()
         };
+        let (desired, granted) = match &self.capabilities().entitlements {
+            EntitlementModel::SingleRank { ordered } => single_rank(ordered, desired, granted),
+            _ => (desired, granted.clone()),
+        };
+        let granted = &granted;
         let names = |set: BTreeSet<&EntitlementId>| -> Vec<String> {
             set.into_iter().map(ToString::to_string).collect()
         };
@@ -576,6 +600,29 @@ impl<T: Target> Bridge<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn set(ids: &[&str]) -> BTreeSet<EntitlementId> {
+        ids.iter()
+            .map(|i| EntitlementId::parse(i).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_single_rank_is_compared_as_the_highest_and_the_floor_is_no_rank() {
+        let ordered: Vec<EntitlementId> = ["REGULAR", "ADMIN", "SUPER"]
+            .iter()
+            .map(|r| EntitlementId::parse(r).unwrap())
+            .collect();
+        // Two groups (REGULAR and ADMIN), the target gives ADMIN: no drift.
+        let (d, g) = single_rank(&ordered, set(&["REGULAR", "ADMIN"]), &set(&["ADMIN"]));
+        assert_eq!((d, g), (set(&["ADMIN"]), set(&["ADMIN"])));
+        // No group, the user is REGULAR: no drift either.
+        let (d, g) = single_rank(&ordered, set(&[]), &set(&["REGULAR"]));
+        assert_eq!((d, g), (set(&[]), set(&[])));
+        // No group, still ADMIN: ADMIN is extra.
+        let (d, g) = single_rank(&ordered, set(&[]), &set(&["ADMIN"]));
+        assert_eq!((d, g), (set(&[]), set(&["ADMIN"])));
+    }
 
     const FALCON: Naming = Naming {
         product: "Falcon",

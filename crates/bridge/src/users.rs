@@ -158,6 +158,15 @@ impl<T: Target> Bridge<T> {
         };
         if let Some(link) = &entry.link {
             self.remove_account(&entry.resource, link).await?;
+        } else if entry.managed
+            && self.capabilities().create == CreateMode::Invite
+            && let Some(account) = self
+                .withdraw_pending(&entry.resource.write.user_name)
+                .await?
+        {
+            // Accepted meanwhile: the account is the user's, and goes as the IdP asked.
+            self.remove_account(&entry.resource, &account.reference)
+                .await?;
         }
         match &entry.link {
             // The account stays in the target (deactivated): hidden, it reads as deleted.
@@ -248,8 +257,16 @@ impl<T: Target> Bridge<T> {
             (Some(l), false) => {
                 link = self.deactivate(current, l).await?;
             }
-            // A pending user stays pending until its account appears.
-            (None, true) if self.capabilities().create != CreateMode::Direct => {}
+            // A pending user stays pending until its account appears; where the target
+            // invites, a reactivated one is invited again (its deactivation withdrew it).
+            (None, true) if self.capabilities().create != CreateMode::Direct => {
+                if reactivated
+                    && self.capabilities().create == CreateMode::Invite
+                    && let Some(account) = self.send_invitation(&wanted).await?
+                {
+                    link = Some(account.reference);
+                }
+            }
             (None, true) => {
                 link = Some(self.create_in_target(&wanted).await?);
                 tracing::info!(user = %wanted.user_name, id = %current.id, "user reactivated");
@@ -260,7 +277,15 @@ impl<T: Target> Bridge<T> {
                 }
                 self.update_profile(current, &wanted, l).await?;
             }
-            (None, false) => {}
+            (None, false) => {
+                if deprovisioned
+                    && entry.managed
+                    && self.capabilities().create == CreateMode::Invite
+                {
+                    // Accepted meanwhile: the refresh links the account and deactivates it.
+                    self.withdraw_pending(&current.write.user_name).await?;
+                }
+            }
         }
         let resource = UserResource {
             id: current.id.clone(),
@@ -324,8 +349,8 @@ impl<T: Target> Bridge<T> {
             }
             CreateMode::Invite => {
                 return Err(BridgeError::Unsupported(format!(
-                    "{product} creates users by invitation, which this bridge does not send yet: \
-                     invite {} in {product}; the IdP's next push then adopts the account",
+                    "{product} creates users by invitation, which only a new provisioning sends: \
+                     delete {} in the IdP and assign it again, or invite it in {product}",
                     user.user_name
                 )));
             }

@@ -118,6 +118,42 @@ impl<T: Target> Bridge<T> {
         .await
     }
 
+    /// Invites `profile`'s login; dry run pretends an invitation went out.
+    pub(crate) async fn target_invite(
+        &self,
+        profile: &Profile,
+    ) -> Result<Option<Account>, TargetError> {
+        let write = Write {
+            operation: "invite",
+            login: &profile.login,
+            account: None,
+            roles: &[],
+        };
+        self.write(
+            write,
+            || None,
+            |a: &Option<Account>| a.as_ref().map(|a| a.reference.id.clone()),
+            self.target.invite(profile),
+        )
+        .await
+    }
+
+    pub(crate) async fn target_withdraw_invitation(&self, login: &str) -> Result<(), TargetError> {
+        let write = Write {
+            operation: "withdraw-invitation",
+            login,
+            account: None,
+            roles: &[],
+        };
+        self.write(
+            write,
+            || (),
+            |_| None,
+            self.target.withdraw_invitation(login),
+        )
+        .await
+    }
+
     pub(crate) async fn target_rename(
         &self,
         who: Subject<'_>,
