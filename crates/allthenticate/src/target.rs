@@ -10,7 +10,7 @@
 //! that one listing, filtered here.
 
 use std::collections::BTreeSet;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
@@ -71,13 +71,14 @@ pub struct TargetOptions {
     pub allow_super_rank: bool,
 }
 
-/// Allthenticate behind the [`Target`] seam.
-#[derive(Debug)]
+/// Allthenticate behind the [`Target`] seam. Cheap to clone: clones share the client and what
+/// the key is known to be (so `/readyz` sees what the core's calls proved).
+#[derive(Debug, Clone)]
 pub struct AllthenticateTarget {
     client: AllthenticateClient,
     options: TargetOptions,
     /// When Allthenticate last accepted the key (a static key has no token to date it).
-    accepted_at: Mutex<Option<SystemTime>>,
+    accepted_at: Arc<Mutex<Option<SystemTime>>>,
 }
 
 /// The classification the core acts on.
@@ -186,7 +187,7 @@ impl AllthenticateTarget {
         Self {
             client,
             options,
-            accepted_at: Mutex::new(None),
+            accepted_at: Arc::new(Mutex::new(None)),
         }
     }
 
