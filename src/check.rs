@@ -6,7 +6,8 @@
 //!
 //! How access is proven is the target's own (Falcon: the token's region, a read, and a write
 //! with `validate_only`; Incydr: the token and a read, as its API has no write that changes
-//! nothing; LumApps: the token, that the impersonated administrator can list users and feeds);
+//! nothing; LumApps: the token, that the impersonated administrator can list users and feeds;
+//! Allthenticate: that one `/multipleusers` call accepts the key and reads the organisation);
 //! the capabilities, the role catalogue and the group mapping are checked the same way for every
 //! target whose groups map to roles. A target with groups of its own (LumApps' feeds) has no
 //! mapping: a SCIM group adopts the group of its name or creates it.
@@ -14,7 +15,8 @@
 use std::fmt::Write as _;
 
 use crate::config::{CoreSettings, ServeReadiness, TargetSettings};
-use crate::target::ConfiguredTarget;
+use crate::target::{ConfiguredTarget, refuse_super_rank};
+use allthenticate::{AllthenticateClient, AllthenticateError, AllthenticateTarget};
 use bridge::groups::{GroupMapping, check_mapping};
 use falcon::model::CreateUserRequest;
 use falcon::{FalconClient, FalconError};
@@ -150,6 +152,9 @@ pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
         TargetSettings::Lumapps(cfg) => lumapps_access(&mut report, cfg)
             .await
             .map(ConfiguredTarget::Lumapps),
+        TargetSettings::Allthenticate(cfg) => allthenticate_access(&mut report, cfg)
+            .await
+            .map(ConfiguredTarget::Allthenticate),
     };
     if let Some(target) = target {
         if matches!(
@@ -160,6 +165,9 @@ pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
         } else {
             roles_and_mapping(&mut report, &target, settings).await;
         }
+    }
+    if let TargetSettings::Allthenticate(cfg) = &settings.target {
+        rank_rule(&mut report, cfg, settings);
     }
     report
 }
@@ -353,6 +361,100 @@ async fn lumapps_access(report: &mut Report, cfg: &lumapps::ClientConfig) -> Opt
     Some(LumAppsTarget::new(client))
 }
 
+/// Allthenticate's key and read access, both proven by one `/multipleusers` (the whole
+/// organisation, there being no paging); the target when the key was accepted. Its API has no
+/// write that changes nothing, so write access is said to be unproven.
+async fn allthenticate_access(
+    report: &mut Report,
+    cfg: &crate::config::AllthenticateSettings,
+) -> Option<AllthenticateTarget> {
+    let client = match AllthenticateClient::new(cfg.client.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            report.push(Verdict::Fail, "Allthenticate client", e.to_string());
+            return None;
+        }
+    };
+    let header = &cfg.client.key_header;
+    let sent_as = if header.eq_ignore_ascii_case("Authorization") {
+        format!("{header}: Bearer")
+    } else {
+        header.clone()
+    };
+    match client.list_users().await {
+        Ok(users) => {
+            report.push(
+                Verdict::Ok,
+                "Allthenticate API key",
+                format!("accepted (sent in {sent_as})"),
+            );
+            report.push(
+                Verdict::Ok,
+                "read access",
+                format!("{} Allthenticate users visible", users.len()),
+            );
+        }
+        Err(e @ AllthenticateError::Unauthorized { .. }) => {
+            report.push(
+                Verdict::Fail,
+                "Allthenticate API key",
+                format!(
+                    "{e} (sent in {sent_as}; ALLTHENTICATE_API_KEY, ALLTHENTICATE_API_KEY_HEADER; \
+                     a key may have expired in the admin portal)"
+                ),
+            );
+            return None;
+        }
+        Err(e) => {
+            report.push(Verdict::Fail, "read access", e.to_string());
+            return None;
+        }
+    }
+    report.push(
+        Verdict::Warn,
+        "write access",
+        "not probed: Allthenticate's API has no dry run, and a probe would change a real user. \
+         Whether the key may invite, suspend and change ranks shows at the first change (an \
+         error to the IdP, and in the audit log)",
+    );
+    Some(AllthenticateTarget::new(client, cfg.options))
+}
+
+/// How groups become ranks, and whether a group may grant SUPER: a mapping to SUPER without
+/// `allow_super_rank` stops `serve` at start, so it fails here too.
+fn rank_rule(
+    report: &mut Report,
+    cfg: &crate::config::AllthenticateSettings,
+    settings: &CoreSettings,
+) {
+    if let Err(refused) = refuse_super_rank(&settings.target, &settings.group_roles) {
+        report.push(
+            Verdict::Fail,
+            "rank mapping",
+            format!("{refused} ('serve' would stop at start)"),
+        );
+        return;
+    }
+    let super_rank = if cfg.options.allow_super_rank {
+        "a group may grant SUPER (allow_super_rank)"
+    } else {
+        "no group may grant SUPER (allow_super_rank is off)"
+    };
+    let invites = if cfg.options.invite_without_email {
+        "invited without Allthenticate's e-mail"
+    } else {
+        "invited by Allthenticate's e-mail"
+    };
+    report.push(
+        Verdict::Ok,
+        "rank mapping",
+        format!(
+            "a user gets the highest rank its groups map, REGULAR when none (a rank no group \
+             maps, given by hand, stays); {super_rank}; new users are {invites}"
+        ),
+    );
+}
+
 /// Groups of the target's own (LumApps' feeds): no role catalogue to check and no mapping to
 /// resolve, as a SCIM group adopts the target group of its name or creates it. A `[groups]`
 /// mapping left in the configuration does nothing, which the operator should know.
@@ -389,18 +491,25 @@ async fn roles_and_mapping(
 ) {
     let naming = target.capabilities().naming;
     report.push(Verdict::Ok, "capabilities", describe(target.capabilities()));
+    // Falcon's and Incydr's "role catalogue", Allthenticate's "rank catalogue".
+    let catalogue_line = format!("{} catalogue", naming.entitlement);
     let catalogue: Vec<Entitlement> = match target.entitlement_catalogue().await {
         Ok(roles) => {
             let ids: Vec<&str> = roles.iter().map(|r| r.id.as_str()).collect();
             report.push(
                 Verdict::Ok,
-                "role catalogue",
-                format!("{} roles: {}", roles.len(), ids.join(", ")),
+                &catalogue_line,
+                format!(
+                    "{} {}s: {}",
+                    roles.len(),
+                    naming.entitlement,
+                    ids.join(", ")
+                ),
             );
             roles
         }
         Err(e) => {
-            report.push(Verdict::Fail, "role catalogue", e.to_string());
+            report.push(Verdict::Fail, &catalogue_line, e.to_string());
             return;
         }
     };

@@ -19,14 +19,15 @@ mod secrets;
 pub mod security;
 mod target;
 
-pub use target::{TargetKind, TargetSettings};
+pub use target::{AllthenticateSettings, TargetKind, TargetSettings};
 
 /// `serve`'s settings as the command line and environment give them (see `main.rs`). `check`
 /// and `reconcile` take the same flags and variables but read only the core part
 /// ([`CoreSettings`]): they need no SCIM credential.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
-    /// The system the bridge provisions: falcon, incydr or lumapps. Only its own variables are read.
+    /// The system the bridge provisions: falcon, incydr, lumapps or allthenticate. Only its own
+    /// variables are read.
     #[arg(
         long,
         env = "BRIDGE_TARGET",
@@ -79,6 +80,25 @@ pub struct ServeArgs {
     /// The LumApps global administrator every token impersonates.
     #[arg(long, env = "LUMAPPS_ADMIN_EMAIL")]
     pub lumapps_admin_email: Option<String>,
+    /// Allthenticate API base URL (no public one is documented: the organisation's).
+    #[arg(long, env = "ALLTHENTICATE_BASE_URL")]
+    pub allthenticate_base_url: Option<String>,
+    /// Allthenticate API key, from the admin portal's Settings > API Keys (or
+    /// ALLTHENTICATE_API_KEY_FILE).
+    #[arg(long, env = "ALLTHENTICATE_API_KEY", hide_env_values = true)]
+    pub allthenticate_api_key: Option<String>,
+    /// The header the Allthenticate key travels in: `Authorization` (the default) carries
+    /// `Bearer <key>`, any other header the bare key.
+    #[arg(long, env = "ALLTHENTICATE_API_KEY_HEADER")]
+    pub allthenticate_api_key_header: Option<String>,
+    /// Invite new Allthenticate users without Allthenticate's e-mail (`no_email`): the IdP or an
+    /// admin tells the person.
+    #[arg(long, env = "ALLTHENTICATE_INVITE_WITHOUT_EMAIL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allthenticate_invite_without_email: bool,
+    /// Let a `[groups]` mapping grant Allthenticate's SUPER rank (billing, creating admins);
+    /// overrides `allow_super_rank` of the `[allthenticate]` table of BRIDGE_CONFIG when set.
+    #[arg(long, env = "ALLTHENTICATE_ALLOW_SUPER_RANK", action = clap::ArgAction::Set)]
+    pub allthenticate_allow_super_rank: Option<bool>,
     /// Comma-separated bearer tokens the IdPs present (or SCIM_BEARER_TOKENS_FILE).
     #[arg(long, env = "SCIM_BEARER_TOKENS", hide_env_values = true)]
     pub scim_bearer_tokens: Option<String>,
@@ -147,12 +167,54 @@ pub struct FileConfig {
     /// accepting it with no roles.
     #[serde(default)]
     pub refuse_unmapped_groups: bool,
-    /// Group display name -> the target's role ids its members get.
-    #[serde(default)]
+    /// Group display name -> the target's role ids its members get: a list, or one id alone
+    /// (`"Allthenticate Admins" = "ADMIN"`).
+    #[serde(default, deserialize_with = "one_or_many")]
     pub groups: BTreeMap<String, Vec<String>>,
     /// Named, scoped inbound credentials (see `config/security/credentials.rs`).
     #[serde(default)]
     pub credentials: Vec<security::CredentialFile>,
+    /// What only Allthenticate reads (`BRIDGE_TARGET=allthenticate`).
+    #[serde(default)]
+    pub allthenticate: AllthenticateFile,
+}
+
+/// The `[allthenticate]` table of the TOML file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllthenticateFile {
+    /// Whether a `[groups]` entry may map Allthenticate's SUPER rank (billing, creating
+    /// admins); without it such a mapping stops the start.
+    #[serde(default)]
+    pub allow_super_rank: bool,
+}
+
+/// A `[groups]` value: a list of ids, or one id alone.
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "an id (\"ADMIN\") or a list of ids ([\"a\", \"b\"])"
+)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+fn one_or_many<'de, D>(deserializer: D) -> Result<BTreeMap<String, Vec<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let groups = BTreeMap::<String, OneOrMany>::deserialize(deserializer)?;
+    Ok(groups
+        .into_iter()
+        .map(|(group, ids)| {
+            let ids = match ids {
+                OneOrMany::One(id) => vec![id],
+                OneOrMany::Many(ids) => ids,
+            };
+            (group, ids)
+        })
+        .collect())
 }
 
 /// What the provisioning core needs, and all that `check` and `reconcile` need: the target and
@@ -235,7 +297,7 @@ impl CoreSettings {
     }
 
     fn from_parts(args: &ServeArgs, file: &FileConfig) -> Result<Self, ConfigError> {
-        let target = TargetSettings::from_args(args)?;
+        let target = TargetSettings::from_args(args, file)?;
         if !args.bridge_database_url.starts_with("sqlite:") {
             return Err(invalid(
                 "BRIDGE_DATABASE_URL",
@@ -548,6 +610,28 @@ pub(crate) mod tests {
         let s = Settings::from_args(&args()).unwrap();
         let text = format!("{s:?}");
         assert!(!text.contains(&"s".repeat(40)) && !text.contains(&"a".repeat(40)));
+    }
+
+    #[test]
+    fn a_groups_value_is_one_id_or_a_list_of_ids() {
+        let file: FileConfig = toml::from_str(
+            "[groups]\n\"Allthenticate Admins\" = \"ADMIN\"\n\"Owners\" = [\"SUPER\"]\n\
+             \"SOC Tier 1\" = [\"falcon_analyst\", \"event_viewer\"]\n\"None\" = []\n",
+        )
+        .unwrap();
+        assert_eq!(file.groups["Allthenticate Admins"], ["ADMIN"]);
+        assert_eq!(file.groups["Owners"], ["SUPER"]);
+        assert_eq!(
+            file.groups["SOC Tier 1"],
+            ["falcon_analyst", "event_viewer"]
+        );
+        assert!(file.groups["None"].is_empty());
+        assert!(!file.allthenticate.allow_super_rank);
+        // Anything else is refused with what is expected.
+        let err = toml::from_str::<FileConfig>("[groups]\n\"Admins\" = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("an id (\"ADMIN\") or a list of ids"), "{err}");
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! store, a few seeded users and the groups of its mapping, so a newcomer sees provisioning
 //! work in a minute. It runs on the bridge's default limits, the rate limit included, as
 //! `serve` would. Falcon is the default; `demo --target incydr` runs the Incydr simulator
-//! (`demo/incydr.rs`), `demo --target lumapps` the LumApps simulator (`demo/lumapps.rs`). All
+//! (`demo/incydr.rs`), `demo --target lumapps` the LumApps simulator (`demo/lumapps.rs`),
+//! `demo --target allthenticate` the Allthenticate simulator (`demo/allthenticate.rs`). All
 //! seed the same people and differ in what the target allows, which their banners show.
 
+mod allthenticate;
 mod incydr;
 mod lumapps;
 

@@ -236,6 +236,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     demo.app.run_until_stopped(shutdown_signal()).await?;
                     demo.sim.shutdown().await;
                 }
+                TargetKind::Allthenticate => {
+                    let demo = Demo::start_allthenticate(listen, token).await?;
+                    println!("{}", demo.banner());
+                    demo.app.run_until_stopped(shutdown_signal()).await?;
+                    demo.sim.shutdown().await;
+                }
             }
         }
         Command::Sim(args) => simulators::run(args)

@@ -19,19 +19,22 @@ pub struct SimArgs {
     /// Falcon only: calls per minute per CID before 429.
     #[arg(long, default_value_t = 6000)]
     pub rate_limit: u32,
-    /// Latency added to every API call, in milliseconds (Falcon and Incydr; the LumApps
-    /// simulator has no latency setting).
+    /// Latency added to every API call, in milliseconds (Falcon, Incydr and Allthenticate; the
+    /// LumApps simulator has no latency setting).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
-    /// Access-token lifetime in seconds (default: the target's own, Falcon 1799, Incydr 900).
+    /// Access-token lifetime in seconds (default: the target's own, Falcon 1799, Incydr 900);
+    /// for Allthenticate, the API key's (default: never expires).
     #[arg(long)]
     pub token_lifetime_secs: Option<u64>,
     /// Serve the /_sim/ test controls (seeding, faults, call counts). Incydr's simulator always
-    /// serves them, since its users can only be added that way, and LumApps' has them always on.
+    /// serves them, since its users can only be added that way, and LumApps' and
+    /// Allthenticate's have them always on (Allthenticate's accept invitations).
     #[arg(long)]
     pub controls: bool,
-    /// Incydr and LumApps: users in the tenant at start (Incydr's API cannot create users; for
-    /// LumApps they give the bridge someone to list and adopt).
+    /// Incydr, LumApps and Allthenticate: users in the tenant at start (Incydr's API cannot
+    /// create users; for LumApps and Allthenticate they give the bridge someone to list and
+    /// adopt; Allthenticate also starts with the demo's organisation).
     #[arg(long, default_value_t = 0)]
     pub users: usize,
 }
@@ -101,6 +104,32 @@ pub async fn run(args: SimArgs) -> std::io::Result<()> {
             shutdown_signal().await;
             running.shutdown().await;
         }
+        TargetKind::Allthenticate => {
+            let sim = allthenticate_simulator(latency, lifetime);
+            let config = sim.config().clone();
+            sim.seed_demo();
+            for n in 1..=args.users {
+                sim.seed_user(
+                    &format!("user-{n}@allthenticate.example.com"),
+                    "User",
+                    &n.to_string(),
+                );
+            }
+            let running = sim.spawn(args.listen).await?;
+            println!("Allthenticate simulator on {}", running.base_url);
+            println!(
+                "accept a pending invitation as its person would: POST {}/_sim/invites/accept \
+                 {{\"email\":\"{}\",\"first_name\":\"Erin\",\"last_name\":\"Early\"}}",
+                running.base_url,
+                allthenticate::sim::DEMO_PENDING_INVITE
+            );
+            println!("ALLTHENTICATE_BASE_URL={}", running.base_url);
+            println!("ALLTHENTICATE_API_KEY_HEADER={}", config.key_header);
+            // Last, as for the other targets: a reader of these lines may stop at the key.
+            println!("ALLTHENTICATE_API_KEY={}", config.api_key);
+            shutdown_signal().await;
+            running.shutdown().await;
+        }
     }
     Ok(())
 }
@@ -114,6 +143,21 @@ pub fn lumapps_simulator(token_lifetime: Option<Duration>) -> lumapps::sim::Simu
         config.token_lifetime = lifetime;
     }
     lumapps::sim::Simulator::new(config)
+}
+
+/// The Allthenticate simulator as `sim` and `demo` run it: an empty organisation whose one API
+/// key travels as `Authorization: Bearer` (the client's default) and never expires unless
+/// `key_lifetime` says; its `/_sim/` controls are always on, invitations being accepted there.
+pub fn allthenticate_simulator(
+    latency: Duration,
+    key_lifetime: Option<Duration>,
+) -> allthenticate::sim::Simulator {
+    allthenticate::sim::Simulator::new(allthenticate::sim::SimConfig {
+        latency,
+        key_lifetime,
+        controls_enabled: true,
+        ..allthenticate::sim::SimConfig::default()
+    })
 }
 
 /// `count` enabled external users `user-N@domain`, as if created in LumApps' console.

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{ReconcileSchedule, Settings};
 use crate::server::{self, Readiness, SCIM_PREFIX};
-use crate::target::{ConfiguredTarget, TargetSetupError};
+use crate::target::{ConfiguredTarget, SuperRankRefused, TargetSetupError, refuse_super_rank};
 use crate::tls::{self, TlsError, TlsListener};
 use bridge::Bridge;
 use bridge::groups::{EmptyMappedId, GroupMapping, UnknownMappedId, check_mapping};
@@ -34,6 +34,8 @@ pub enum StartupError {
     Mapping(Vec<UnknownMappedId>),
     #[error(transparent)]
     EmptyMapping(#[from] EmptyMappedId),
+    #[error(transparent)]
+    SuperRank(#[from] SuperRankRefused),
     #[error(transparent)]
     Bridge(bridge::error::BridgeError),
     #[error(transparent)]
@@ -100,6 +102,8 @@ impl Application {
         // The recorder must exist before the first target call (the start-up token) is counted.
         crate::telemetry::metrics::install();
         earlier_store_beside(&settings.database_url)?;
+        // Needs no call: a mapping that would grant SUPER unasked stops the start first.
+        refuse_super_rank(&settings.target, &settings.group_roles)?;
         let store = Store::open(&settings.database_url).await?;
         let target = ConfiguredTarget::new(&settings.target)?;
         let product = target.capabilities().naming.product;

@@ -5,9 +5,10 @@
 //! `/readyz`, `check`, `reconcile` and `demo` are then written once for every target; a new
 //! target is a new variant here and in [`TargetSettings`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
+use allthenticate::{AllthenticateClient, AllthenticateError, AllthenticateTarget, Rank};
 use falcon::{FalconClient, FalconError};
 use incydr::{IncydrClient, IncydrError, IncydrTarget};
 use lumapps::{LumAppsClient, LumAppsError, LumAppsTarget};
@@ -30,6 +31,8 @@ pub enum TargetSetupError {
     Incydr(IncydrError),
     #[error("cannot set up the LumApps client: {0}")]
     Lumapps(LumAppsError),
+    #[error("cannot set up the Allthenticate client: {0}")]
+    Allthenticate(AllthenticateError),
 }
 
 /// The target of this process. Cheap to clone: clones share the client (token, pool, budget).
@@ -38,6 +41,7 @@ pub enum ConfiguredTarget {
     Falcon(FalconClient),
     Incydr(IncydrTarget),
     Lumapps(LumAppsTarget),
+    Allthenticate(AllthenticateTarget),
 }
 
 impl ConfiguredTarget {
@@ -53,6 +57,13 @@ impl ConfiguredTarget {
             TargetSettings::Lumapps(cfg) => ConfiguredTarget::Lumapps(LumAppsTarget::new(
                 LumAppsClient::new(cfg.clone()).map_err(TargetSetupError::Lumapps)?,
             )),
+            TargetSettings::Allthenticate(cfg) => {
+                ConfiguredTarget::Allthenticate(AllthenticateTarget::new(
+                    AllthenticateClient::new(cfg.client.clone())
+                        .map_err(TargetSetupError::Allthenticate)?,
+                    cfg.options,
+                ))
+            }
         })
     }
 
@@ -61,7 +72,48 @@ impl ConfiguredTarget {
             ConfiguredTarget::Falcon(_) => TargetKind::Falcon,
             ConfiguredTarget::Incydr(_) => TargetKind::Incydr,
             ConfiguredTarget::Lumapps(_) => TargetKind::Lumapps,
+            ConfiguredTarget::Allthenticate(_) => TargetKind::Allthenticate,
         }
+    }
+}
+
+/// `[groups]` entries that map Allthenticate's SUPER rank while the configuration does not allow
+/// it: such a mapping stops the start (and fails `check`) rather than each grant failing later.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{} in [groups] map{} to Allthenticate's SUPER rank (billing, creating admins), which the \
+     configuration does not allow: set allow_super_rank = true in the [allthenticate] table of \
+     BRIDGE_CONFIG (or ALLTHENTICATE_ALLOW_SUPER_RANK=true) to let a group grant it, or map \
+     {} to ADMIN",
+    .groups.iter().map(|g| format!("group '{g}'")).collect::<Vec<_>>().join(", "),
+    if .groups.len() == 1 { "s" } else { "" },
+    if .groups.len() == 1 { "it" } else { "them" }
+)]
+pub struct SuperRankRefused {
+    pub groups: Vec<String>,
+}
+
+/// Refuses a `[groups]` mapping to SUPER (in any case) for Allthenticate unless
+/// `allow_super_rank`; any other target, or the setting, lets every mapping through.
+pub fn refuse_super_rank(
+    settings: &TargetSettings,
+    group_roles: &BTreeMap<String, Vec<String>>,
+) -> Result<(), SuperRankRefused> {
+    let TargetSettings::Allthenticate(cfg) = settings else {
+        return Ok(());
+    };
+    if cfg.options.allow_super_rank {
+        return Ok(());
+    }
+    let groups: Vec<String> = group_roles
+        .iter()
+        .filter(|(_, ranks)| ranks.iter().any(|r| Rank::parse(r) == Rank::Super))
+        .map(|(group, _)| group.clone())
+        .collect();
+    if groups.is_empty() {
+        Ok(())
+    } else {
+        Err(SuperRankRefused { groups })
     }
 }
 
@@ -73,6 +125,7 @@ macro_rules! forward {
             ConfiguredTarget::Falcon($target) => $call,
             ConfiguredTarget::Incydr($target) => $call,
             ConfiguredTarget::Lumapps($target) => $call,
+            ConfiguredTarget::Allthenticate($target) => $call,
         }
     };
 }
@@ -218,6 +271,87 @@ mod tests {
         );
         assert!(lumapps.credentials_accepted_at().is_none());
         assert_eq!(TargetKind::Lumapps.naming(), lumapps.capabilities().naming);
+    }
+
+    fn allthenticate_settings(allow_super_rank: bool) -> TargetSettings {
+        TargetSettings::Allthenticate(crate::config::AllthenticateSettings {
+            client: allthenticate::ClientConfig::new(NOWHERE, SecretString::from("k")),
+            options: allthenticate::TargetOptions {
+                invite_without_email: true,
+                allow_super_rank,
+            },
+        })
+    }
+
+    #[test]
+    fn the_allthenticate_variant_answers_with_allthenticate_and_its_options() {
+        let target = ConfiguredTarget::new(&allthenticate_settings(true)).unwrap();
+        assert_eq!(target.kind(), TargetKind::Allthenticate);
+        assert_eq!(
+            target.capabilities(),
+            &allthenticate::target::capabilities()
+        );
+        assert!(matches!(
+            target.capabilities().entitlements,
+            target_api::EntitlementModel::SingleRank { .. }
+        ));
+        // A static key: nothing proves it before the first call.
+        assert!(target.credentials_accepted_at().is_none());
+        assert_eq!(
+            TargetKind::Allthenticate.naming(),
+            target.capabilities().naming
+        );
+        let ConfiguredTarget::Allthenticate(inner) = &target else {
+            panic!("{target:?}");
+        };
+        assert!(inner.options().invite_without_email && inner.options().allow_super_rank);
+    }
+
+    #[test]
+    fn a_super_mapping_is_refused_for_allthenticate_unless_allowed() {
+        let groups: BTreeMap<String, Vec<String>> = [
+            ("Admins", vec!["ADMIN"]),
+            ("Owners", vec!["super"]),
+            ("Billing", vec!["REGULAR", "SUPER"]),
+        ]
+        .into_iter()
+        .map(|(g, r)| (g.to_owned(), r.into_iter().map(str::to_owned).collect()))
+        .collect();
+        let refused = refuse_super_rank(&allthenticate_settings(false), &groups).unwrap_err();
+        assert_eq!(refused.groups, ["Billing", "Owners"]);
+        let text = refused.to_string();
+        assert!(
+            text.starts_with("group 'Billing', group 'Owners' in [groups] map to")
+                && text.contains("allow_super_rank = true")
+                && text.contains("ALLTHENTICATE_ALLOW_SUPER_RANK"),
+            "{text}"
+        );
+        let one: BTreeMap<String, Vec<String>> =
+            [("Owners".to_owned(), vec!["SUPER".to_owned()])].into();
+        let text = refuse_super_rank(&allthenticate_settings(false), &one)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.starts_with("group 'Owners' in [groups] maps to"),
+            "{text}"
+        );
+        assert_eq!(
+            refuse_super_rank(&allthenticate_settings(true), &groups),
+            Ok(())
+        );
+        let admins: BTreeMap<String, Vec<String>> =
+            [("Admins".to_owned(), vec!["ADMIN".to_owned()])].into();
+        assert_eq!(
+            refuse_super_rank(&allthenticate_settings(false), &admins),
+            Ok(())
+        );
+        // Another target's role that happens to be called "super" is its own business.
+        let incydr = TargetSettings::Incydr(incydr::ClientConfig::new(
+            NOWHERE,
+            "id",
+            SecretString::from("s"),
+        ));
+        assert_eq!(refuse_super_rank(&incydr, &groups), Ok(()));
     }
 
     #[tokio::test]

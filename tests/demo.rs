@@ -4,7 +4,8 @@
 //! already in use stops it with one line that names the cause once. `demo --target incydr`'s
 //! four curl lines work as printed too: list, adopt, group push, a user arriving in Incydr; and
 //! `demo --target lumapps`'s four: list, create a user, create a group (a feed), add a member
-//! in one `feed/subscribers/save`.
+//! in one `feed/subscribers/save`; and `demo --target allthenticate`'s four: list, adopt a
+//! member, a group push that is one `/modifyrank`, an invitation accepted.
 
 mod common;
 
@@ -308,6 +309,60 @@ async fn every_curl_line_of_the_lumapps_demo_works() {
         .to_owned();
     let in_feed = sim.sim.feed_members(feed["uid"].as_str().unwrap()).unwrap();
     assert!(in_feed.contains(&bob_uid), "{in_feed:?}");
+}
+
+#[tokio::test]
+async fn every_curl_line_of_the_allthenticate_demo_works() {
+    let demo = Demo::start_allthenticate("127.0.0.1:0".parse().unwrap(), Some(TOKEN.to_owned()))
+        .await
+        .expect("the demo starts");
+    let banner = demo.banner();
+    let base = demo.base_url();
+    assert!(
+        banner.contains("runs against an embedded Allthenticate simulator")
+            && banner.contains(&format!("SCIM base URL : {base}\n")),
+        "{banner}"
+    );
+    let (bob, bob_id) = demo.example_member.clone();
+    assert_eq!(bob, "bob.analyst@example.com");
+    let (_stop, sim) = serve(demo);
+    let http = reqwest::Client::new();
+
+    let curls = curl_lines(&banner);
+    assert_eq!(curls.len(), 4, "{banner}");
+    // 1: the members the bridge sees: the demo organisation's five and two of the demo's people.
+    let (status, users) = run_curl(&http, &curls[0]).await;
+    assert_eq!(status, 200, "{users}");
+    assert_eq!(users["totalResults"], 7, "{users}");
+    // 2: a member the IdP pushes is linked, and nobody is invited.
+    let (status, user) = run_curl(&http, &curls[1]).await;
+    assert_eq!(status, 201, "{user}");
+    assert_eq!(user["userName"], "carol.responder@example.com", "{user}");
+    assert_eq!(sim.sim.call_count("PUT", "/invites"), 0);
+    // 3: Bob into "Allthenticate Admins": one /modifyrank, and he is ADMIN.
+    let (status, group) = run_curl(&http, &curls[2]).await;
+    assert_eq!(status, 200, "{group}");
+    assert_eq!(group["displayName"], "Allthenticate Admins", "{group}");
+    assert!(
+        group["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["value"] == bob_id.as_str()),
+        "{group}"
+    );
+    assert_eq!(sim.sim.call_count("POST", "/modifyrank"), 1);
+    assert_eq!(sim.sim.user(&bob).unwrap().rank, allthenticate::Rank::Admin);
+    // 4: the pending invitation accepted: Erin is a member now.
+    assert!(curls[3].contains("/_sim/invites/accept"), "{}", curls[3]);
+    let (status, erin) = run_curl(&http, &curls[3]).await;
+    assert_eq!(status, 200, "{erin}");
+    let erin = sim
+        .sim
+        .user(allthenticate::sim::DEMO_PENDING_INVITE)
+        .unwrap();
+    assert_eq!(erin.first_name, "Erin");
+    assert!(sim.sim.invites().is_empty());
 }
 
 /// How often `needle` occurs in `text`.

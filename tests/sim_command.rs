@@ -1,4 +1,5 @@
-//! `falcon-scim-bridge sim --target incydr` (and `--target lumapps`): a simulator alone, as a newcomer or a
+//! `falcon-scim-bridge sim --target incydr` (and `--target lumapps`, `--target
+//! allthenticate`): a simulator alone, as a newcomer or a
 //! separate bridge process uses it. It prints the settings that point a client at it, and the
 //! credentials it prints do get a token.
 
@@ -16,7 +17,8 @@ impl Drop for Running {
     }
 }
 
-/// Starts `sim` with `args` and reads its printed `NAME=value` lines until the secret.
+/// Starts `sim` with `args` and reads its printed `NAME=value` lines until the secret (a client
+/// secret, or Allthenticate's API key).
 fn start(args: &[&str]) -> (Running, Vec<(String, String)>) {
     let mut child = Command::new(BIN)
         .arg("sim")
@@ -33,7 +35,7 @@ fn start(args: &[&str]) -> (Running, Vec<(String, String)>) {
         let line = line.expect("stdout is text");
         if let Some((name, value)) = line.split_once('=') {
             settings.push((name.to_owned(), value.to_owned()));
-            if name.ends_with("_CLIENT_SECRET") {
+            if name.ends_with("_CLIENT_SECRET") || name.ends_with("_API_KEY") {
                 break;
             }
         }
@@ -119,6 +121,30 @@ async fn the_lumapps_simulator_prints_working_settings_and_holds_its_seeded_user
         .unwrap();
     // The administrator the token impersonates, and the three seeded users.
     assert_eq!(page["items"].as_array().map(Vec::len), Some(4), "{page}");
+}
+
+#[tokio::test]
+async fn the_allthenticate_simulator_prints_working_settings_and_holds_the_demo_and_its_users() {
+    let (_sim, settings) = start(&["--target", "allthenticate", "--users", "3"]);
+    let base = value(&settings, "ALLTHENTICATE_BASE_URL");
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert_eq!(
+        value(&settings, "ALLTHENTICATE_API_KEY_HEADER"),
+        "Authorization"
+    );
+    let users: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/multipleusers"))
+        .bearer_auth(value(&settings, "ALLTHENTICATE_API_KEY"))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .expect("the printed key is accepted")
+        .json()
+        .await
+        .unwrap();
+    // The demo organisation's five members and the three seeded users.
+    assert_eq!(users.as_array().map(Vec::len), Some(8), "{users}");
 }
 
 #[tokio::test]

@@ -1,11 +1,12 @@
 //! The target's settings: `BRIDGE_TARGET` picks the target, and only that target's variables are
-//! read and required (`FALCON_*` for Falcon, `INCYDR_*` for Incydr, `LUMAPPS_*` for LumApps), so that a deployment of one
-//! is not asked for the other's credentials.
+//! read and required (`FALCON_*` for Falcon, `INCYDR_*` for Incydr, `LUMAPPS_*` for LumApps,
+//! `ALLTHENTICATE_*` and the `[allthenticate]` table of the TOML file for Allthenticate), so that
+//! a deployment of one is not asked for the other's credentials.
 
 use secrecy::SecretString;
 
 use super::secrets::secret_value;
-use super::{ConfigError, ServeArgs, invalid, required};
+use super::{ConfigError, FileConfig, ServeArgs, invalid, required};
 use falcon::Region;
 use target_api::Naming;
 
@@ -19,6 +20,8 @@ pub enum TargetKind {
     Incydr,
     /// LumApps.
     Lumapps,
+    /// Allthenticate.
+    Allthenticate,
 }
 
 impl TargetKind {
@@ -28,6 +31,7 @@ impl TargetKind {
             TargetKind::Falcon => falcon::target::capabilities().naming,
             TargetKind::Incydr => incydr::target::capabilities().naming,
             TargetKind::Lumapps => lumapps::target::capabilities().naming,
+            TargetKind::Allthenticate => allthenticate::target::capabilities().naming,
         }
     }
 }
@@ -38,6 +42,14 @@ pub enum TargetSettings {
     Falcon(falcon::ClientConfig),
     Incydr(incydr::ClientConfig),
     Lumapps(lumapps::ClientConfig),
+    Allthenticate(AllthenticateSettings),
+}
+
+/// Allthenticate's client settings, and how its target invites and which ranks it may grant.
+#[derive(Debug, Clone)]
+pub struct AllthenticateSettings {
+    pub client: allthenticate::ClientConfig,
+    pub options: allthenticate::TargetOptions,
 }
 
 impl TargetSettings {
@@ -46,6 +58,7 @@ impl TargetSettings {
             TargetSettings::Falcon(_) => TargetKind::Falcon,
             TargetSettings::Incydr(_) => TargetKind::Incydr,
             TargetSettings::Lumapps(_) => TargetKind::Lumapps,
+            TargetSettings::Allthenticate(_) => TargetKind::Allthenticate,
         }
     }
 
@@ -55,14 +68,18 @@ impl TargetSettings {
             TargetSettings::Falcon(cfg) => &cfg.base_url,
             TargetSettings::Incydr(cfg) => &cfg.base_url,
             TargetSettings::Lumapps(cfg) => &cfg.base_url,
+            TargetSettings::Allthenticate(cfg) => &cfg.client.base_url,
         }
     }
 
-    pub(super) fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
+    pub(super) fn from_args(args: &ServeArgs, file: &FileConfig) -> Result<Self, ConfigError> {
         Ok(match args.bridge_target {
             TargetKind::Falcon => TargetSettings::Falcon(falcon_settings(args)?),
             TargetKind::Incydr => TargetSettings::Incydr(incydr_settings(args)?),
             TargetKind::Lumapps => TargetSettings::Lumapps(lumapps_settings(args)?),
+            TargetKind::Allthenticate => {
+                TargetSettings::Allthenticate(allthenticate_settings(args, file)?)
+            }
         })
     }
 }
@@ -162,6 +179,47 @@ fn lumapps_settings(args: &ServeArgs) -> Result<lumapps::ClientConfig, ConfigErr
     ))
 }
 
+/// Allthenticate publishes no base URL, so it is always configured. The header the key travels
+/// in is not documented either: `Authorization` (as `Bearer <key>`) unless
+/// `ALLTHENTICATE_API_KEY_HEADER` names another, which then carries the bare key. Whether a group
+/// may grant SUPER is `allow_super_rank` of the file's `[allthenticate]` table, which
+/// `ALLTHENTICATE_ALLOW_SUPER_RANK` overrides when set.
+fn allthenticate_settings(
+    args: &ServeArgs,
+    file: &FileConfig,
+) -> Result<AllthenticateSettings, ConfigError> {
+    let base_url = required(
+        args.allthenticate_base_url.clone(),
+        "ALLTHENTICATE_BASE_URL",
+    )?;
+    http_url(&base_url, "ALLTHENTICATE_BASE_URL")?;
+    let key = secret_value(args.allthenticate_api_key.clone(), "ALLTHENTICATE_API_KEY")?;
+    let mut client = allthenticate::ClientConfig::new(base_url, SecretString::from(key));
+    if let Some(header) = args
+        .allthenticate_api_key_header
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
+        if reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err() {
+            return Err(invalid(
+                "ALLTHENTICATE_API_KEY_HEADER",
+                format!("'{header}' is not an HTTP header name"),
+            ));
+        }
+        client = client.key_header(header);
+    }
+    Ok(AllthenticateSettings {
+        client,
+        options: allthenticate::TargetOptions {
+            invite_without_email: args.allthenticate_invite_without_email,
+            allow_super_rank: args
+                .allthenticate_allow_super_rank
+                .unwrap_or(file.allthenticate.allow_super_rank),
+        },
+    })
+}
+
 fn http_url(url: &str, var: &'static str) -> Result<(), ConfigError> {
     let parsed = url::Url::parse(url).map_err(|e| invalid(var, format!("not a URL ({e})")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
@@ -215,7 +273,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("'code42'") && err.contains("[possible values: falcon, incydr, lumapps]"),
+            err.contains("'code42'")
+                && err.contains("[possible values: falcon, incydr, lumapps, allthenticate]"),
             "{err}"
         );
     }
@@ -383,6 +442,164 @@ mod tests {
         assert!(!text.contains(LUMAPPS_SECRET), "{text}");
         let core = CoreSettings::from_args(&lumapps_args()).unwrap();
         assert!(!format!("{core:?}").contains(LUMAPPS_SECRET));
+    }
+
+    const ALLTHENTICATE_KEY: &str = "allthenticate-key-0123456789abcdefghijklmnop";
+
+    /// `args()` switched to Allthenticate: its variables set, Falcon's left out.
+    fn allthenticate_args() -> ServeArgs {
+        ServeArgs {
+            bridge_target: TargetKind::Allthenticate,
+            allthenticate_base_url: Some("https://api.allthenticate.example/".into()),
+            allthenticate_api_key: Some(ALLTHENTICATE_KEY.into()),
+            falcon_client_id: None,
+            falcon_client_secret: None,
+            ..args()
+        }
+    }
+
+    fn allthenticate_of(core: &CoreSettings) -> &AllthenticateSettings {
+        match &core.target {
+            TargetSettings::Allthenticate(cfg) => cfg,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bridge_target_allthenticate_is_accepted_in_any_case() {
+        let parse = |argv: &[&str]| Cli::try_parse_from(argv).map(|c| c.serve.bridge_target);
+        for spelling in ["allthenticate", "Allthenticate", "ALLTHENTICATE"] {
+            assert_eq!(
+                parse(&["bridge", "--bridge-target", spelling]).unwrap(),
+                TargetKind::Allthenticate
+            );
+        }
+    }
+
+    #[test]
+    fn allthenticate_settings_load_with_their_defaults_and_no_falcon_variable() {
+        let core = CoreSettings::from_args(&allthenticate_args()).unwrap();
+        let cfg = allthenticate_of(&core);
+        assert_eq!(cfg.client.base_url, "https://api.allthenticate.example");
+        assert_eq!(cfg.client.api_key.expose_secret(), ALLTHENTICATE_KEY);
+        assert_eq!(cfg.client.key_header, "Authorization");
+        assert_eq!(
+            cfg.options,
+            allthenticate::TargetOptions {
+                invite_without_email: false,
+                allow_super_rank: false,
+            }
+        );
+        assert_eq!(core.target.kind(), TargetKind::Allthenticate);
+        assert_eq!(core.target.base_url(), "https://api.allthenticate.example");
+
+        let custom = CoreSettings::from_args(&ServeArgs {
+            allthenticate_api_key_header: Some(" X-API-Key ".into()),
+            allthenticate_invite_without_email: true,
+            allthenticate_allow_super_rank: Some(true),
+            ..allthenticate_args()
+        })
+        .unwrap();
+        let cfg = allthenticate_of(&custom);
+        assert_eq!(cfg.client.key_header, "X-API-Key");
+        assert!(cfg.options.invite_without_email);
+        assert!(cfg.options.allow_super_rank);
+    }
+
+    #[test]
+    fn allow_super_rank_comes_from_the_allthenticate_table_unless_the_variable_says() {
+        let dir = std::env::temp_dir().join(format!("fsb-allth-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bridge.toml");
+        std::fs::write(
+            &file,
+            "[groups]\n\"Allthenticate Owners\" = \"SUPER\"\n\n[allthenticate]\nallow_super_rank = true\n",
+        )
+        .unwrap();
+        let with_file = ServeArgs {
+            bridge_config: Some(file.clone()),
+            ..allthenticate_args()
+        };
+        let core = CoreSettings::from_args(&with_file).unwrap();
+        assert!(allthenticate_of(&core).options.allow_super_rank);
+        assert_eq!(core.group_roles["Allthenticate Owners"], ["SUPER"]);
+        // The variable, when set, wins over the file.
+        let core = CoreSettings::from_args(&ServeArgs {
+            allthenticate_allow_super_rank: Some(false),
+            ..with_file
+        })
+        .unwrap();
+        assert!(!allthenticate_of(&core).options.allow_super_rank);
+        // A typo in the table is an error, as anywhere in the file.
+        std::fs::write(&file, "[allthenticate]\nallow_super_ranks = true\n").unwrap();
+        let err = CoreSettings::from_args(&ServeArgs {
+            bridge_config: Some(file),
+            ..allthenticate_args()
+        })
+        .unwrap_err();
+        assert_eq!(err.var, "BRIDGE_CONFIG");
+        assert!(err.problem.contains("allow_super_ranks"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn each_missing_or_wrong_allthenticate_variable_is_named() {
+        let cases: Vec<(ServeArgs, &str)> = vec![
+            (
+                ServeArgs {
+                    allthenticate_base_url: None,
+                    ..allthenticate_args()
+                },
+                "ALLTHENTICATE_BASE_URL: required but not set",
+            ),
+            (
+                ServeArgs {
+                    allthenticate_base_url: Some("api.allthenticate.example".into()),
+                    ..allthenticate_args()
+                },
+                "ALLTHENTICATE_BASE_URL: not a URL",
+            ),
+            (
+                ServeArgs {
+                    allthenticate_base_url: Some("ftp://api.allthenticate.example".into()),
+                    ..allthenticate_args()
+                },
+                "ALLTHENTICATE_BASE_URL: must be an http:// or https:// URL",
+            ),
+            (
+                ServeArgs {
+                    allthenticate_api_key: Some("   ".into()),
+                    ..allthenticate_args()
+                },
+                "ALLTHENTICATE_API_KEY: required but not set (set ALLTHENTICATE_API_KEY or \
+                 ALLTHENTICATE_API_KEY_FILE)",
+            ),
+            (
+                ServeArgs {
+                    allthenticate_api_key_header: Some("X API Key".into()),
+                    ..allthenticate_args()
+                },
+                "ALLTHENTICATE_API_KEY_HEADER: 'X API Key' is not an HTTP header name",
+            ),
+        ];
+        for (a, expected) in cases {
+            let err = CoreSettings::from_args(&a).unwrap_err().to_string();
+            assert!(
+                err.starts_with(expected),
+                "{err} should start with {expected}"
+            );
+            assert!(!err.contains(ALLTHENTICATE_KEY), "no key in {err}");
+        }
+    }
+
+    #[test]
+    fn the_allthenticate_key_never_appears_in_debug_output() {
+        let s = Settings::from_args(&allthenticate_args()).unwrap();
+        let text = format!("{s:?}");
+        assert!(text.contains("api.allthenticate.example"), "{text}");
+        assert!(!text.contains(ALLTHENTICATE_KEY), "{text}");
+        let core = CoreSettings::from_args(&allthenticate_args()).unwrap();
+        assert!(!format!("{core:?}").contains(ALLTHENTICATE_KEY));
     }
 
     #[test]

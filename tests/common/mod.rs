@@ -1,6 +1,7 @@
 //! Shared test setup: a Falcon simulator on a random loopback port, and clients for it.
 #![allow(dead_code)]
 
+pub mod allthenticate;
 pub mod incydr;
 pub mod jwt;
 pub mod lumapps;

@@ -77,16 +77,17 @@ pub struct TargetOptions {
 /// the bridge drops it, so it is never older than the bridge's own last change.
 const LISTING_TTL: Duration = Duration::from_secs(5);
 
-/// Allthenticate behind the [`Target`] seam.
-#[derive(Debug)]
+/// Allthenticate behind the [`Target`] seam. Cheap to clone: clones share the client, what the
+/// key is known to be (so `/readyz` sees what the core's calls proved) and the kept listing.
+#[derive(Debug, Clone)]
 pub struct AllthenticateTarget {
     client: AllthenticateClient,
     options: TargetOptions,
     /// When Allthenticate last accepted the key (a static key has no token to date it).
-    accepted_at: Mutex<Option<SystemTime>>,
+    accepted_at: Arc<Mutex<Option<SystemTime>>>,
     /// The last listing and when it was read; held while a listing is read, so concurrent
     /// look-ups share one call.
-    listing: tokio::sync::Mutex<Option<(Instant, Arc<Vec<User>>)>>,
+    listing: Arc<tokio::sync::Mutex<Option<(Instant, Arc<Vec<User>>)>>>,
 }
 
 /// The classification the core acts on.
@@ -195,8 +196,8 @@ impl AllthenticateTarget {
         Self {
             client,
             options,
-            accepted_at: Mutex::new(None),
-            listing: tokio::sync::Mutex::new(None),
+            accepted_at: Arc::new(Mutex::new(None)),
+            listing: Arc::new(tokio::sync::Mutex::new(None)),
         }
     }
 
