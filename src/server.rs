@@ -18,7 +18,7 @@ use tower_http::trace::TraceLayer;
 use crate::target::ConfiguredTarget;
 use crate::telemetry::metrics as names;
 use bridge::store::Store;
-use target_api::Target;
+use target_api::{Auth, Target};
 
 pub const SCIM_PREFIX: &str = "/scim/v2";
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -100,15 +100,26 @@ async fn readyz(State(r): State<Arc<Readiness>>) -> impl IntoResponse {
         .and_then(|t| SystemTime::now().duration_since(t).ok());
     // The component is the target's key ("falcon", "incydr"), as in the metric labels.
     let naming = r.target.capabilities().naming;
+    // A static key is proven by the last call that it carried, a token by obtaining it.
+    let product = naming.product;
+    let key = matches!(r.target.capabilities().auth, Auth::StaticApiKey);
     match token_age {
         Some(age) if age <= r.max_token_age => {}
         Some(_) => problems.push(json!({
             "component": naming.key,
-            "problem": format!("no {} token obtained recently", naming.product),
+            "problem": if key {
+                format!("{product} has not accepted the API key recently")
+            } else {
+                format!("no {product} token obtained recently")
+            },
         })),
         None => problems.push(json!({
             "component": naming.key,
-            "problem": format!("no valid {} token; see the log for why", naming.product),
+            "problem": if key {
+                format!("{product} has not accepted the API key; see the log for why")
+            } else {
+                format!("no valid {product} token; see the log for why")
+            },
         })),
     }
     if problems.is_empty() {

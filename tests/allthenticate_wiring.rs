@@ -215,7 +215,7 @@ async fn readyz_names_allthenticate_and_never_falcon() {
         body["problems"][0]["problem"]
             .as_str()
             .unwrap()
-            .contains("Allthenticate"),
+            .contains("Allthenticate has not accepted the API key"),
         "{body}"
     );
     assert!(

@@ -77,6 +77,9 @@ pub struct TargetOptions {
 /// the bridge drops it, so it is never older than the bridge's own last change.
 const LISTING_TTL: Duration = Duration::from_secs(5);
 
+/// A `/multipleusers` listing and when it was read.
+type Listing = (Instant, Arc<Vec<User>>);
+
 /// Allthenticate behind the [`Target`] seam. Cheap to clone: clones share the client, what the
 /// key is known to be (so `/readyz` sees what the core's calls proved) and the kept listing.
 #[derive(Debug, Clone)]
@@ -87,7 +90,7 @@ pub struct AllthenticateTarget {
     accepted_at: Arc<Mutex<Option<SystemTime>>>,
     /// The last listing and when it was read; held while a listing is read, so concurrent
     /// look-ups share one call.
-    listing: Arc<tokio::sync::Mutex<Option<(Instant, Arc<Vec<User>>)>>>,
+    listing: Arc<tokio::sync::Mutex<Option<Listing>>>,
 }
 
 /// The classification the core acts on.
