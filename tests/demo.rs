@@ -4,8 +4,8 @@
 //! already in use stops it with one line that names the cause once. `demo --target incydr`'s
 //! four curl lines work as printed too: list, adopt, group push, a user arriving in Incydr; and
 //! `demo --target lumapps`'s four: list, create a user, create a group (a feed), add a member
-//! in one `feed/subscribers/save`; and `demo --target allthenticate`'s four: list, adopt a
-//! member, a group push that is one `/modifyrank`, an invitation accepted.
+//! in one `feed/subscribers/save`; and `demo --target allthenticate`'s five: list, adopt a
+//! member, invite a new hire, a group push that is one `/modifyrank`, an invitation accepted.
 
 mod common;
 
@@ -329,7 +329,7 @@ async fn every_curl_line_of_the_allthenticate_demo_works() {
     let http = reqwest::Client::new();
 
     let curls = curl_lines(&banner);
-    assert_eq!(curls.len(), 4, "{banner}");
+    assert_eq!(curls.len(), 5, "{banner}");
     // 1: the members the bridge sees: the demo organisation's five and two of the demo's people.
     let (status, users) = run_curl(&http, &curls[0]).await;
     assert_eq!(status, 200, "{users}");
@@ -339,8 +339,17 @@ async fn every_curl_line_of_the_allthenticate_demo_works() {
     assert_eq!(status, 201, "{user}");
     assert_eq!(user["userName"], "carol.responder@example.com", "{user}");
     assert_eq!(sim.sim.call_count("PUT", "/invites"), 0);
-    // 3: Bob into "Allthenticate Admins": one /modifyrank, and he is ADMIN.
-    let (status, group) = run_curl(&http, &curls[2]).await;
+    // 3: a new hire is invited, and pending: 201, listed, not a member yet.
+    let (status, nina) = run_curl(&http, &curls[2]).await;
+    assert_eq!(status, 201, "{nina}");
+    assert_eq!(nina["userName"], "nina.newhire@example.com", "{nina}");
+    assert_eq!(sim.sim.call_count("PUT", "/invites"), 1);
+    assert!(sim.sim.user("nina.newhire@example.com").is_none());
+    let (status, users) = run_curl(&http, &curls[0]).await;
+    assert_eq!(status, 200, "{users}");
+    assert_eq!(users["totalResults"], 8, "{users}");
+    // 4: Bob into "Allthenticate Admins": one /modifyrank, and he is ADMIN.
+    let (status, group) = run_curl(&http, &curls[3]).await;
     assert_eq!(status, 200, "{group}");
     assert_eq!(group["displayName"], "Allthenticate Admins", "{group}");
     assert!(
@@ -353,16 +362,17 @@ async fn every_curl_line_of_the_allthenticate_demo_works() {
     );
     assert_eq!(sim.sim.call_count("POST", "/modifyrank"), 1);
     assert_eq!(sim.sim.user(&bob).unwrap().rank, allthenticate::Rank::Admin);
-    // 4: the pending invitation accepted: Erin is a member now.
-    assert!(curls[3].contains("/_sim/invites/accept"), "{}", curls[3]);
-    let (status, erin) = run_curl(&http, &curls[3]).await;
+    // 5: the pending invitation accepted: Erin is a member now.
+    assert!(curls[4].contains("/_sim/invites/accept"), "{}", curls[4]);
+    let (status, erin) = run_curl(&http, &curls[4]).await;
     assert_eq!(status, 200, "{erin}");
     let erin = sim
         .sim
         .user(allthenticate::sim::DEMO_PENDING_INVITE)
         .unwrap();
     assert_eq!(erin.first_name, "Erin");
-    assert!(sim.sim.invites().is_empty());
+    let waiting: Vec<String> = sim.sim.invites().into_iter().map(|i| i.email).collect();
+    assert_eq!(waiting, ["nina.newhire@example.com"]);
 }
 
 /// How often `needle` occurs in `text`.

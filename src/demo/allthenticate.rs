@@ -1,8 +1,8 @@
 //! `demo --target allthenticate`: the bridge against the Allthenticate simulator, seeded with
 //! the simulator's demo organisation (every rank, a suspended member, a guest, a pending
 //! invitation) and the demo's people. Groups map to one rank per user: the banner adopts a
-//! member, gives a member the ADMIN rank through a group push (one `/modifyrank`), and accepts
-//! the pending invitation as its person would.
+//! member, invites a new hire, gives a member the ADMIN rank through a group push (one
+//! `/modifyrank`), and accepts the pending invitation as its person would.
 
 use allthenticate::sim::{DEMO_PENDING_INVITE, RunningSim};
 use secrecy::SecretString;
@@ -20,6 +20,9 @@ const DEMO_GROUPS: [(&str, &[&str]); 1] = [("Allthenticate Admins", &["ADMIN"])]
 
 /// The seeded member the banner's `POST /Users` adopts: one the IdP has not pushed yet.
 const ADOPTED: (&str, &str, &str) = SEED_USERS[2];
+
+/// The new hire the banner provisions: no Allthenticate account, so an invitation.
+const INVITED: (&str, &str, &str) = ("nina.newhire@example.com", "Nina", "Newhire");
 
 impl Demo<RunningSim> {
     /// Starts the Allthenticate simulator on a free loopback port, seeded with its demo
@@ -68,6 +71,9 @@ impl Demo<RunningSim> {
              \nAllthenticate creates users by invitation. Provision {adopted}, already a member,\
              \nas Okta or Entra would; the bridge links the member it has (201) and invites nobody:\n\
              \n  {post}\n\
+             \nProvision {invited}, whom Allthenticate does not know: the bridge invites her and\
+             \nanswers 201; she is pending (GET /Users shows her) until she accepts the invitation:\n\
+             \n  {post_invited}\n\
              \nThe group {groups} exists (GET /Groups) and maps to the ADMIN rank: a user gets the\
              \nhighest rank its groups map, REGULAR when none, and never SUPER unless allowed.\
              \nAdd {member} to \"{group}\", as a Group Push would; Allthenticate gets one /modifyrank:\n\
@@ -82,6 +88,8 @@ impl Demo<RunningSim> {
             list = list_users_curl(&base, token),
             adopted = ADOPTED.0,
             post = post_user_curl(&base, token, ADOPTED),
+            invited = INVITED.0,
+            post_invited = post_user_curl(&base, token, INVITED),
             groups = self.group_names(),
             patch = add_member_curl(&base, token, group_id, member_id),
             invite = DEMO_PENDING_INVITE,
