@@ -461,6 +461,9 @@ fn rank_rule(
 fn native_groups(report: &mut Report, target: &ConfiguredTarget, settings: &CoreSettings) {
     let naming = target.capabilities().naming;
     report.push(Verdict::Ok, "capabilities", describe(target.capabilities()));
+    if !settings.policy.direct_roles.is_off() {
+        direct_roles(report, target, settings, &[]);
+    }
     if !settings.group_roles.is_empty() {
         let names: Vec<String> = settings
             .group_roles
@@ -550,6 +553,53 @@ async fn roles_and_mapping(
                 naming.product, naming.entitlement, naming.entitlement
             ),
         );
+    }
+    direct_roles(report, target, settings, &catalogue);
+}
+
+/// The roles open to direct assignment (`assignable_roles`, `[role_aliases]`), which `/Roles`
+/// publishes.
+fn direct_roles(
+    report: &mut Report,
+    target: &ConfiguredTarget,
+    settings: &CoreSettings,
+    catalogue: &[Entitlement],
+) {
+    const LINE: &str = "direct roles";
+    let caps = target.capabilities();
+    let noun = caps.naming.entitlement;
+    match settings
+        .policy
+        .direct_roles
+        .resolve(catalogue, &caps.entitlements, caps.naming)
+    {
+        Err(problems) => {
+            for p in problems {
+                report.push(Verdict::Fail, LINE, p.to_string());
+            }
+        }
+        Ok(open) if open.roles.is_empty() => report.push(
+            Verdict::Ok,
+            LINE,
+            format!(
+                "none: {noun}s come only from groups (assignable_roles opens some to direct                  assignment and /Roles)"
+            ),
+        ),
+        Ok(open) => {
+            let ids: Vec<&str> = open.roles.iter().map(|r| r.id.as_str()).collect();
+            report.push(
+                Verdict::Ok,
+                LINE,
+                format!(
+                    "{} {noun}s open to direct assignment (published by /Roles): {}",
+                    ids.len(),
+                    ids.join(", ")
+                ),
+            );
+            for (alias, id) in &open.aliases {
+                report.push(Verdict::Ok, LINE, format!("alias '{alias}' -> {id}"));
+            }
+        }
     }
 }
 

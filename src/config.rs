@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use bridge::roles::{DirectRoles, RoleAllowlist};
 use bridge::{DeprovisionMode, PendingUsers, Policy};
 use secrecy::SecretString;
 
@@ -177,6 +178,25 @@ pub struct FileConfig {
     /// What only Allthenticate reads (`BRIDGE_TARGET=allthenticate`).
     #[serde(default)]
     pub allthenticate: AllthenticateFile,
+    /// Roles an IdP may give a user directly: ids or display names, or `"*"` for all; none by
+    /// default.
+    #[serde(default, deserialize_with = "allowlist")]
+    pub assignable_roles: RoleAllowlist,
+    /// IdP value -> role id or display name, for values that cannot equal a role id.
+    #[serde(default)]
+    pub role_aliases: BTreeMap<String, String>,
+}
+
+/// `assignable_roles`: `"*"`, one name, or a list of names.
+fn allowlist<'de, D>(deserializer: D) -> Result<RoleAllowlist, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(all) if all.trim() == "*" => RoleAllowlist::All,
+        OneOrMany::One(name) => RoleAllowlist::Listed(vec![name]),
+        OneOrMany::Many(names) => RoleAllowlist::Listed(names),
+    })
 }
 
 /// The `[allthenticate]` table of the TOML file.
@@ -339,6 +359,10 @@ impl CoreSettings {
                 max_deletions_per_hour: args.bridge_max_deletions_per_hour,
                 dry_run: args.bridge_dry_run,
                 pending,
+                direct_roles: DirectRoles {
+                    allowlist: file.assignable_roles.clone(),
+                    aliases: file.role_aliases.clone(),
+                },
             },
             group_roles: file.groups.clone(),
             refuse_unmapped_groups: file.refuse_unmapped_groups,
@@ -632,6 +656,30 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("an id (\"ADMIN\") or a list of ids"), "{err}");
+    }
+
+    #[test]
+    fn assignable_roles_are_none_by_default_a_star_a_name_or_a_list_with_aliases() {
+        let off: FileConfig = toml::from_str("").unwrap();
+        assert_eq!(off.assignable_roles, RoleAllowlist::None);
+        let all: FileConfig = toml::from_str("assignable_roles = \"*\"\n").unwrap();
+        assert_eq!(all.assignable_roles, RoleAllowlist::All);
+        let one: FileConfig = toml::from_str("assignable_roles = \"Event Viewer\"\n").unwrap();
+        assert_eq!(
+            one.assignable_roles,
+            RoleAllowlist::Listed(vec!["Event Viewer".into()])
+        );
+        let listed: FileConfig = toml::from_str(
+            "assignable_roles = [\"falcon_analyst\", \"Event Viewer\"]\n\
+             [role_aliases]\n\"EventViewer\" = \"event_viewer\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            listed.assignable_roles,
+            RoleAllowlist::Listed(vec!["falcon_analyst".into(), "Event Viewer".into()])
+        );
+        assert_eq!(listed.role_aliases["EventViewer"], "event_viewer");
+        assert!(toml::from_str::<FileConfig>("assignable_roles = 3\n").is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::tls::{self, TlsError, TlsListener};
 use bridge::Bridge;
 use bridge::groups::{EmptyMappedId, GroupMapping, UnknownMappedId, check_mapping};
 use bridge::reconcile::Pace;
+use bridge::roles::DirectRolesError;
 use bridge::store::{Store, StoreError};
 use scim::{self, ScimSettings, auth::Credentials};
 use target_api::{EntitlementModel, Target};
@@ -32,6 +33,8 @@ pub enum StartupError {
     Target(#[from] TargetSetupError),
     #[error("the group mapping names what the target does not have: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Mapping(Vec<UnknownMappedId>),
+    #[error("direct role assignment is misconfigured: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    DirectRoles(Vec<DirectRolesError>),
     #[error(transparent)]
     EmptyMapping(#[from] EmptyMappedId),
     #[error(transparent)]
@@ -97,6 +100,25 @@ pub struct Application {
     reconcile: ReconcileSchedule,
 }
 
+/// A role opened to direct assignment that the target does not have stops the start, like the
+/// group mapping.
+fn check_direct_roles(
+    bridge: &Bridge<ConfiguredTarget>,
+    catalogue: &[target_api::Entitlement],
+) -> Result<(), StartupError> {
+    let caps = bridge.capabilities();
+    let assignable = bridge
+        .policy()
+        .direct_roles
+        .resolve(catalogue, &caps.entitlements, caps.naming)
+        .map_err(StartupError::DirectRoles)?;
+    if !assignable.roles.is_empty() {
+        let ids: Vec<&str> = assignable.roles.iter().map(|r| r.id.as_str()).collect();
+        tracing::info!(roles = ?ids, aliases = assignable.aliases.len(), "roles open to direct assignment (published by /Roles)");
+    }
+    Ok(())
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         // The recorder must exist before the first target call (the start-up token) is counted.
@@ -127,7 +149,8 @@ impl Application {
             // A target with groups of its own (LumApps' feeds) has no mapping to check: the core
             // ignores it, a SCIM group being the target group of its name, so a `[groups]` left
             // in the file must not stop the start (and `check` says it is ignored).
-            Ok(_) if native_groups => {
+            Ok(catalogue) if native_groups => {
+                check_direct_roles(&bridge, &catalogue)?;
                 if !settings.group_roles.is_empty() {
                     tracing::warn!(
                         "[groups] is ignored for {product}: a SCIM group is the {product} group \
@@ -140,6 +163,7 @@ impl Application {
                 if !problems.is_empty() {
                     return Err(StartupError::Mapping(problems));
                 }
+                check_direct_roles(&bridge, &catalogue)?;
             }
             Err(e) if native_groups => {
                 tracing::error!(error = %e, "cannot list {product}'s groups")

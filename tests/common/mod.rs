@@ -71,21 +71,7 @@ pub async fn spawn_app_custom(
 ) -> TestApp {
     let sim = spawn_sim(sim_config).await;
     prepare(&sim.sim);
-    let mut falcon = client_config(&sim, &sim.sim.default_client());
-    falcon.max_rate_limit_wait = Duration::from_secs(2);
-    let mut settings = falcon_scim_bridge::config::Settings {
-        target: TargetSettings::Falcon(falcon),
-        bearer_tokens: vec![("okta".into(), SecretString::from(TEST_TOKEN))],
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: "sqlite::memory:".into(),
-        public_url: None,
-        directory_refresh: Duration::from_secs(3600),
-        policy: bridge::Policy::default(),
-        group_roles: Default::default(),
-        refuse_unmapped_groups: false,
-        reconcile: Default::default(),
-        security: Default::default(),
-    };
+    let mut settings = falcon_settings(&sim);
     adjust(&mut settings);
     let app = falcon_scim_bridge::startup::Application::build(settings)
         .await
@@ -106,6 +92,26 @@ pub async fn spawn_app_custom(
         bridge,
         shutdown: Some(tx),
         served: Some(served),
+    }
+}
+
+/// The settings `serve` would have for the Falcon simulator `sim`: its default API client,
+/// short bounds, one SCIM token, an in-memory store.
+pub fn falcon_settings(sim: &RunningSim) -> Settings {
+    let mut falcon = client_config(sim, &sim.sim.default_client());
+    falcon.max_rate_limit_wait = Duration::from_secs(2);
+    falcon_scim_bridge::config::Settings {
+        target: TargetSettings::Falcon(falcon),
+        bearer_tokens: vec![("okta".into(), SecretString::from(TEST_TOKEN))],
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: "sqlite::memory:".into(),
+        public_url: None,
+        directory_refresh: Duration::from_secs(3600),
+        policy: bridge::Policy::default(),
+        group_roles: Default::default(),
+        refuse_unmapped_groups: false,
+        reconcile: Default::default(),
+        security: Default::default(),
     }
 }
 

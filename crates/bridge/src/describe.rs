@@ -59,5 +59,6 @@ pub fn description(caps: &Capabilities) -> Description {
             "{grants}; members hold the {noun}s mapped to the group's displayName"
         ),
         group_resource: grants,
+        role_resource: format!("A {product} {noun} an IdP may give a user directly"),
     }
 }

@@ -24,6 +24,7 @@ pub mod policy;
 pub mod reconcile;
 pub mod resources;
 mod resume;
+pub mod roles;
 pub mod store;
 mod telemetry;
 mod users;
@@ -158,6 +159,10 @@ impl<T: Target> Bridge<T> {
 
     pub fn capabilities(&self) -> &Capabilities {
         self.target.capabilities()
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     pub fn naming(&self) -> Naming {

@@ -33,6 +33,8 @@ pub struct Policy {
     /// Log and audit target writes instead of sending them.
     pub dry_run: bool,
     pub pending: PendingUsers,
+    /// Which roles an IdP may give a user directly (none by default).
+    pub direct_roles: crate::roles::DirectRoles,
 }
 
 impl Default for Policy {
@@ -42,6 +44,7 @@ impl Default for Policy {
             max_deletions_per_hour: 25,
             dry_run: false,
             pending: PendingUsers::default(),
+            direct_roles: Default::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ use super::etag::Preconditions;
 use super::group::{GroupResource, GroupWrite};
 use super::patch::GroupChange;
 use super::query::{GroupFilter, SortSpec, UserFilter};
+use super::role::RoleResource;
 use super::user::{UserResource, UserWrite};
 
 /// Who asked for a change, for logs and the audit trail (never the secret itself).
@@ -96,6 +97,8 @@ pub struct Description {
     /// The Group resource type: "A set of Falcon roles".
     pub group_resource: String,
     pub group_schema: String,
+    /// The Role resource type: "A Falcon role a user may be given directly".
+    pub role_resource: String,
 }
 
 /// One attribute's description and whether a client may change it.
@@ -121,6 +124,14 @@ impl Mutability {
             Mutability::Immutable => "immutable",
             Mutability::ReadOnly => "readOnly",
         }
+    }
+}
+
+/// The roles an IdP may assign to a user directly, served by `/Roles` from memory (discovery
+/// must not cost a target call). None by default: direct assignment is off.
+pub trait RoleBackend: Backend {
+    fn roles(&self) -> Vec<RoleResource> {
+        Vec::new()
     }
 }
 

@@ -1,4 +1,5 @@
-//! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` (RFC 7643 §5–7).
+//! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` (RFC 7643 §5–7), with Okta's Role
+//! resource type for the roles `/Roles` serves.
 //!
 //! They describe what the bridge really does: PATCH and ETags yes, bulk and password change no,
 //! filtering and sorting with a page limit, bearer-token authentication; and only the attributes
@@ -19,6 +20,7 @@ use super::backend::{Attribute, Backend, Description, GroupBackend, UserBackend}
 use super::error::ScimError;
 use super::group::GROUP_SCHEMA;
 use super::request::{base_url, list_response, scim_json};
+use super::role::ROLE_SCHEMA;
 use super::user::USER_SCHEMA;
 
 const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -65,6 +67,9 @@ fn resource_type_list(base: &str, described: &Description) -> Vec<Value> {
     [
         ("User", "/Users", USER_SCHEMA, described.user_resource.as_str()),
         ("Group", "/Groups", GROUP_SCHEMA, described.group_resource.as_str()),
+        // Okta Identity Governance discovers assignable roles here; `/Roles` lists none until
+        // the configuration opens some.
+        ("Role", "/Roles", ROLE_SCHEMA, described.role_resource.as_str()),
     ]
         .into_iter()
         .map(|(name, endpoint, schema, description)| {

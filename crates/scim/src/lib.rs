@@ -21,6 +21,8 @@ pub mod patch;
 pub mod query;
 pub mod rate_limit;
 mod request;
+pub mod role;
+mod roles;
 pub mod schema;
 pub mod telemetry;
 pub mod text;
@@ -37,7 +39,7 @@ use axum::routing::post;
 use axum::{Extension, Router};
 
 use auth::Credentials;
-use backend::{GroupBackend, UserBackend};
+use backend::{GroupBackend, RoleBackend, UserBackend};
 use error::ScimError;
 
 /// Limits and addresses of the SCIM endpoint.
@@ -69,7 +71,7 @@ pub(crate) struct ScimState<B> {
 /// The SCIM routes, to be nested under `settings.prefix`.
 pub fn router<B>(backend: Arc<B>, credentials: Arc<Credentials>, settings: ScimSettings) -> Router
 where
-    B: UserBackend + GroupBackend,
+    B: UserBackend + GroupBackend + RoleBackend,
 {
     let max_body = settings.limits.max_body_bytes;
     let timeout = settings.limits.request_timeout;
@@ -86,6 +88,7 @@ where
     Router::new()
         .merge(users::routes::<B>())
         .merge(groups::routes::<B>())
+        .merge(roles::routes::<B>())
         .merge(discovery::routes::<B>())
         .route("/.search", post(search_not_supported))
         .route("/Users/.search", post(search_not_supported))

@@ -1,0 +1,112 @@
+//! Role discovery as Okta Identity Governance does it, against the bridge on the Falcon
+//! simulator over loopback HTTP: `/ResourceTypes` names the Role type and `/Roles` serves the
+//! roles the configuration opens to direct assignment (none by default), paged as Okta's
+//! conformance test asks, behind the same authentication as everything else. A name the target
+//! does not have stops the start with the closest ones.
+
+mod common;
+
+use bridge::Policy;
+use bridge::roles::{DirectRoles, RoleAllowlist};
+use common::{TestApp, falcon_settings, spawn_app, spawn_app_custom, spawn_sim};
+use falcon::sim::SimConfig;
+use serde_json::Value;
+
+const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const ROLE_SCHEMA: &str = "urn:okta:scim:schemas:core:1.0:Role";
+
+fn opening(roles: &[&str]) -> Policy {
+    Policy {
+        direct_roles: DirectRoles {
+            allowlist: RoleAllowlist::Listed(roles.iter().map(|r| (*r).to_owned()).collect()),
+            aliases: Default::default(),
+        },
+        ..Policy::default()
+    }
+}
+
+async fn get(app: &TestApp, path: &str) -> (u16, Value) {
+    let resp = app.get(path).send().await.expect("the bridge answers");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn okta_discovers_the_roles_the_configuration_opens() {
+    let policy = opening(&["falcon_analyst", "Event Viewer"]);
+    let app = spawn_app_custom(SimConfig::default(), |_| {}, |s| s.policy = policy).await;
+
+    // 1. /ResourceTypes names the Role type, its endpoint and Okta's schema.
+    let (status, types) = get(&app, "/ResourceTypes").await;
+    assert_eq!(status, 200, "{types}");
+    let role = types["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "Role")
+        .unwrap_or_else(|| panic!("no Role type in {types}"));
+    assert_eq!(role["endpoint"], "/Roles");
+    assert_eq!(role["schema"], ROLE_SCHEMA);
+
+    // 2. Okta's conformance request: exactly one, with the real total.
+    let (status, one) = get(&app, "/Roles?count=1&startIndex=1").await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["schemas"][0], LIST_SCHEMA);
+    assert_eq!(one["totalResults"], 2);
+    assert_eq!(one["itemsPerPage"], 1);
+    assert_eq!(one["startIndex"], 1);
+    assert_eq!(one["Resources"].as_array().unwrap().len(), 1);
+
+    // 3. The whole list: ids, names and descriptions from Falcon's catalogue.
+    let (status, all) = get(&app, "/Roles").await;
+    assert_eq!(status, 200, "{all}");
+    let roles = all["Resources"].as_array().unwrap();
+    let ids: Vec<&str> = roles.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["event_viewer", "falcon_analyst"]);
+    assert_eq!(roles[0]["schemas"][0], ROLE_SCHEMA);
+    assert_eq!(roles[0]["displayName"], "Event Viewer");
+    assert_eq!(roles[0]["description"], "View raw events");
+    let (status, second) = get(&app, "/Roles?startIndex=2&count=5").await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["Resources"][0]["id"], "falcon_analyst");
+
+    // One by id; a role that is not open is not found; no filter is pretended.
+    let (status, viewer) = get(&app, "/Roles/event_viewer").await;
+    assert_eq!(status, 200, "{viewer}");
+    assert_eq!(viewer["displayName"], "Event Viewer");
+    let (status, closed) = get(&app, "/Roles/falcon_administrator").await;
+    assert_eq!(status, 404, "{closed}");
+    let (status, filtered) = get(&app, "/Roles?filter=id%20eq%20%22x%22").await;
+    assert_eq!(status, 400, "{filtered}");
+    assert_eq!(filtered["scimType"], "invalidFilter");
+
+    // Behind the same authentication as the rest.
+    let anonymous = reqwest::get(app.url("/Roles")).await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn nothing_is_open_to_direct_assignment_by_default() {
+    let app = spawn_app().await;
+    let (status, roles) = get(&app, "/Roles").await;
+    assert_eq!(status, 200, "{roles}");
+    assert_eq!(roles["totalResults"], 0);
+    assert_eq!(roles["Resources"], Value::Array(Vec::new()));
+}
+
+#[tokio::test]
+async fn a_role_falcon_does_not_have_stops_the_start_with_the_closest() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let mut settings = falcon_settings(&sim);
+    settings.policy = opening(&["falcon_analyts"]);
+    let err = falcon_scim_bridge::startup::Application::build(settings)
+        .await
+        .err()
+        .expect("the start is refused");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("assignable_roles names Falcon role 'falcon_analyts'")
+            && text.contains("closest: falcon_analyst (\"Falcon Analyst\")"),
+        "{text}"
+    );
+}
