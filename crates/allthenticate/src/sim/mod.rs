@@ -55,7 +55,6 @@
 //! * no built-in rate limit (none is documented); a fault can answer 429 with or without
 //!   `Retry-After` in seconds; faults apply before authentication.
 
-mod accounting;
 mod api;
 mod auth;
 mod config;
@@ -77,17 +76,17 @@ use chrono::Utc;
 
 use crate::model::PendingInvite;
 
-pub use accounting::CallCounts;
 pub use config::SimConfig;
 pub use faults::{ANY_ROUTE, Fault};
 pub use org::{FIRST_EMAIL_ID, FIRST_USER_ID, NewUser, SimError, SimUser};
 pub use seed::{DEMO_PENDING_INVITE, demo_users};
 pub use server::RunningSim;
+pub use sim_support::CallCounts;
 
-use accounting::CallLog;
 use auth::KeyBook;
 use faults::FaultBook;
 use org::{GroupKind, Org};
+use sim_support::CallLog;
 use sim_support::locks::{lock, read, write};
 
 /// A simulated Allthenticate organisation. Cheap to clone; all clones share one state.
@@ -102,6 +101,8 @@ struct Inner {
     org: RwLock<Org>,
     keys: Mutex<KeyBook>,
     faults: FaultBook,
+    /// Keyed by path: Allthenticate's paths carry no ids, so the path is the template (a trailing
+    /// slash or an unknown path is counted as sent, and answered 404).
     calls: CallLog,
 }
 
@@ -277,11 +278,7 @@ impl Simulator {
 
     /// Calls to `"METHOD route"`, e.g. `call_count("POST", routes::TOGGLE_SUSPENSION)`.
     pub fn call_count(&self, method: &str, route: &str) -> u64 {
-        self.call_counts()
-            .routes
-            .get(&format!("{method} {route}"))
-            .copied()
-            .unwrap_or(0)
+        self.inner.calls.count(method, route)
     }
 
     /// Every counter: the total and the calls per `"METHOD route"`.
@@ -291,7 +288,7 @@ impl Simulator {
 
     /// Every API call (absent routes included).
     pub fn total_calls(&self) -> u64 {
-        self.inner.calls.snapshot().total
+        self.inner.calls.total()
     }
 
     /// Zeroes every counter.

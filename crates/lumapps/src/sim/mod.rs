@@ -64,7 +64,6 @@
 //!   `Retry-After` in seconds; faults apply after counting and before authentication, and the
 //!   token endpoint is only faulted when a test names [`TOKEN`].
 
-mod accounting;
 mod api;
 mod auth;
 mod config;
@@ -85,23 +84,23 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::{Map, Value};
 
-pub use accounting::CallCounts;
 pub use config::SimConfig;
 pub use directory::{ACCOUNT_TYPES, Object, SimError};
 pub use faults::{ANY_ROUTE, Fault};
 pub use paging::DEFAULT_PAGE_SIZE;
 pub use reply::CALL_ID_HEADER;
 pub use server::RunningSim;
+pub use sim_support::CallCounts;
 /// Path templates, as used by [`Simulator::call_count`] and [`Simulator::inject_fault`].
 pub use templates::{
     FEED_DELETE, FEED_GET, FEED_LIST, FEED_SAVE, FEED_SUBSCRIBERS_SAVE, TOKEN, USER_DELETE_MULTI,
     USER_GET, USER_LIST, USER_SAVE, V1,
 };
 
-use accounting::CallLog;
 use auth::TokenBook;
 use directory::Directory;
 use faults::FaultBook;
+use sim_support::CallLog;
 use sim_support::locks::{lock, read, write};
 
 /// A simulated LumApps organisation with one OAuth application. Cheap to clone; all clones
@@ -117,6 +116,7 @@ struct Inner {
     directory: RwLock<Directory>,
     tokens: Mutex<TokenBook>,
     faults: FaultBook,
+    /// Keyed by path template, the token endpoint included.
     calls: CallLog,
 }
 
@@ -264,11 +264,7 @@ impl Simulator {
 
     /// Calls to `"METHOD template"`, e.g. `call_count("POST", USER_SAVE)`.
     pub fn call_count(&self, method: &str, template: &str) -> u64 {
-        self.call_counts()
-            .routes
-            .get(&format!("{method} {template}"))
-            .copied()
-            .unwrap_or(0)
+        self.inner.calls.count(method, template)
     }
 
     /// Every counter: the total and the calls per `"METHOD template"`.
