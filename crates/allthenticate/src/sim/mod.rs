@@ -66,7 +66,6 @@ mod org;
 mod params;
 mod reply;
 mod seed;
-mod server;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -80,7 +79,6 @@ pub use config::SimConfig;
 pub use faults::{ANY_ROUTE, Fault};
 pub use org::{FIRST_EMAIL_ID, FIRST_USER_ID, NewUser, SimError, SimUser};
 pub use seed::{DEMO_PENDING_INVITE, demo_users};
-pub use server::RunningSim;
 pub use sim_support::CallCounts;
 
 use auth::KeyBook;
@@ -88,6 +86,10 @@ use faults::FaultBook;
 use org::{GroupKind, Org};
 use sim_support::CallLog;
 use sim_support::locks::{lock, read, write};
+
+/// The simulator serving on a local port (`sim_support::serve`: connections an injected
+/// `Fault::Drop` can cut mid-request, so the client sees a network failure).
+pub type RunningSim = sim_support::RunningSim<Simulator>;
 
 /// A simulated Allthenticate organisation. Cheap to clone; all clones share one state.
 #[derive(Clone)]
@@ -156,7 +158,8 @@ impl Simulator {
     /// Binds `addr` (port 0 picks a free port) and serves in a tokio task until
     /// [`RunningSim::shutdown`] or until the `RunningSim` is dropped.
     pub async fn spawn(self, addr: SocketAddr) -> std::io::Result<RunningSim> {
-        server::spawn(self, addr).await
+        let router = self.router();
+        RunningSim::start(self, router, addr, "allthenticate").await
     }
 
     /// Adds a member with fresh ids, as an accepted invite or the portal would; fails on an

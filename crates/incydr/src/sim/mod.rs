@@ -43,7 +43,6 @@ mod gateway;
 mod paging;
 mod params;
 mod reply;
-mod server;
 mod templates;
 
 use std::net::SocketAddr;
@@ -58,7 +57,6 @@ pub use config::SimConfig;
 pub use directory::{DirectoryError, NewUser};
 pub use faults::{ANY_ROUTE, Fault};
 pub use paging::MAX_PAGE_SIZE;
-pub use server::RunningSim;
 pub use sim_support::CallCounts;
 /// Path templates, as used by [`Simulator::call_count`] and [`Simulator::inject_fault`].
 pub use templates::{ACTIVATE, DEACTIVATE, MOVE, ROLE, USER, USER_ROLES};
@@ -68,6 +66,10 @@ use directory::Directory;
 use faults::FaultBook;
 use sim_support::CallLog;
 use sim_support::locks::{lock, read, write};
+
+/// The simulator serving on a local port (`sim_support::serve`: connections an injected
+/// `Fault::Drop` can cut mid-request, so the client sees a network failure).
+pub type RunningSim = sim_support::RunningSim<Simulator>;
 
 /// A simulated Incydr tenant with one API client. Cheap to clone; all clones share one state.
 #[derive(Clone)]
@@ -133,7 +135,8 @@ impl Simulator {
     /// Binds `addr` (port 0 picks a free port) and serves in a tokio task until
     /// [`RunningSim::shutdown`] or until the `RunningSim` is dropped.
     pub async fn spawn(self, addr: SocketAddr) -> std::io::Result<RunningSim> {
-        server::spawn(self, addr).await
+        let router = self.router();
+        RunningSim::start(self, router, addr, "incydr").await
     }
 
     /// Adds a user to the tenant, as Incydr's own provisioning would (at start or at any time

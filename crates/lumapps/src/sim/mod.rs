@@ -73,7 +73,6 @@ mod faults;
 mod gateway;
 mod paging;
 mod reply;
-mod server;
 mod templates;
 
 use std::net::SocketAddr;
@@ -89,7 +88,6 @@ pub use directory::{ACCOUNT_TYPES, Object, SimError};
 pub use faults::{ANY_ROUTE, Fault};
 pub use paging::DEFAULT_PAGE_SIZE;
 pub use reply::CALL_ID_HEADER;
-pub use server::RunningSim;
 pub use sim_support::CallCounts;
 /// Path templates, as used by [`Simulator::call_count`] and [`Simulator::inject_fault`].
 pub use templates::{
@@ -102,6 +100,10 @@ use directory::Directory;
 use faults::FaultBook;
 use sim_support::CallLog;
 use sim_support::locks::{lock, read, write};
+
+/// The simulator serving on a local port (`sim_support::serve`: connections an injected
+/// `Fault::Drop` can cut mid-request, so the client sees a network failure).
+pub type RunningSim = sim_support::RunningSim<Simulator>;
 
 /// A simulated LumApps organisation with one OAuth application. Cheap to clone; all clones
 /// share one state.
@@ -179,7 +181,8 @@ impl Simulator {
     /// Binds `addr` (port 0 picks a free port) and serves in a tokio task until
     /// [`RunningSim::shutdown`] or until the `RunningSim` is dropped.
     pub async fn spawn(self, addr: SocketAddr) -> std::io::Result<RunningSim> {
-        server::spawn(self, addr).await
+        let router = self.router();
+        RunningSim::start(self, router, addr, "lumapps").await
     }
 
     /// Adds a user the way LumApps' directory sync or console would (no call is counted): a
