@@ -1,12 +1,72 @@
-//! The book of armed faults every simulator keeps: a test arms a fault for a route, optionally
-//! one method, and a number of calls; each matching call consumes one use of the oldest matching
-//! fault, so a test can script sequences such as "two 500s, then a 429". What a fault is and
-//! which routes a route value names are each simulator's own (`F` and the `route_matches`
-//! argument of [`FaultBook::take`]).
+//! Injected faults every simulator shares: what a fault does ([`Fault`]), its wire form for the
+//! `/_sim/faults` control ([`FaultSpec`], [`ArmFault`]), and the book of armed faults
+//! ([`FaultBook`]). A test arms a fault for a route, optionally one method, and a number of
+//! calls; each matching call consumes one use of the oldest matching fault, so a test can script
+//! sequences such as "two 500s, then a 429". Which routes a route value names is each
+//! simulator's own (the `route_matches` argument of [`FaultBook::take`]), and a simulator whose
+//! faults differ (Falcon's 429 always carries a retry time) keeps its own `F`.
 
 use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use crate::locks::lock;
+
+/// What an armed fault does to a call. `R` is how a 429 gives its retry time: `Option<u64>`
+/// seconds where the target's `Retry-After` may be absent, `u64` where the target always sends
+/// one (Falcon's `X-RateLimit-RetryAfter`); each simulator names its own as `Fault`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault<R> {
+    /// Answer with this status and the target's error body instead of handling the call.
+    Status(u16),
+    /// Answer 429, telling the client to retry after `retry_after_secs` in the target's way.
+    RateLimit { retry_after_secs: R },
+    /// Sleep, then handle the call normally.
+    Delay(Duration),
+    /// Close the connection without any HTTP response, before handling the call.
+    Drop,
+}
+
+/// Wire form of a [`Fault`] for the `/_sim/faults` control: `{"status":500}`,
+/// `{"rate_limit":{"retry_after_secs":2}}`, `{"delay_ms":100}` or `"drop"`; with `R` an
+/// `Option`, `{"rate_limit":{}}` too (serde reads a missing `Option` field as `None` and refuses
+/// any other missing field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultSpec<R> {
+    Status(u16),
+    RateLimit { retry_after_secs: R },
+    DelayMs(u64),
+    Drop,
+}
+
+impl<R> From<FaultSpec<R>> for Fault<R> {
+    fn from(spec: FaultSpec<R>) -> Self {
+        match spec {
+            FaultSpec::Status(code) => Self::Status(code),
+            FaultSpec::RateLimit { retry_after_secs } => Self::RateLimit { retry_after_secs },
+            FaultSpec::DelayMs(ms) => Self::Delay(Duration::from_millis(ms)),
+            FaultSpec::Drop => Self::Drop,
+        }
+    }
+}
+
+/// Body of `POST /_sim/faults`: `{"route", "method"?, "fault", "times"?}`, `fault` being the
+/// simulator's wire form `S` (usually [`FaultSpec`]); `times` defaults to one call.
+#[derive(Debug, Deserialize)]
+pub struct ArmFault<S> {
+    pub route: String,
+    #[serde(default)]
+    pub method: Option<String>,
+    pub fault: S,
+    #[serde(default = "once")]
+    pub times: u32,
+}
+
+fn once() -> u32 {
+    1
+}
 
 #[derive(Debug)]
 struct Armed<F> {
@@ -87,5 +147,53 @@ mod tests {
         book.arm("/a", None, 503, 3);
         book.clear();
         assert_eq!(book.take("GET", on_a), None);
+    }
+
+    #[test]
+    fn wire_form_parses() {
+        let parse = |s: &str| {
+            serde_json::from_str::<FaultSpec<Option<u64>>>(s)
+                .map(Fault::from)
+                .ok()
+        };
+        assert_eq!(parse(r#"{"status":503}"#), Some(Fault::Status(503)));
+        assert_eq!(
+            parse(r#"{"rate_limit":{"retry_after_secs":2}}"#),
+            Some(Fault::RateLimit {
+                retry_after_secs: Some(2)
+            })
+        );
+        assert_eq!(
+            parse(r#"{"rate_limit":{}}"#),
+            Some(Fault::RateLimit {
+                retry_after_secs: None
+            })
+        );
+        assert_eq!(
+            parse(r#"{"delay_ms":100}"#),
+            Some(Fault::Delay(Duration::from_millis(100)))
+        );
+        assert_eq!(parse(r#""drop""#), Some(Fault::Drop));
+        assert_eq!(parse(r#""explode""#), None);
+    }
+
+    #[test]
+    fn a_required_retry_time_must_be_given() {
+        let parse = |s: &str| serde_json::from_str::<FaultSpec<u64>>(s);
+        assert!(parse(r#"{"rate_limit":{}}"#).is_err());
+        assert_eq!(
+            parse(r#"{"rate_limit":{"retry_after_secs":2}}"#).ok(),
+            Some(FaultSpec::RateLimit {
+                retry_after_secs: 2
+            })
+        );
+    }
+
+    #[test]
+    fn an_arm_request_defaults_to_any_method_and_one_call() {
+        let arm: ArmFault<FaultSpec<u64>> =
+            serde_json::from_str(r#"{"route":"*","fault":"drop"}"#).unwrap();
+        assert_eq!((arm.route.as_str(), arm.method, arm.times), ("*", None, 1));
+        assert_eq!(arm.fault, FaultSpec::Drop);
     }
 }

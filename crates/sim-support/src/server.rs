@@ -208,6 +208,41 @@ pub async fn serve(
     })
 }
 
+/// A simulator `S` serving on a local port: what `Simulator::spawn` of each target returns.
+#[derive(Debug)]
+pub struct RunningSim<S> {
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT`: the base URL to point a client at.
+    pub base_url: String,
+    pub sim: S,
+    serving: Serving,
+}
+
+impl<S> RunningSim<S> {
+    /// Serves `router` (the whole API of `sim`) as [`serve`] does, keeping `sim` at hand for
+    /// the test that started it.
+    pub async fn start(
+        sim: S,
+        router: axum::Router,
+        addr: SocketAddr,
+        name: &'static str,
+    ) -> io::Result<Self> {
+        let serving = serve(router, addr, name).await?;
+        Ok(Self {
+            addr: serving.addr,
+            base_url: serving.base_url.clone(),
+            sim,
+            serving,
+        })
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to a few seconds), and
+    /// waits for the server task.
+    pub async fn shutdown(self) {
+        self.serving.shutdown().await;
+    }
+}
+
 fn base_url(addr: SocketAddr) -> String {
     let host = if addr.ip().is_unspecified() {
         "127.0.0.1".to_owned()

@@ -32,17 +32,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use sim_support::controls::{self, Answer, failure};
 
 use super::Simulator;
 use super::faults::FaultSpec;
 use super::org::{NewUser, SimError};
 
-type Answer = (StatusCode, Json<Value>);
-
-fn failure(status: StatusCode, message: impl std::fmt::Display) -> Answer {
-    (status, Json(json!({ "error": message.to_string() })))
-}
-
+/// `sim_support::controls::parse`, but an empty body reads as `{}`, as Allthenticate's own
+/// API reads parameters.
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
     let body = if body.trim_ascii().is_empty() {
         b"{}".as_slice()
@@ -300,33 +297,10 @@ async fn revoke_keys(State(sim): State<Simulator>, body: Bytes) -> Answer {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct ArmFault {
-    route: String,
-    #[serde(default)]
-    method: Option<String>,
-    fault: FaultSpec,
-    #[serde(default = "once")]
-    times: u32,
-}
-
-fn once() -> u32 {
-    1
-}
-
 async fn arm_fault(State(sim): State<Simulator>, body: Bytes) -> Answer {
-    match parse::<ArmFault>(&body) {
-        Err(answer) => answer,
-        Ok(arm) => {
-            sim.inject_fault(
-                &arm.route,
-                arm.method.as_deref(),
-                arm.fault.into(),
-                arm.times,
-            );
-            (StatusCode::CREATED, Json(json!({ "armed": arm.times })))
-        }
-    }
+    controls::arm_fault(parse(&body), |route, method, spec: FaultSpec, times| {
+        sim.inject_fault(route, method, spec.into(), times);
+    })
 }
 
 async fn clear_faults(State(sim): State<Simulator>) -> Answer {
@@ -335,7 +309,7 @@ async fn clear_faults(State(sim): State<Simulator>) -> Answer {
 }
 
 async fn calls(State(sim): State<Simulator>) -> Answer {
-    ok(serde_json::to_value(sim.call_counts()).unwrap_or_default())
+    controls::calls(&sim.call_counts())
 }
 
 async fn reset_calls(State(sim): State<Simulator>) -> Answer {

@@ -55,7 +55,6 @@
 //! * no built-in rate limit (none is documented); a fault can answer 429 with or without
 //!   `Retry-After` in seconds; faults apply before authentication.
 
-mod accounting;
 mod api;
 mod auth;
 mod config;
@@ -67,7 +66,6 @@ mod org;
 mod params;
 mod reply;
 mod seed;
-mod server;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -77,18 +75,21 @@ use chrono::Utc;
 
 use crate::model::PendingInvite;
 
-pub use accounting::CallCounts;
 pub use config::SimConfig;
 pub use faults::{ANY_ROUTE, Fault};
 pub use org::{FIRST_EMAIL_ID, FIRST_USER_ID, NewUser, SimError, SimUser};
 pub use seed::{DEMO_PENDING_INVITE, demo_users};
-pub use server::RunningSim;
+pub use sim_support::CallCounts;
 
-use accounting::CallLog;
 use auth::KeyBook;
 use faults::FaultBook;
 use org::{GroupKind, Org};
+use sim_support::CallLog;
 use sim_support::locks::{lock, read, write};
+
+/// The simulator serving on a local port (`sim_support::serve`: connections an injected
+/// `Fault::Drop` can cut mid-request, so the client sees a network failure).
+pub type RunningSim = sim_support::RunningSim<Simulator>;
 
 /// A simulated Allthenticate organisation. Cheap to clone; all clones share one state.
 #[derive(Clone)]
@@ -102,6 +103,8 @@ struct Inner {
     org: RwLock<Org>,
     keys: Mutex<KeyBook>,
     faults: FaultBook,
+    /// Keyed by path: Allthenticate's paths carry no ids, so the path is the template (a trailing
+    /// slash or an unknown path is counted as sent, and answered 404).
     calls: CallLog,
 }
 
@@ -155,7 +158,8 @@ impl Simulator {
     /// Binds `addr` (port 0 picks a free port) and serves in a tokio task until
     /// [`RunningSim::shutdown`] or until the `RunningSim` is dropped.
     pub async fn spawn(self, addr: SocketAddr) -> std::io::Result<RunningSim> {
-        server::spawn(self, addr).await
+        let router = self.router();
+        RunningSim::start(self, router, addr, "allthenticate").await
     }
 
     /// Adds a member with fresh ids, as an accepted invite or the portal would; fails on an
@@ -277,11 +281,7 @@ impl Simulator {
 
     /// Calls to `"METHOD route"`, e.g. `call_count("POST", routes::TOGGLE_SUSPENSION)`.
     pub fn call_count(&self, method: &str, route: &str) -> u64 {
-        self.call_counts()
-            .routes
-            .get(&format!("{method} {route}"))
-            .copied()
-            .unwrap_or(0)
+        self.inner.calls.count(method, route)
     }
 
     /// Every counter: the total and the calls per `"METHOD route"`.
@@ -291,7 +291,7 @@ impl Simulator {
 
     /// Every API call (absent routes included).
     pub fn total_calls(&self) -> u64 {
-        self.inner.calls.snapshot().total
+        self.inner.calls.total()
     }
 
     /// Zeroes every counter.

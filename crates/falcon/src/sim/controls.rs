@@ -9,24 +9,11 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
+use sim_support::controls::{self, Answer, parse};
 
 use super::Simulator;
 use super::faults::FaultSpec;
-
-type Answer = (StatusCode, Json<Value>);
-
-fn bad_request(message: impl std::fmt::Display) -> Answer {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({ "error": message.to_string() })),
-    )
-}
-
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
-    serde_json::from_slice(body).map_err(bad_request)
-}
 
 pub(crate) fn router(sim: &Simulator) -> Router {
     Router::new()
@@ -79,33 +66,10 @@ async fn list_users(State(sim): State<Simulator>) -> Answer {
     (StatusCode::OK, Json(json!({ "users": sim.users() })))
 }
 
-#[derive(Debug, Deserialize)]
-struct ArmFault {
-    route: String,
-    #[serde(default)]
-    method: Option<String>,
-    fault: FaultSpec,
-    #[serde(default = "once")]
-    times: u32,
-}
-
-fn once() -> u32 {
-    1
-}
-
 async fn arm_fault(State(sim): State<Simulator>, body: Bytes) -> Answer {
-    match parse::<ArmFault>(&body) {
-        Err(answer) => answer,
-        Ok(arm) => {
-            sim.inject_fault(
-                &arm.route,
-                arm.method.as_deref(),
-                arm.fault.into(),
-                arm.times,
-            );
-            (StatusCode::CREATED, Json(json!({ "armed": arm.times })))
-        }
-    }
+    controls::arm_fault(parse(&body), |route, method, spec: FaultSpec, times| {
+        sim.inject_fault(route, method, spec.into(), times);
+    })
 }
 
 async fn clear_faults(State(sim): State<Simulator>) -> Answer {
@@ -114,11 +78,7 @@ async fn clear_faults(State(sim): State<Simulator>) -> Answer {
 }
 
 async fn calls(State(sim): State<Simulator>) -> Answer {
-    let snapshot = sim.inner.calls.snapshot();
-    (
-        StatusCode::OK,
-        Json(serde_json::to_value(snapshot).unwrap_or_default()),
-    )
+    controls::calls(&sim.inner.calls.snapshot())
 }
 
 async fn reset(State(sim): State<Simulator>) -> Answer {

@@ -3,47 +3,18 @@
 //! A fault is armed for a route (or `*` = every `/user-management` route), optionally one
 //! method, and a number of calls. Each matching call consumes one use of the oldest matching
 //! fault, so a test can script sequences such as "two 500s, then a 429".
-
-use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
+//! What a fault does and its wire form live in `sim_support::faults`, shared by the simulators;
+//! this module says which calls a route value names.
 
 use sim_support::FaultBook as Book;
 
-/// What an armed fault does to a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
-    /// Answer with this status and an errors envelope instead of handling the call.
-    Status(u16),
-    /// Answer 429 with `X-RateLimit-RetryAfter` = now + `retry_after_secs`.
-    RateLimit { retry_after_secs: u64 },
-    /// Sleep, then handle the call normally.
-    Delay(Duration),
-    /// Close the connection without any HTTP response.
-    Drop,
-}
+/// What an armed fault does to a call; its 429 always carries `X-RateLimit-RetryAfter` = now +
+/// `retry_after_secs`, as Falcon's do.
+pub type Fault = sim_support::Fault<u64>;
 
-/// Wire form of a [`Fault`] for the `/_sim/faults` control:
-/// `{"status":500}`, `{"rate_limit":{"retry_after_secs":2}}`, `{"delay_ms":100}` or `"drop"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum FaultSpec {
-    Status(u16),
-    RateLimit { retry_after_secs: u64 },
-    DelayMs(u64),
-    Drop,
-}
-
-impl From<FaultSpec> for Fault {
-    fn from(spec: FaultSpec) -> Self {
-        match spec {
-            FaultSpec::Status(code) => Self::Status(code),
-            FaultSpec::RateLimit { retry_after_secs } => Self::RateLimit { retry_after_secs },
-            FaultSpec::DelayMs(ms) => Self::Delay(Duration::from_millis(ms)),
-            FaultSpec::Drop => Self::Drop,
-        }
-    }
-}
+/// Wire form of a [`Fault`] for the `/_sim/faults` control: `{"status":500}`,
+/// `{"rate_limit":{"retry_after_secs":2}}`, `{"delay_ms":100}` or `"drop"`.
+pub(crate) type FaultSpec = sim_support::FaultSpec<u64>;
 
 /// Route value that matches every `/user-management` route.
 pub(crate) const ANY_ROUTE: &str = "*";
@@ -76,6 +47,8 @@ impl FaultBook {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::model::routes;
 

@@ -39,7 +39,6 @@ mod params;
 mod rate_limit;
 mod reply;
 mod routes;
-mod server;
 mod state;
 
 use std::collections::BTreeMap;
@@ -53,7 +52,6 @@ use crate::model::{Role, User};
 
 pub use config::{ApiClientSpec, ErrorsStyle, Scopes, SimConfig};
 pub use faults::Fault;
-pub use server::RunningSim;
 
 use accounting::CallLog;
 use auth::AuthRegistry;
@@ -66,6 +64,10 @@ use state::{Directory, NewUser, RoleChange};
 const DEFAULT_REGION: &str = "us-1";
 /// Flight Control children the default CID gets, so `member_cid` tokens can be tested.
 const DEFAULT_CHILD_CIDS: usize = 2;
+
+/// The simulator serving on a local port (`sim_support::serve`: connections an injected
+/// `Fault::Drop` can cut mid-request, so the client sees a network failure).
+pub type RunningSim = sim_support::RunningSim<Simulator>;
 
 /// A simulated Falcon tenant. Cheap to clone; all clones share one state.
 #[derive(Clone)]
@@ -177,7 +179,8 @@ impl Simulator {
     /// Binds `addr` (port 0 picks a free port) and serves in a tokio task until
     /// [`RunningSim::shutdown`] or until the `RunningSim` is dropped.
     pub async fn spawn(self, addr: SocketAddr) -> std::io::Result<RunningSim> {
-        server::spawn(self, addr).await
+        let router = self.router();
+        RunningSim::start(self, router, addr, "falcon").await
     }
 
     /// Creates a user in the default CID, bypassing the API's checks (domain allow-list, e-mail

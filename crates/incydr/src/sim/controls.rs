@@ -12,22 +12,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
+use sim_support::controls::{self, Answer, failure, parse};
 
 use super::Simulator;
 use super::directory::{DirectoryError, NewUser};
 use super::faults::FaultSpec;
-
-type Answer = (StatusCode, Json<Value>);
-
-fn failure(status: StatusCode, message: impl std::fmt::Display) -> Answer {
-    (status, Json(json!({ "error": message.to_string() })))
-}
-
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
-    serde_json::from_slice(body).map_err(|e| failure(StatusCode::BAD_REQUEST, e))
-}
 
 fn directory_failure(err: &DirectoryError) -> Answer {
     let status = match err {
@@ -162,33 +152,10 @@ async fn blocked(State(sim): State<Simulator>, Path(user_id): Path<String>, body
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct ArmFault {
-    route: String,
-    #[serde(default)]
-    method: Option<String>,
-    fault: FaultSpec,
-    #[serde(default = "once")]
-    times: u32,
-}
-
-fn once() -> u32 {
-    1
-}
-
 async fn arm_fault(State(sim): State<Simulator>, body: Bytes) -> Answer {
-    match parse::<ArmFault>(&body) {
-        Err(answer) => answer,
-        Ok(arm) => {
-            sim.inject_fault(
-                &arm.route,
-                arm.method.as_deref(),
-                arm.fault.into(),
-                arm.times,
-            );
-            (StatusCode::CREATED, Json(json!({ "armed": arm.times })))
-        }
-    }
+    controls::arm_fault(parse(&body), |route, method, spec: FaultSpec, times| {
+        sim.inject_fault(route, method, spec.into(), times);
+    })
 }
 
 async fn clear_faults(State(sim): State<Simulator>) -> Answer {
@@ -197,10 +164,7 @@ async fn clear_faults(State(sim): State<Simulator>) -> Answer {
 }
 
 async fn calls(State(sim): State<Simulator>) -> Answer {
-    (
-        StatusCode::OK,
-        Json(serde_json::to_value(sim.call_counts()).unwrap_or_default()),
-    )
+    controls::calls(&sim.call_counts())
 }
 
 /// Zeroes the counters and disarms every fault: a clean slate between scenarios.

@@ -5,50 +5,16 @@
 //! matching call consumes one use of the oldest matching fault, so a test can script sequences
 //! such as "two 500s, then a 429". Incydr's rate limits are undocumented, so there is no
 //! built-in limiter: a 429 exists only when a test arms one, with or without `Retry-After`.
-
-use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
+//! What a fault does and its wire form live in `sim_support::faults`, shared by the simulators;
+//! this module says which calls a route value names.
 
 use sim_support::FaultBook as Book;
 
-/// What an armed fault does to a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
-    /// Answer with this status and an error body instead of handling the call.
-    Status(u16),
-    /// Answer 429, with `Retry-After: <secs>` when given and no such header otherwise.
-    RateLimit { retry_after_secs: Option<u64> },
-    /// Sleep, then handle the call normally.
-    Delay(Duration),
-    /// Close the connection without any HTTP response.
-    Drop,
-}
+/// What an armed fault does to a call; its 429 carries `Retry-After` only when given.
+pub type Fault = sim_support::Fault<Option<u64>>;
 
-/// Wire form of a [`Fault`] for the `/_sim/faults` control: `{"status":500}`,
-/// `{"rate_limit":{"retry_after_secs":2}}`, `{"rate_limit":{}}`, `{"delay_ms":100}` or `"drop"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum FaultSpec {
-    Status(u16),
-    RateLimit {
-        #[serde(default)]
-        retry_after_secs: Option<u64>,
-    },
-    DelayMs(u64),
-    Drop,
-}
-
-impl From<FaultSpec> for Fault {
-    fn from(spec: FaultSpec) -> Self {
-        match spec {
-            FaultSpec::Status(code) => Self::Status(code),
-            FaultSpec::RateLimit { retry_after_secs } => Self::RateLimit { retry_after_secs },
-            FaultSpec::DelayMs(ms) => Self::Delay(Duration::from_millis(ms)),
-            FaultSpec::Drop => Self::Drop,
-        }
-    }
-}
+/// Wire form of a [`Fault`] for the `/_sim/faults` control.
+pub(crate) type FaultSpec = sim_support::FaultSpec<Option<u64>>;
 
 /// Route value that matches every `/v1/users` route (not the token endpoint, so a client can
 /// still authenticate while the users API misbehaves).
@@ -125,29 +91,5 @@ mod tests {
         );
         book.arm(ANY_ROUTE, None, Fault::Drop, 0);
         assert_eq!(book.take("GET", "/v1/users/u1", USER), None);
-    }
-
-    #[test]
-    fn wire_form_parses() {
-        let parse = |s: &str| serde_json::from_str::<FaultSpec>(s).map(Fault::from).ok();
-        assert_eq!(parse(r#"{"status":503}"#), Some(Fault::Status(503)));
-        assert_eq!(
-            parse(r#"{"rate_limit":{"retry_after_secs":2}}"#),
-            Some(Fault::RateLimit {
-                retry_after_secs: Some(2)
-            })
-        );
-        assert_eq!(
-            parse(r#"{"rate_limit":{}}"#),
-            Some(Fault::RateLimit {
-                retry_after_secs: None
-            })
-        );
-        assert_eq!(
-            parse(r#"{"delay_ms":100}"#),
-            Some(Fault::Delay(Duration::from_millis(100)))
-        );
-        assert_eq!(parse(r#""drop""#), Some(Fault::Drop));
-        assert_eq!(parse(r#""explode""#), None);
     }
 }

@@ -32,7 +32,6 @@
 //! * no built-in rate limit (none is documented); a fault can answer 429 with or without
 //!   `Retry-After` in seconds; faults apply before authentication.
 
-mod accounting;
 mod api;
 mod auth;
 mod catalogue;
@@ -44,7 +43,6 @@ mod gateway;
 mod paging;
 mod params;
 mod reply;
-mod server;
 mod templates;
 
 use std::net::SocketAddr;
@@ -55,20 +53,23 @@ use chrono::Utc;
 
 use crate::model::{Role, User};
 
-pub use accounting::CallCounts;
 pub use config::SimConfig;
 pub use directory::{DirectoryError, NewUser};
 pub use faults::{ANY_ROUTE, Fault};
 pub use paging::MAX_PAGE_SIZE;
-pub use server::RunningSim;
+pub use sim_support::CallCounts;
 /// Path templates, as used by [`Simulator::call_count`] and [`Simulator::inject_fault`].
 pub use templates::{ACTIVATE, DEACTIVATE, MOVE, ROLE, USER, USER_ROLES};
 
-use accounting::CallLog;
 use auth::TokenBook;
 use directory::Directory;
 use faults::FaultBook;
+use sim_support::CallLog;
 use sim_support::locks::{lock, read, write};
+
+/// The simulator serving on a local port (`sim_support::serve`: connections an injected
+/// `Fault::Drop` can cut mid-request, so the client sees a network failure).
+pub type RunningSim = sim_support::RunningSim<Simulator>;
 
 /// A simulated Incydr tenant with one API client. Cheap to clone; all clones share one state.
 #[derive(Clone)]
@@ -82,6 +83,7 @@ struct Inner {
     directory: RwLock<Directory>,
     tokens: Mutex<TokenBook>,
     faults: FaultBook,
+    /// Keyed by path template; routes Incydr does not have (create, delete) still show up.
     calls: CallLog,
 }
 
@@ -133,7 +135,8 @@ impl Simulator {
     /// Binds `addr` (port 0 picks a free port) and serves in a tokio task until
     /// [`RunningSim::shutdown`] or until the `RunningSim` is dropped.
     pub async fn spawn(self, addr: SocketAddr) -> std::io::Result<RunningSim> {
-        server::spawn(self, addr).await
+        let router = self.router();
+        RunningSim::start(self, router, addr, "incydr").await
     }
 
     /// Adds a user to the tenant, as Incydr's own provisioning would (at start or at any time
@@ -230,11 +233,7 @@ impl Simulator {
 
     /// Calls to `"METHOD template"`, e.g. `call_count("PUT", USER_ROLES)`.
     pub fn call_count(&self, method: &str, template: &str) -> u64 {
-        self.call_counts()
-            .routes
-            .get(&format!("{method} {template}"))
-            .copied()
-            .unwrap_or(0)
+        self.inner.calls.count(method, template)
     }
 
     /// Every counter: the total and the calls per `"METHOD template"`.
@@ -244,7 +243,7 @@ impl Simulator {
 
     /// Every API call (token endpoint and absent routes included).
     pub fn total_calls(&self) -> u64 {
-        self.inner.calls.snapshot().total
+        self.inner.calls.total()
     }
 
     /// Zeroes every counter.

@@ -20,22 +20,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use sim_support::controls::{self, Answer, failure, parse};
 
 use super::Simulator;
 use super::directory::SimError;
 use super::faults::FaultSpec;
-
-type Answer = (StatusCode, Json<Value>);
-
-fn failure(status: StatusCode, message: impl std::fmt::Display) -> Answer {
-    (status, Json(json!({ "error": message.to_string() })))
-}
-
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
-    serde_json::from_slice(body).map_err(|e| failure(StatusCode::BAD_REQUEST, e))
-}
 
 fn sim_failure(err: &SimError) -> Answer {
     let status = match err {
@@ -152,34 +142,11 @@ async fn list_feeds(State(sim): State<Simulator>) -> Answer {
     (StatusCode::OK, Json(json!({ "feeds": feeds })))
 }
 
-#[derive(Debug, Deserialize)]
-struct ArmFault {
-    route: String,
-    #[serde(default)]
-    method: Option<String>,
-    fault: FaultSpec,
-    #[serde(default = "once")]
-    times: u32,
-}
-
-fn once() -> u32 {
-    1
-}
-
 /// `{"route": template|path|"*", "method"?: "POST", "fault": FaultSpec, "times"?: n}`.
 async fn arm_fault(State(sim): State<Simulator>, body: Bytes) -> Answer {
-    match parse::<ArmFault>(&body) {
-        Err(answer) => answer,
-        Ok(arm) => {
-            sim.inject_fault(
-                &arm.route,
-                arm.method.as_deref(),
-                arm.fault.into(),
-                arm.times,
-            );
-            (StatusCode::CREATED, Json(json!({ "armed": arm.times })))
-        }
-    }
+    controls::arm_fault(parse(&body), |route, method, spec: FaultSpec, times| {
+        sim.inject_fault(route, method, spec.into(), times);
+    })
 }
 
 async fn clear_faults(State(sim): State<Simulator>) -> Answer {
@@ -188,10 +155,7 @@ async fn clear_faults(State(sim): State<Simulator>) -> Answer {
 }
 
 async fn calls(State(sim): State<Simulator>) -> Answer {
-    (
-        StatusCode::OK,
-        Json(serde_json::to_value(sim.call_counts()).unwrap_or_default()),
-    )
+    controls::calls(&sim.call_counts())
 }
 
 async fn reset_calls(State(sim): State<Simulator>) -> Answer {

@@ -64,7 +64,6 @@
 //!   `Retry-After` in seconds; faults apply after counting and before authentication, and the
 //!   token endpoint is only faulted when a test names [`TOKEN`].
 
-mod accounting;
 mod api;
 mod auth;
 mod config;
@@ -74,7 +73,6 @@ mod faults;
 mod gateway;
 mod paging;
 mod reply;
-mod server;
 mod templates;
 
 use std::net::SocketAddr;
@@ -85,24 +83,27 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::{Map, Value};
 
-pub use accounting::CallCounts;
 pub use config::SimConfig;
 pub use directory::{ACCOUNT_TYPES, Object, SimError};
 pub use faults::{ANY_ROUTE, Fault};
 pub use paging::DEFAULT_PAGE_SIZE;
 pub use reply::CALL_ID_HEADER;
-pub use server::RunningSim;
+pub use sim_support::CallCounts;
 /// Path templates, as used by [`Simulator::call_count`] and [`Simulator::inject_fault`].
 pub use templates::{
     FEED_DELETE, FEED_GET, FEED_LIST, FEED_SAVE, FEED_SUBSCRIBERS_SAVE, TOKEN, USER_DELETE_MULTI,
     USER_GET, USER_LIST, USER_SAVE, V1,
 };
 
-use accounting::CallLog;
 use auth::TokenBook;
 use directory::Directory;
 use faults::FaultBook;
+use sim_support::CallLog;
 use sim_support::locks::{lock, read, write};
+
+/// The simulator serving on a local port (`sim_support::serve`: connections an injected
+/// `Fault::Drop` can cut mid-request, so the client sees a network failure).
+pub type RunningSim = sim_support::RunningSim<Simulator>;
 
 /// A simulated LumApps organisation with one OAuth application. Cheap to clone; all clones
 /// share one state.
@@ -117,6 +118,7 @@ struct Inner {
     directory: RwLock<Directory>,
     tokens: Mutex<TokenBook>,
     faults: FaultBook,
+    /// Keyed by path template, the token endpoint included.
     calls: CallLog,
 }
 
@@ -179,7 +181,8 @@ impl Simulator {
     /// Binds `addr` (port 0 picks a free port) and serves in a tokio task until
     /// [`RunningSim::shutdown`] or until the `RunningSim` is dropped.
     pub async fn spawn(self, addr: SocketAddr) -> std::io::Result<RunningSim> {
-        server::spawn(self, addr).await
+        let router = self.router();
+        RunningSim::start(self, router, addr, "lumapps").await
     }
 
     /// Adds a user the way LumApps' directory sync or console would (no call is counted): a
@@ -264,11 +267,7 @@ impl Simulator {
 
     /// Calls to `"METHOD template"`, e.g. `call_count("POST", USER_SAVE)`.
     pub fn call_count(&self, method: &str, template: &str) -> u64 {
-        self.call_counts()
-            .routes
-            .get(&format!("{method} {template}"))
-            .copied()
-            .unwrap_or(0)
+        self.inner.calls.count(method, template)
     }
 
     /// Every counter: the total and the calls per `"METHOD template"`.
