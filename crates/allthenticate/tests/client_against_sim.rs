@@ -2,44 +2,18 @@
 //! will make, the invite lifecycle, the toggle's non-idempotence, the two kinds of id, the
 //! cascading delete, key expiry, 429s, 5xx retries, and that the key never leaks.
 
-use std::io::Write;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use allthenticate::model::{Rank, Status, UserTag, routes};
-use allthenticate::sim::{ANY_ROUTE, Fault, NewUser, RunningSim, SimConfig, Simulator};
+use allthenticate::sim::{ANY_ROUTE, Fault, NewUser, SimConfig};
 use allthenticate::{
-    AllthenticateClient, AllthenticateError, ClientConfig, EmailId, InviteOutcome,
-    SuspensionChange, UserId,
+    AllthenticateClient, AllthenticateError, EmailId, InviteOutcome, SuspensionChange, UserId,
 };
-use secrecy::SecretString;
 use serde_json::json;
 
-const KEY: &str = "k-test-7f3a9c51";
+mod common;
 
-async fn start_with(config: SimConfig) -> RunningSim {
-    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    Simulator::new(config).spawn(addr).await.unwrap()
-}
-
-async fn start() -> RunningSim {
-    start_with(SimConfig {
-        api_key: KEY.to_owned(),
-        ..SimConfig::default()
-    })
-    .await
-}
-
-fn config(running: &RunningSim, key: &str) -> ClientConfig {
-    let mut cfg = ClientConfig::new(running.base_url.clone(), SecretString::from(key.to_owned()));
-    cfg.retry_base_delay = Duration::from_millis(10);
-    cfg
-}
-
-fn client(running: &RunningSim) -> AllthenticateClient {
-    AllthenticateClient::new(config(running, KEY)).unwrap()
-}
+use common::{KEY, client, config, start, start_with};
 
 #[tokio::test]
 async fn the_list_carries_both_ids_status_rank_and_tag() {
@@ -287,80 +261,6 @@ async fn delete_cascades_and_delete_by_email_removes_a_pending_invite() {
         client.delete_by_email("nobody@example.com").await,
         Err(AllthenticateError::NotFound { .. })
     ));
-    running.shutdown().await;
-}
-
-/// A tracing writer into a shared buffer, to read what the client logged.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn an_expired_key_is_unauthorized_and_the_key_never_shows() {
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    // Current-thread runtime: every log line of this test is written on this thread.
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let running = start().await;
-    let client = client(&running);
-    assert!(client.list_users().await.is_ok());
-    assert_eq!(running.sim.expire_keys(Some(KEY)), 1);
-
-    let err = client.list_users().await.unwrap_err();
-    match &err {
-        AllthenticateError::Unauthorized {
-            status,
-            header,
-            message,
-            ..
-        } => {
-            assert_eq!((*status, header.as_str()), (401, "authorization"));
-            assert_eq!(message, "API key expired");
-        }
-        other => panic!("{other:?}"),
-    }
-    assert!(!err.is_transient());
-    // A 401 is not retried.
-    assert_eq!(running.sim.call_count("GET", routes::MULTIPLE_USERS), 2);
-
-    let wrong = AllthenticateClient::new(config(&running, "k-wrong-0000"))
-        .unwrap()
-        .list_invites()
-        .await
-        .unwrap_err();
-    assert!(wrong.to_string().contains("Invalid API key"), "{wrong}");
-
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        logged.contains("Allthenticate call"),
-        "nothing logged: {logged}"
-    );
-    for text in [
-        err.to_string(),
-        format!("{err:?}"),
-        format!("{client:?}"),
-        format!("{:?}", client.config()),
-        wrong.to_string(),
-        logged,
-    ] {
-        assert!(!text.contains(KEY), "the key leaked: {text}");
-        assert!(!text.contains("k-wrong-0000"), "the key leaked: {text}");
-    }
     running.shutdown().await;
 }
 
