@@ -62,6 +62,7 @@ mod controls;
 mod faults;
 mod gateway;
 mod invitations;
+mod inviting;
 mod org;
 mod params;
 mod reply;

@@ -14,6 +14,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::invitations::Invitations;
+use super::reply::http_date;
 use crate::model::{EmailId, Rank, Smartcard, Status, User, UserDetail, UserId, UserTag};
 
 /// The first `user_id` handed out.
@@ -189,11 +190,6 @@ pub(crate) struct Member {
     computer_usernames: Vec<String>,
     created: DateTime<Utc>,
     device_added: Option<DateTime<Utc>>,
-}
-
-/// Dates as Flask's JSON encoder writes them, the format of the documented sample.
-pub(crate) fn http_date(at: DateTime<Utc>) -> String {
-    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 /// A plausible address: one `@`, something before it, a dot in the domain, no spaces.

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header::RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 
 use crate::model::{ErrorBody, SuccessBody};
 
@@ -39,4 +40,9 @@ pub(crate) fn too_many_requests(retry_after_secs: Option<u64>) -> Response {
             .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     response
+}
+
+/// Dates as Flask's JSON encoder writes them, the format of the documented sample.
+pub(crate) fn http_date(at: DateTime<Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
