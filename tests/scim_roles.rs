@@ -1,6 +1,6 @@
 //! Role discovery as Okta Identity Governance does it, against the bridge on the Falcon
-//! simulator over loopback HTTP: `/ResourceTypes` names the Role type and `/Roles` serves the
-//! roles the configuration opens to direct assignment (none by default), paged as Okta's
+//! simulator over loopback HTTP: once the configuration opens roles to direct assignment,
+//! `/ResourceTypes` names the Role type and `/Roles` serves them (none by default), paged as Okta's
 //! conformance test asks, behind the same authentication as everything else. A name the target
 //! does not have stops the start with the closest ones.
 
@@ -88,6 +88,16 @@ async fn okta_discovers_the_roles_the_configuration_opens() {
 #[tokio::test]
 async fn nothing_is_open_to_direct_assignment_by_default() {
     let app = spawn_app().await;
+    // No Role type to discover: a client finding one would look for roles behind it.
+    let (status, types) = get(&app, "/ResourceTypes").await;
+    assert_eq!(status, 200, "{types}");
+    let ids: Vec<&str> = types["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["User", "Group"]);
     let (status, roles) = get(&app, "/Roles").await;
     assert_eq!(status, 200, "{roles}");
     assert_eq!(roles["totalResults"], 0);

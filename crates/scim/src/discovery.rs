@@ -16,7 +16,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::ScimState;
-use super::backend::{Attribute, Backend, Description, GroupBackend, UserBackend};
+use super::backend::{Attribute, Backend, Description, GroupBackend, RoleBackend, UserBackend};
 use super::error::ScimError;
 use super::group::GROUP_SCHEMA;
 use super::request::{base_url, list_response, scim_json};
@@ -29,7 +29,7 @@ const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 
 type St<B> = State<Arc<ScimState<B>>>;
 
-pub(crate) fn routes<B: UserBackend + GroupBackend>() -> Router<Arc<ScimState<B>>> {
+pub(crate) fn routes<B: UserBackend + GroupBackend + RoleBackend>() -> Router<Arc<ScimState<B>>> {
     Router::new()
         .route("/ServiceProviderConfig", get(service_provider_config::<B>))
         .route("/ResourceTypes", get(resource_types::<B>))
@@ -63,14 +63,34 @@ async fn service_provider_config<B: Send + Sync>(State(st): St<B>, headers: Head
     scim_json(StatusCode::OK, &body)
 }
 
-fn resource_type_list(base: &str, described: &Description) -> Vec<Value> {
-    [
-        ("User", "/Users", USER_SCHEMA, described.user_resource.as_str()),
-        ("Group", "/Groups", GROUP_SCHEMA, described.group_resource.as_str()),
-        // Okta Identity Governance discovers assignable roles here; `/Roles` lists none until
-        // the configuration opens some.
-        ("Role", "/Roles", ROLE_SCHEMA, described.role_resource.as_str()),
-    ]
+/// The resource types; `roles`: whether some role is open to direct assignment.
+fn resource_type_list(base: &str, described: &Description, roles: bool) -> Vec<Value> {
+    let mut types = vec![
+        (
+            "User",
+            "/Users",
+            USER_SCHEMA,
+            described.user_resource.as_str(),
+        ),
+        (
+            "Group",
+            "/Groups",
+            GROUP_SCHEMA,
+            described.group_resource.as_str(),
+        ),
+    ];
+    // Okta Identity Governance discovers assignable roles through this type. It is listed only
+    // once the configuration opens some role: a client that finds a type must find resources
+    // behind it.
+    if roles {
+        types.push((
+            "Role",
+            "/Roles",
+            ROLE_SCHEMA,
+            described.role_resource.as_str(),
+        ));
+    }
+    types
         .into_iter()
         .map(|(name, endpoint, schema, description)| {
             json!({
@@ -87,25 +107,33 @@ fn resource_type_list(base: &str, described: &Description) -> Vec<Value> {
         .collect()
 }
 
-async fn resource_types<B: Backend>(State(st): St<B>, headers: HeaderMap) -> Response {
-    let list = resource_type_list(&base_url(&st.settings, &headers), st.backend.description());
+async fn resource_types<B: RoleBackend>(State(st): St<B>, headers: HeaderMap) -> Response {
+    let list = resource_type_list(
+        &base_url(&st.settings, &headers),
+        st.backend.description(),
+        !st.backend.roles().is_empty(),
+    );
     list_response(list.len(), 1, list)
 }
 
-async fn resource_type<B: Backend>(
+async fn resource_type<B: RoleBackend>(
     State(st): St<B>,
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, ScimError> {
-    resource_type_list(&base_url(&st.settings, &headers), st.backend.description())
-        .into_iter()
-        .find(|r| {
-            r["id"]
-                .as_str()
-                .is_some_and(|id| id.eq_ignore_ascii_case(&name))
-        })
-        .map(|r| scim_json(StatusCode::OK, &r))
-        .ok_or_else(|| ScimError::not_found("ResourceType", &name))
+    resource_type_list(
+        &base_url(&st.settings, &headers),
+        st.backend.description(),
+        !st.backend.roles().is_empty(),
+    )
+    .into_iter()
+    .find(|r| {
+        r["id"]
+            .as_str()
+            .is_some_and(|id| id.eq_ignore_ascii_case(&name))
+    })
+    .map(|r| scim_json(StatusCode::OK, &r))
+    .ok_or_else(|| ScimError::not_found("ResourceType", &name))
 }
 
 fn attr(name: &str, kind: &str, description: &str) -> Value {
