@@ -427,7 +427,11 @@ fn rank_rule(
     cfg: &crate::config::AllthenticateSettings,
     settings: &CoreSettings,
 ) {
-    if let Err(refused) = refuse_super_rank(&settings.target, &settings.group_roles) {
+    if let Err(refused) = refuse_super_rank(
+        &settings.target,
+        &settings.group_roles,
+        &settings.policy.direct_roles,
+    ) {
         report.push(
             Verdict::Fail,
             "rank mapping",

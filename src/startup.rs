@@ -125,7 +125,11 @@ impl Application {
         crate::telemetry::metrics::install();
         earlier_store_beside(&settings.database_url)?;
         // Needs no call: a mapping that would grant SUPER unasked stops the start first.
-        refuse_super_rank(&settings.target, &settings.group_roles)?;
+        refuse_super_rank(
+            &settings.target,
+            &settings.group_roles,
+            &settings.policy.direct_roles,
+        )?;
         let store = Store::open(&settings.database_url).await?;
         let target = ConfiguredTarget::new(&settings.target)?;
         let product = target.capabilities().naming.product;

@@ -6,9 +6,11 @@
 //! target is a new variant here and in [`TargetSettings`].
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::time::SystemTime;
 
 use allthenticate::{AllthenticateClient, AllthenticateError, AllthenticateTarget, Rank};
+use bridge::roles::{DirectRoles, RoleAllowlist};
 use falcon::{FalconClient, FalconError};
 use incydr::{IncydrClient, IncydrError, IncydrTarget};
 use lumapps::{LumAppsClient, LumAppsError, LumAppsTarget};
@@ -77,27 +79,60 @@ impl ConfiguredTarget {
     }
 }
 
-/// `[groups]` entries that map Allthenticate's SUPER rank while the configuration does not allow
-/// it: such a mapping stops the start (and fails `check`) rather than each grant failing later.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{} in [groups] map{} to Allthenticate's SUPER rank (billing, creating admins), which the \
-     configuration does not allow: set allow_super_rank = true in the [allthenticate] table of \
-     BRIDGE_CONFIG (or ALLTHENTICATE_ALLOW_SUPER_RANK=true) to let a group grant it, or map \
-     {} to ADMIN",
-    .groups.iter().map(|g| format!("group '{g}'")).collect::<Vec<_>>().join(", "),
-    if .groups.len() == 1 { "s" } else { "" },
-    if .groups.len() == 1 { "it" } else { "them" }
-)]
+/// `[groups]` entries that map Allthenticate's SUPER rank, or an `assignable_roles` that opens
+/// it to direct assignment, while the configuration does not allow it: this stops the start
+/// (and fails `check`) rather than each grant failing later.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SuperRankRefused {
     pub groups: Vec<String>,
+    /// How `assignable_roles` opens SUPER: `"*"`, or the name it lists.
+    pub direct: Option<String>,
 }
 
-/// Refuses a `[groups]` mapping to SUPER (in any case) for Allthenticate unless
-/// `allow_super_rank`; any other target, or the setting, lets every mapping through.
+impl fmt::Display for SuperRankRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut causes = Vec::new();
+        if !self.groups.is_empty() {
+            let named: Vec<String> = self.groups.iter().map(|g| format!("group '{g}'")).collect();
+            let verb = if self.groups.len() == 1 {
+                "maps"
+            } else {
+                "map"
+            };
+            causes.push(format!("{} in [groups] {verb} to", named.join(", ")));
+        }
+        match self.direct.as_deref() {
+            Some("*") => causes.push("assignable_roles = \"*\" opens".to_owned()),
+            Some(name) => causes.push(format!("assignable_roles opens ('{name}')")),
+            None => {}
+        }
+        let subject = match causes.as_slice() {
+            [both @ .., last] if !both.is_empty() => format!("{}, and {last},", both.join(", ")),
+            _ => causes.join(""),
+        };
+        write!(
+            f,
+            "{subject} Allthenticate's SUPER rank (billing, creating admins), which the \
+             configuration does not allow: set allow_super_rank = true in the [allthenticate] \
+             table of BRIDGE_CONFIG (or ALLTHENTICATE_ALLOW_SUPER_RANK=true) to let the IdP grant \
+             it, or use ADMIN"
+        )?;
+        if self.direct.is_some() {
+            write!(f, " (assignable_roles = [\"REGULAR\", \"ADMIN\"])")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SuperRankRefused {}
+
+/// Refuses a `[groups]` mapping to SUPER (in any case), or an `assignable_roles` that opens
+/// it, for Allthenticate unless `allow_super_rank`; any other target, or the setting, lets
+/// everything through.
 pub fn refuse_super_rank(
     settings: &TargetSettings,
     group_roles: &BTreeMap<String, Vec<String>>,
+    direct: &DirectRoles,
 ) -> Result<(), SuperRankRefused> {
     let TargetSettings::Allthenticate(cfg) = settings else {
         return Ok(());
@@ -110,10 +145,18 @@ pub fn refuse_super_rank(
         .filter(|(_, ranks)| ranks.iter().any(|r| Rank::parse(r) == Rank::Super))
         .map(|(group, _)| group.clone())
         .collect();
-    if groups.is_empty() {
+    let direct = match &direct.allowlist {
+        RoleAllowlist::None => None,
+        RoleAllowlist::All => Some("*".to_owned()),
+        RoleAllowlist::Listed(names) => names
+            .iter()
+            .find(|n| Rank::parse(n.trim()) == Rank::Super)
+            .cloned(),
+    };
+    if groups.is_empty() && direct.is_none() {
         Ok(())
     } else {
-        Err(SuperRankRefused { groups })
+        Err(SuperRankRefused { groups, direct })
     }
 }
 
@@ -317,7 +360,12 @@ mod tests {
         .into_iter()
         .map(|(g, r)| (g.to_owned(), r.into_iter().map(str::to_owned).collect()))
         .collect();
-        let refused = refuse_super_rank(&allthenticate_settings(false), &groups).unwrap_err();
+        let refused = refuse_super_rank(
+            &allthenticate_settings(false),
+            &groups,
+            &DirectRoles::default(),
+        )
+        .unwrap_err();
         assert_eq!(refused.groups, ["Billing", "Owners"]);
         let text = refused.to_string();
         assert!(
@@ -328,21 +376,63 @@ mod tests {
         );
         let one: BTreeMap<String, Vec<String>> =
             [("Owners".to_owned(), vec!["SUPER".to_owned()])].into();
-        let text = refuse_super_rank(&allthenticate_settings(false), &one)
-            .unwrap_err()
-            .to_string();
+        let text = refuse_super_rank(
+            &allthenticate_settings(false),
+            &one,
+            &DirectRoles::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             text.starts_with("group 'Owners' in [groups] maps to"),
             "{text}"
         );
         assert_eq!(
-            refuse_super_rank(&allthenticate_settings(true), &groups),
+            refuse_super_rank(
+                &allthenticate_settings(true),
+                &groups,
+                &DirectRoles::default()
+            ),
             Ok(())
         );
         let admins: BTreeMap<String, Vec<String>> =
             [("Admins".to_owned(), vec!["ADMIN".to_owned()])].into();
         assert_eq!(
-            refuse_super_rank(&allthenticate_settings(false), &admins),
+            refuse_super_rank(
+                &allthenticate_settings(false),
+                &admins,
+                &DirectRoles::default()
+            ),
+            Ok(())
+        );
+        // Opening SUPER to direct assignment is refused the same way, by name or by "*".
+        let listed = DirectRoles {
+            allowlist: RoleAllowlist::Listed(vec!["ADMIN".into(), "Super".into()]),
+            aliases: BTreeMap::new(),
+        };
+        let text = refuse_super_rank(&allthenticate_settings(false), &one, &listed)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.starts_with(
+                "group 'Owners' in [groups] maps to, and assignable_roles opens ('Super'), \
+                 Allthenticate's SUPER rank"
+            ) && text.ends_with("(assignable_roles = [\"REGULAR\", \"ADMIN\"])"),
+            "{text}"
+        );
+        let star = DirectRoles {
+            allowlist: RoleAllowlist::All,
+            aliases: BTreeMap::new(),
+        };
+        let refused =
+            refuse_super_rank(&allthenticate_settings(false), &admins, &star).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with("assignable_roles = \"*\" opens Allthenticate's SUPER rank")
+        );
+        assert_eq!(
+            refuse_super_rank(&allthenticate_settings(true), &admins, &star),
             Ok(())
         );
         // Another target's role that happens to be called "super" is its own business.
@@ -351,7 +441,10 @@ mod tests {
             "id",
             SecretString::from("s"),
         ));
-        assert_eq!(refuse_super_rank(&incydr, &groups), Ok(()));
+        assert_eq!(
+            refuse_super_rank(&incydr, &groups, &DirectRoles::default()),
+            Ok(())
+        );
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
 //! An IdP retries what failed. A request answered with a failure must leave no state that
 //! changes the answer to its retry: a `POST /Groups` whose grants failed after its members were
 //! stored, retried, is answered as its first success would have been (201, the same group, the
-//! grants made), not with a 409; a `POST /Users` whose create failed leaves nothing behind.
+//! grants made), not with a 409; a `POST /Users` whose create failed leaves nothing behind, and
+//! one whose direct roles could not be granted is finished by its retry.
 
 mod common;
 
@@ -90,4 +91,43 @@ async fn a_user_push_retried_after_its_create_failed_is_created() {
     assert!(app.sim.sim.user_by_uid("again@example.com").is_some());
     app.expect(app.post("/Users", &user("again@example.com")), 409)
         .await;
+}
+
+#[tokio::test]
+async fn a_user_push_retried_after_its_direct_roles_failed_is_answered_as_a_first_success() {
+    use bridge::roles::{DirectRoles, RoleAllowlist};
+    let open = DirectRoles {
+        allowlist: RoleAllowlist::Listed(vec!["falcon_analyst".into()]),
+        aliases: Default::default(),
+    };
+    let app = common::spawn_app_custom(
+        falcon::sim::SimConfig::default(),
+        |_| {},
+        |s| s.policy.direct_roles = open,
+    )
+    .await;
+    let mut body = user("roles@example.com");
+    body["externalId"] = json!("okta-1");
+    body["roles"] = json!([{"value": "falcon_analyst", "display": "Falcon Analyst"}]);
+    app.sim.sim.inject_fault(
+        routes::USER_ROLE_ACTIONS,
+        Some("POST"),
+        Fault::Status(503),
+        50,
+    );
+    app.expect(app.post("/Users", &body), 503).await;
+    let uuid = app.sim.sim.user_by_uid("roles@example.com").unwrap().uuid;
+    assert!(app.sim.sim.grants_of(&uuid).is_empty());
+
+    // Another user under that login is still a conflict.
+    let mut other = body.clone();
+    other["externalId"] = json!("okta-2");
+    app.expect(app.post("/Users", &other), 409).await;
+
+    app.sim.sim.clear_faults();
+    let created = app.expect(app.post("/Users", &body), 201).await;
+    assert_eq!(created["roles"][0]["value"], "falcon_analyst");
+    assert_eq!(app.sim.sim.grants_of(&uuid), ["falcon_analyst"]);
+    let duplicate = app.expect(app.post("/Users", &body), 409).await;
+    assert_eq!(duplicate["scimType"], "uniqueness");
 }

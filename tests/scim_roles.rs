@@ -1,8 +1,9 @@
 //! Role discovery as Okta Identity Governance does it, against the bridge on the Falcon
 //! simulator over loopback HTTP: once the configuration opens roles to direct assignment,
-//! `/ResourceTypes` names the Role type and `/Roles` serves them (none by default), paged as Okta's
-//! conformance test asks, behind the same authentication as everything else. A name the target
-//! does not have stops the start with the closest ones.
+//! `/ResourceTypes` names the Role type and `/Roles` serves them (none by default), paged as
+//! Okta's conformance test asks, behind the same authentication as everything else; `/Schemas`
+//! then describes `roles` on the User and the Role schema. A name the target does not have
+//! stops the start with the closest ones.
 
 mod common;
 
@@ -83,6 +84,53 @@ async fn okta_discovers_the_roles_the_configuration_opens() {
     // Behind the same authentication as the rest.
     let anonymous = reqwest::get(app.url("/Roles")).await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
+
+    // /Schemas describes what a client found: `roles` on the User, and the Role schema.
+    let (status, schemas) = get(&app, "/Schemas").await;
+    assert_eq!(status, 200, "{schemas}");
+    let user = schema(&schemas, USER_SCHEMA);
+    let roles = attribute(&user, "roles").unwrap_or_else(|| panic!("no roles in {user}"));
+    assert_eq!(roles["multiValued"], true);
+    let subs: Vec<&str> = roles["subAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(subs, ["value", "display", "type", "primary"]);
+    let role = schema(&schemas, ROLE_SCHEMA);
+    for name in ["id", "displayName", "description"] {
+        assert!(attribute(&role, name).is_some(), "{name} in {role}");
+    }
+    let (status, one) = get(&app, &format!("/Schemas/{ROLE_SCHEMA}")).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["id"], ROLE_SCHEMA);
+
+    // The draft's block in /ServiceProviderConfig: several roles per user on Falcon.
+    let (status, spc) = get(&app, "/ServiceProviderConfig").await;
+    assert_eq!(status, 200, "{spc}");
+    assert_eq!(spc["roles"]["supported"], true);
+    assert_eq!(spc["roles"]["multipleRolesSupported"], true);
+}
+
+const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+fn schema(list: &Value, id: &str) -> Value {
+    list["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no schema {id} in {list}"))
+}
+
+fn attribute(schema: &Value, name: &str) -> Option<Value> {
+    schema["attributes"]
+        .as_array()?
+        .iter()
+        .find(|a| a["name"] == name)
+        .cloned()
 }
 
 #[tokio::test]
@@ -102,6 +150,12 @@ async fn nothing_is_open_to_direct_assignment_by_default() {
     assert_eq!(status, 200, "{roles}");
     assert_eq!(roles["totalResults"], 0);
     assert_eq!(roles["Resources"], Value::Array(Vec::new()));
+    // Nor a roles attribute or a Role schema a strict client would test.
+    let (_, schemas) = get(&app, "/Schemas").await;
+    assert_eq!(schemas["totalResults"], 2, "{schemas}");
+    assert!(attribute(&schema(&schemas, USER_SCHEMA), "roles").is_none());
+    let (_, spc) = get(&app, "/ServiceProviderConfig").await;
+    assert!(spc.get("roles").is_none(), "{spc}");
 }
 
 #[tokio::test]

@@ -26,6 +26,7 @@ async fn concurrent_group_pushes_do_not_fail_with_database_locked() {
                 formatted: None,
                 display_name: None,
                 emails_json: "[]".into(),
+                roles_json: "[]".into(),
                 active: true,
                 account_id: None,
                 account_detail: None,

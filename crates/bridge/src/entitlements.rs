@@ -1,6 +1,8 @@
-//! Keeping each account's managed entitlements equal to what its group memberships say.
+//! Keeping each account's managed entitlements equal to what its group memberships and its
+//! direct set (`roles.rs`) say.
 //!
-//! For each user the store knows the entitlements its groups map (*desired*) and the managed
+//! For each user the store knows the entitlements its groups map and the roles the IdP gave it
+//! directly (together: *desired*) and the managed
 //! ones the bridge has set and not taken back (*applied*). Syncing a user hands the target both
 //! ([`EntitlementChange`]) and records what it then holds: no target read (some targets' reads
 //! lag their writes), and never an entitlement no group maps. Where the target grants and
@@ -53,7 +55,8 @@ impl<T: Target> Bridge<T> {
         let Some(account) = entry.link.filter(|_| entry.resource.write.active) else {
             return Ok(());
         };
-        let (desired, applied) = self.store.roles_of(user_id.as_str()).await?;
+        let (mut desired, applied) = self.store.roles_of(user_id.as_str()).await?;
+        desired.extend(self.direct_role_ids(&entry.resource.write.roles));
         let who = Subject {
             login: &entry.resource.write.user_name,
             account: &account,
@@ -68,6 +71,20 @@ impl<T: Target> Bridge<T> {
             self.apply_step(user_id, who, &step).await?;
         }
         Ok(())
+    }
+
+    /// Whether the user's target roles are not yet what its groups and direct set ask for (a
+    /// sync was cut off); an inactive or unlinked user has nothing pending.
+    pub(crate) async fn roles_pending(&self, user_id: &UserId) -> Result<bool, BridgeError> {
+        let Some(entry) = self.read_directory().get(user_id).cloned() else {
+            return Ok(false);
+        };
+        if entry.link.is_none() || !entry.resource.write.active {
+            return Ok(false);
+        }
+        let (mut desired, applied) = self.store.roles_of(user_id.as_str()).await?;
+        desired.extend(self.direct_role_ids(&entry.resource.write.roles));
+        Ok(desired != applied)
     }
 
     async fn apply_step(

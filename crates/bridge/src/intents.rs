@@ -92,6 +92,12 @@ mod tests {
             display_name: None,
             emails: Vec::new(),
             active: false,
+            roles: vec![scim::direct_roles::RoleAssignment {
+                value: "event_viewer".into(),
+                display: None,
+                kind: Some("WindowsAzureActiveDirectoryRole".into()),
+                primary: Some(true),
+            }],
         };
         for intent in [Intent::Apply(Box::new(wanted)), Intent::Delete] {
             assert_eq!(Intent::decode(&intent.encode()), Some(intent));

@@ -2,11 +2,12 @@
 //! the target holds (accounts and their entitlements), per user, and the repairs that make them
 //! equal.
 //!
-//! Only managed entitlements (those some group maps) are compared: a role granted by hand in the
-//! target's console and mapped by no group is none of the bridge's business. Reading an account's
-//! entitlements costs one target call, so the reconciler paces itself to a share of the rate
-//! limit; where groups are the target's own, it reads each managed group's members once instead
-//! (a listing per group, not one per user and group). Some targets' reads lag their writes (Falcon's grant reads by half a minute and more):
+//! Only managed entitlements (those some group maps or some user holds directly) are compared:
+//! a role granted by hand in the target's console and managed by neither is none of the
+//! bridge's business. Reading an account's entitlements costs one target call, so the
+//! reconciler paces itself to a share of the rate limit; where groups are the target's own, it
+//! reads each managed group's members once instead (a listing per group, not one per user and
+//! group). Some targets' reads lag their writes (Falcon's grant reads by half a minute and more):
 //! a user changed in the last minute may show drift that is not there; repairing it is harmless
 //! (grants and revokes are idempotent) and the next run no longer reports it.
 
@@ -319,8 +320,13 @@ impl<T: Target> Bridge<T> {
             .map(|a| (a.profile.login.to_lowercase(), a))
             .collect();
         let groups = self.store.all_groups().await?;
-        let managed: BTreeSet<EntitlementId> =
-            groups.iter().flat_map(|g| g.roles.clone()).collect();
+        let rows = self.store.all_users().await?;
+        // The roles the IdP governs: those some group maps, and those given directly.
+        let managed: BTreeSet<EntitlementId> = groups
+            .iter()
+            .flat_map(|g| g.roles.clone())
+            .chain(rows.iter().flat_map(|r| self.direct_roles_of(r)))
+            .collect();
         let holders = if self.groups_are_native() {
             Some(self.group_holders(&managed, pace, &mut last_call).await?)
         } else {
@@ -332,7 +338,6 @@ impl<T: Target> Bridge<T> {
             .filter(|g| g.roles.is_empty())
             .map(|g| g.display_name.clone())
             .collect();
-        let rows = self.store.all_users().await?;
         report.users_checked = rows.len();
         let has_pending = self.capabilities().create != CreateMode::Direct;
         for row in &rows {
@@ -451,11 +456,7 @@ impl<T: Target> Bridge<T> {
         row: &UserRow,
         granted: &BTreeSet<EntitlementId>,
     ) -> Result<Vec<Drift>, BridgeError> {
-        let desired = if row.active {
-            self.store.desired_roles(&row.id).await?
-        } else {
-            BTreeSet::new()
-        };
+        let desired = self.desired_of(row).await?;
         let (desired, granted) = match &self.capabilities().entitlements {
             EntitlementModel::SingleRank { ordered } => single_rank(ordered, desired, granted),
             _ => (desired, granted.clone()),
@@ -576,13 +577,23 @@ impl<T: Target> Bridge<T> {
 
     /// After a repair the target holds what the memberships say: so does the store's record.
     async fn settle_applied_roles(&self, row: &UserRow) -> Result<(), BridgeError> {
-        let desired = if row.active {
-            self.store.desired_roles(&row.id).await?
-        } else {
-            BTreeSet::new()
-        };
+        let desired = self.desired_of(row).await?;
         self.store.set_applied_roles(&row.id, &desired).await?;
         Ok(())
+    }
+
+    /// What an active user's account should hold: its groups' roles and its direct set.
+    async fn desired_of(&self, row: &UserRow) -> Result<BTreeSet<EntitlementId>, BridgeError> {
+        if !row.active {
+            return Ok(BTreeSet::new());
+        }
+        let mut desired = self.store.desired_roles(&row.id).await?;
+        desired.extend(self.direct_roles_of(row));
+        Ok(desired)
+    }
+
+    fn direct_roles_of(&self, row: &UserRow) -> BTreeSet<EntitlementId> {
+        self.direct_role_ids(&resources::roles_from_json(&row.roles_json))
     }
 
     /// An active user the target lost: create it again and grant its entitlements.

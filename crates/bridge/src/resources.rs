@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use target_api::{Account, AccountRef, Profile};
 
 use crate::store::UserRow;
+use scim::direct_roles::{RoleAssignment, parse_roles};
 use scim::user::{Email, Name, UserResource, UserWrite};
 
 /// The target profile of a SCIM user: `userName` is the login, `name.givenName` and
@@ -43,6 +44,7 @@ pub fn native_resource(account: &Account) -> UserResource {
             display_name: None,
             emails: Vec::new(),
             active: account.active,
+            roles: Vec::new(),
         },
         groups: Vec::new(),
         created,
@@ -64,6 +66,7 @@ pub fn resource_from_row(row: &UserRow) -> UserResource {
             display_name: row.display_name.clone(),
             emails: emails_from_json(&row.emails_json),
             active: row.active,
+            roles: roles_from_json(&row.roles_json),
         },
         groups: Vec::new(),
         created: row.created,
@@ -89,6 +92,7 @@ pub fn row_from(resource: &UserResource, link: Option<&AccountRef>) -> UserRow {
         formatted: w.name.formatted.clone(),
         display_name: w.display_name.clone(),
         emails_json: emails_to_json(&w.emails),
+        roles_json: roles_to_json(&w.roles),
         active: w.active,
         account_id: link.map(|l| l.id.clone()),
         account_detail: link.and_then(|l| l.detail.clone()),
@@ -120,6 +124,17 @@ fn emails_from_json(text: &str) -> Vec<Email> {
         .collect()
 }
 
+fn roles_to_json(roles: &[RoleAssignment]) -> String {
+    Value::Array(roles.iter().map(RoleAssignment::to_json).collect()).to_string()
+}
+
+pub fn roles_from_json(text: &str) -> Vec<RoleAssignment> {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| parse_roles(Some(&v)).ok())
+        .unwrap_or_default()
+}
+
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
@@ -149,6 +164,12 @@ mod tests {
                     primary: true,
                 }],
                 active: true,
+                roles: vec![RoleAssignment {
+                    value: "falcon_analyst".into(),
+                    display: Some("Falcon Analyst".into()),
+                    kind: None,
+                    primary: Some(false),
+                }],
             },
             groups: Vec::new(),
             created: now,

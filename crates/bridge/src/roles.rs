@@ -7,15 +7,24 @@
 //! otherwise. A configured name the target does not know stops the start, with the closest
 //! ones, like the group mapping. Targets whose groups are their own (LumApps) have no roles to
 //! open.
+//!
+//! A user's `roles` (its *direct set*) are kept as the IdP sent them and resolved to target
+//! roles here: when a request adds one (an unknown or closed value is refused, naming it and
+//! what is open), and at each sync, which gives the target the union of these and the roles of
+//! the user's groups (`entitlements.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use scim::backend::RoleBackend;
+use scim::direct_roles::RoleAssignment;
+use scim::error::ScimError;
 use scim::role::RoleResource;
+use scim::user::UserWrite;
 use target_api::{Entitlement, EntitlementId, EntitlementModel, Naming, Target};
 
 use crate::Bridge;
+use crate::error::BridgeError;
 
 /// Which roles the configuration opens to direct assignment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -214,7 +223,81 @@ impl DirectRoles {
     }
 }
 
+impl AssignableRoles {
+    /// The open role an IdP value stands for: by id (exact, then in any case), by display name
+    /// in any case, then by alias (exact, then in any case).
+    pub fn find(&self, value: &str) -> Option<&EntitlementId> {
+        find_role(value, &self.roles).map(|r| &r.id).or_else(|| {
+            let wanted = value.trim();
+            self.aliases.get(wanted).or_else(|| {
+                self.aliases
+                    .iter()
+                    .find(|(alias, _)| alias.eq_ignore_ascii_case(wanted))
+                    .map(|(_, id)| id)
+            })
+        })
+    }
+
+    /// The target roles `roles` stand for; values that no longer do (the configuration closed
+    /// them since) are left out.
+    pub fn ids_of(&self, roles: &[RoleAssignment]) -> BTreeSet<EntitlementId> {
+        roles
+            .iter()
+            .filter_map(|r| self.find(&r.value).cloned())
+            .collect()
+    }
+}
+
 impl<T: Target> Bridge<T> {
+    /// Admits the direct set `wanted` asks for: with direct assignment off, `roles` is ignored
+    /// as it always was; otherwise each value `current` did not hold must stand for an open
+    /// role, or the request is refused before anything is touched. Values already held are not
+    /// checked again, so a user keeps being deactivatable after the configuration closed one.
+    pub(crate) fn admit_roles(
+        &self,
+        wanted: &mut UserWrite,
+        current: Option<&UserWrite>,
+    ) -> Result<(), BridgeError> {
+        if self.policy.direct_roles.is_off() {
+            if !wanted.roles.is_empty() {
+                tracing::warn!(user = %wanted.user_name, roles = wanted.roles.len(), "roles ignored: direct role assignment is off (assignable_roles)");
+                wanted.roles.clear();
+            }
+            return Ok(());
+        }
+        let assignable = self.assignable_roles();
+        let held = |value: &str| {
+            current.is_some_and(|c| c.roles.iter().any(|r| r.value.eq_ignore_ascii_case(value)))
+        };
+        for role in &wanted.roles {
+            if held(&role.value) || assignable.find(&role.value).is_some() {
+                continue;
+            }
+            let naming = self.naming();
+            let open: Vec<&str> = assignable.roles.iter().map(|r| r.id.as_str()).collect();
+            return Err(BridgeError::Request(ScimError::invalid_value(format!(
+                "roles: '{}' is no {} {} open to direct assignment; open: {}",
+                role.value,
+                naming.product,
+                naming.entitlement,
+                if open.is_empty() {
+                    "none".to_owned()
+                } else {
+                    open.join(", ")
+                }
+            ))));
+        }
+        Ok(())
+    }
+
+    /// The target roles a direct set stands for now.
+    pub(crate) fn direct_role_ids(&self, roles: &[RoleAssignment]) -> BTreeSet<EntitlementId> {
+        if roles.is_empty() || self.policy.direct_roles.is_off() {
+            return BTreeSet::new();
+        }
+        self.assignable_roles().ids_of(roles)
+    }
+
     /// The roles open to direct assignment, from the catalogue the bridge last read. A name
     /// the start did not find stops it; one that left the target since is left out.
     pub fn assignable_roles(&self) -> AssignableRoles {
@@ -238,6 +321,13 @@ impl<T: Target> RoleBackend for Bridge<T> {
                 description: e.description,
             })
             .collect()
+    }
+
+    fn single_role(&self) -> bool {
+        matches!(
+            self.capabilities().entitlements,
+            EntitlementModel::SingleRank { .. }
+        )
     }
 }
 

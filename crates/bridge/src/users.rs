@@ -78,10 +78,14 @@ impl<T: Target> UserBackend for Bridge<T> {
 }
 
 impl<T: Target> Bridge<T> {
-    async fn create_user_caused(&self, user: UserWrite) -> Result<UserResource, BridgeError> {
+    async fn create_user_caused(&self, mut user: UserWrite) -> Result<UserResource, BridgeError> {
+        self.admit_roles(&mut user, None)?;
         let _name_lock = self.locks.lock(&LockKey::user_name(&user.user_name)).await;
         let existing = self.read_directory().by_user_name(&user.user_name).cloned();
         match existing {
+            Some(entry) if entry.managed && entry.resource.write == user => {
+                self.finish_create(entry).await
+            }
             Some(entry) if entry.managed => Err(BridgeError::Uniqueness(format!(
                 "a user with userName '{}' already exists (id {})",
                 entry.resource.write.user_name, entry.resource.id
@@ -100,6 +104,28 @@ impl<T: Target> Bridge<T> {
         }
     }
 
+    /// A POST for a user the bridge holds exactly so: the retry of a create whose grants
+    /// failed after the account was made finishes them and answers as the first success would
+    /// have; any other repeat is a conflict.
+    async fn finish_create(&self, entry: Entry) -> Result<UserResource, BridgeError> {
+        let conflict = || {
+            BridgeError::Uniqueness(format!(
+                "a user with userName '{}' already exists (id {})",
+                entry.resource.write.user_name, entry.resource.id
+            ))
+        };
+        let Some(id) = entry.id() else {
+            return Err(conflict());
+        };
+        let _id_lock = self.locks.lock(&LockKey::User(id.clone())).await;
+        if !self.roles_pending(&id).await? {
+            return Err(conflict());
+        }
+        tracing::info!(user = %entry.resource.write.user_name, id = %id, "a repeated create finishes the grants its first attempt could not make");
+        self.sync_user_locked(&id).await?;
+        Ok(entry.resource)
+    }
+
     async fn update_user_caused(
         &self,
         id: &UserId,
@@ -115,7 +141,8 @@ impl<T: Target> Bridge<T> {
         preconditions
             .allow_change(&entry.resource.version())
             .map_err(BridgeError::Request)?;
-        let wanted = edit(&entry.resource).map_err(BridgeError::Request)?;
+        let mut wanted = edit(&entry.resource).map_err(BridgeError::Request)?;
+        self.admit_roles(&mut wanted, Some(&entry.resource.write))?;
         self.check_login_unchanged(&entry.resource.write, &wanted)?;
         if entry.managed && wanted == entry.resource.write {
             // Nothing changed, but a previous attempt may have failed halfway (user re-created,
@@ -217,6 +244,14 @@ impl<T: Target> Bridge<T> {
         };
         self.record(resource.clone(), Some(link)).await?;
         tracing::info!(user = %resource.write.user_name, id = %resource.id, "user provisioned");
+        if !resource.write.roles.is_empty()
+            && let Ok(id) = UserId::parse(&resource.id)
+        {
+            // Recorded first: a grant that fails is finished by the IdP's retry of the POST
+            // (`finish_create`), or at the next start.
+            let _id_lock = self.locks.lock(&LockKey::User(id.clone())).await;
+            self.sync_user_locked(&id).await?;
+        }
         Ok(resource)
     }
 
@@ -299,8 +334,9 @@ impl<T: Target> Bridge<T> {
             // The emulated deactivation revoked everything the bridge had granted.
             self.forget_applied_roles(&id).await?;
         }
-        if reactivated {
-            // Entra and Okta do not replay memberships on reactivation: the store has them.
+        if reactivated || resource.write.roles != current.write.roles {
+            // Entra and Okta do not replay memberships on reactivation: the store has them, and
+            // the direct set.
             self.sync_user_locked(&id).await?;
         }
         Ok(resource)

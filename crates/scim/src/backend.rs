@@ -133,6 +133,11 @@ pub trait RoleBackend: Backend {
     fn roles(&self) -> Vec<RoleResource> {
         Vec::new()
     }
+
+    /// Whether a user holds one role at most (a rank): the highest of those given counts.
+    fn single_role(&self) -> bool {
+        false
+    }
 }
 
 pub trait UserBackend: Backend {

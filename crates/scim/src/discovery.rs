@@ -16,7 +16,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::ScimState;
-use super::backend::{Attribute, Backend, Description, GroupBackend, RoleBackend, UserBackend};
+use super::backend::{Attribute, Description, GroupBackend, RoleBackend, UserBackend};
 use super::error::ScimError;
 use super::group::GROUP_SCHEMA;
 use super::request::{base_url, list_response, scim_json};
@@ -38,9 +38,9 @@ pub(crate) fn routes<B: UserBackend + GroupBackend + RoleBackend>() -> Router<Ar
         .route("/Schemas/{id}", get(schema::<B>))
 }
 
-async fn service_provider_config<B: Send + Sync>(State(st): St<B>, headers: HeaderMap) -> Response {
+async fn service_provider_config<B: RoleBackend>(State(st): St<B>, headers: HeaderMap) -> Response {
     let base = base_url(&st.settings, &headers);
-    let body = json!({
+    let mut body = json!({
         "schemas": [SPC_SCHEMA],
         "documentationUri": "https://github.com/falcon-scim-bridge/falcon-scim-bridge#readme",
         "patch": {"supported": true},
@@ -60,6 +60,16 @@ async fn service_provider_config<B: Send + Sync>(State(st): St<B>, headers: Head
             "location": format!("{base}/ServiceProviderConfig"),
         },
     });
+    if let Some(single) = roles_of(st.backend.as_ref()) {
+        // draft-ietf-scim-roles-entitlements; no IdP reads it yet (Okta reads /ResourceTypes).
+        // Left out while nothing is open, for strict clients that know only RFC 7643's keys.
+        body["roles"] = json!({
+            "supported": true,
+            "multipleRolesSupported": !single,
+            "primarySupported": true,
+            "typeSupported": false,
+        });
+    }
     scim_json(StatusCode::OK, &body)
 }
 
@@ -165,8 +175,8 @@ fn described(name: &str, attribute: &Attribute) -> Value {
     )
 }
 
-fn user_schema(d: &Description) -> Value {
-    json!({
+fn user_schema(d: &Description, roles: Option<bool>) -> Value {
+    let mut schema = json!({
         "id": USER_SCHEMA,
         "name": "User",
         "description": d.user_schema,
@@ -196,6 +206,44 @@ fn user_schema(d: &Description) -> Value {
                     with(attr("display", "string", "The group's displayName"), json!({"mutability": "readOnly"})),
                 ]})),
         ],
+    });
+    if let (Some(single), Some(Value::Array(attributes))) = (roles, schema.get_mut("attributes")) {
+        let description = if single {
+            "The role given directly (one; the highest counts), as /Roles lists them"
+        } else {
+            "The roles given directly, beside those of the user's groups, as /Roles lists them"
+        };
+        attributes.push(with(
+            attr("roles", "complex", description),
+            json!({"multiValued": true, "subAttributes": [
+                with(attr("value", "string", "A role id from /Roles (or a configured alias)"), json!({"caseExact": true})),
+                attr("display", "string", "The role's name, as sent"),
+                attr("type", "string", "As sent"),
+                attr("primary", "boolean", "As sent"),
+            ]}),
+        ));
+    }
+    schema
+}
+
+/// Okta's Role schema: what `/Roles` serves.
+fn role_schema(d: &Description) -> Value {
+    let read_only = |name: &str, description: &str| {
+        with(
+            attr(name, "string", description),
+            json!({"mutability": "readOnly"}),
+        )
+    };
+    json!({
+        "id": ROLE_SCHEMA,
+        "name": "Role",
+        "description": d.role_resource,
+        "attributes": [
+            with(read_only("id", "The role's id: the value a user's roles carry"),
+                json!({"required": true, "caseExact": true, "uniqueness": "server"})),
+            with(read_only("displayName", "The role's name"), json!({"required": true})),
+            read_only("description", "What the role allows, at most 1,000 characters"),
+        ],
     })
 }
 
@@ -218,9 +266,14 @@ fn group_schema(d: &Description) -> Value {
     })
 }
 
-fn schema_list(base: &str, described: &Description) -> Vec<Value> {
-    [user_schema(described), group_schema(described)]
-        .into_iter()
+/// The schemas; `roles`: `Some(single-valued)` once some role is open to direct assignment,
+/// which adds `roles` to the User and the Role schema.
+fn schema_list(base: &str, described: &Description, roles: Option<bool>) -> Vec<Value> {
+    let mut list = vec![user_schema(described, roles), group_schema(described)];
+    if roles.is_some() {
+        list.push(role_schema(described));
+    }
+    list.into_iter()
         .map(|mut s| {
             let id = s["id"].as_str().unwrap_or_default().to_owned();
             s["schemas"] = json!([SCHEMA_SCHEMA]);
@@ -231,19 +284,31 @@ fn schema_list(base: &str, described: &Description) -> Vec<Value> {
         .collect()
 }
 
-async fn schemas<B: Backend>(State(st): St<B>, headers: HeaderMap) -> Response {
-    let list = schema_list(&base_url(&st.settings, &headers), st.backend.description());
+fn roles_of<B: RoleBackend>(backend: &B) -> Option<bool> {
+    (!backend.roles().is_empty()).then(|| backend.single_role())
+}
+
+async fn schemas<B: RoleBackend>(State(st): St<B>, headers: HeaderMap) -> Response {
+    let list = schema_list(
+        &base_url(&st.settings, &headers),
+        st.backend.description(),
+        roles_of(st.backend.as_ref()),
+    );
     list_response(list.len(), 1, list)
 }
 
-async fn schema<B: Backend>(
+async fn schema<B: RoleBackend>(
     State(st): St<B>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
-    schema_list(&base_url(&st.settings, &headers), st.backend.description())
-        .into_iter()
-        .find(|s| s["id"] == id.as_str())
-        .map(|s| scim_json(StatusCode::OK, &s))
-        .ok_or_else(|| ScimError::not_found("Schema", &id))
+    schema_list(
+        &base_url(&st.settings, &headers),
+        st.backend.description(),
+        roles_of(st.backend.as_ref()),
+    )
+    .into_iter()
+    .find(|s| s["id"] == id.as_str())
+    .map(|s| scim_json(StatusCode::OK, &s))
+    .ok_or_else(|| ScimError::not_found("Schema", &id))
 }

@@ -3,14 +3,16 @@
 //! This module speaks SCIM and nothing else. Handlers decode and validate what the IdP sent,
 //! call a [`backend::UserBackend`] / [`backend::GroupBackend`], and render what comes back;
 //! every failure leaves through [`error::ScimError`]. Where a request goes:
-//! `users.rs` (`/Users`), `groups.rs` (`/Groups`), `discovery.rs` (`/ServiceProviderConfig`,
-//! `/ResourceTypes`, `/Schemas`), all behind `limits.rs` (timeout), `auth/` (who, and may they)
-//! and `rate_limit.rs` (how often), in that order. Bodies are read leniently (`user.rs`,
-//! `group.rs`), but a filter or PATCH path must name an attribute RFC 7643 defines (`schema.rs`)
-//! and a name people read must hold no invisible or control character (`text.rs`).
+//! `users.rs` (`/Users`), `groups.rs` (`/Groups`), `roles.rs` (`/Roles`), `discovery.rs`
+//! (`/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`), all behind `limits.rs` (timeout),
+//! `auth/` (who, and may they) and `rate_limit.rs` (how often), in that order. Bodies are read
+//! leniently (`user.rs`, `group.rs`, `direct_roles.rs`), but a filter or PATCH path must name an
+//! attribute RFC 7643 defines (`schema.rs`) and a name people read must hold no invisible or
+//! control character (`text.rs`).
 
 pub mod auth;
 pub mod backend;
+pub mod direct_roles;
 mod discovery;
 pub mod error;
 pub mod etag;

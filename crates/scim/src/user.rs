@@ -1,14 +1,16 @@
 //! The User resource the bridge supports, and its lenient reading of what IdPs send.
 //!
-//! Okta and Entra send more than Falcon can hold (`password`, `locale`, `roles`, enterprise
-//! extension, `null`s for empty attributes, booleans as `"False"`). Reading keeps what the
-//! bridge maps or stores and ignores the rest, so no IdP request fails for carrying extra data.
+//! Okta and Entra send more than Falcon can hold (`password`, `locale`, enterprise extension,
+//! `null`s for empty attributes, booleans as `"False"`). Reading keeps what the bridge maps or
+//! stores and ignores the rest, so no IdP request fails for carrying extra data. `roles` (the
+//! roles given directly, `direct_roles.rs`) is kept as sent; the backend decides what they mean.
 
 use std::borrow::Cow;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
+use super::direct_roles::{RoleAssignment, parse_roles};
 use super::error::ScimError;
 use super::text;
 
@@ -45,6 +47,8 @@ pub struct UserWrite {
     pub display_name: Option<String>,
     pub emails: Vec<Email>,
     pub active: bool,
+    /// The roles given directly, as sent (a PUT without `roles` empties them).
+    pub roles: Vec<RoleAssignment>,
 }
 
 /// A User as the bridge serves it.
@@ -157,6 +161,7 @@ impl UserWrite {
             display_name: optional_string(obj, "displayName", "displayName")?,
             emails: parse_emails(get_ci(obj, "emails"))?,
             active,
+            roles: parse_roles(get_ci(obj, "roles"))?,
         })
     }
 }
@@ -180,6 +185,11 @@ impl UserWrite {
         for email in &self.emails {
             if before.is_none_or(|b| !b.emails.iter().any(|e| e.value == email.value)) {
                 text::check("emails.value", &email.value)?;
+            }
+        }
+        for role in &self.roles {
+            if before.is_none_or(|b| !b.roles.iter().any(|r| r.value == role.value)) {
+                text::check("roles.value", &role.value)?;
             }
         }
         let fields: [(&str, NameField); 4] = [
@@ -319,6 +329,10 @@ impl UserResource {
             .collect();
         obj.insert("emails".into(), Value::Array(emails));
         obj.insert("active".into(), json!(w.active));
+        if !w.roles.is_empty() {
+            let roles = w.roles.iter().map(RoleAssignment::to_json).collect();
+            obj.insert("roles".into(), Value::Array(roles));
+        }
         let groups: Vec<Value> = self
             .groups
             .iter()

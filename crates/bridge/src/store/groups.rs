@@ -296,6 +296,7 @@ mod tests {
                     formatted: None,
                     display_name: None,
                     emails_json: "[]".into(),
+                    roles_json: "[]".into(),
                     active: true,
                     account_id: None,
                     account_detail: None,

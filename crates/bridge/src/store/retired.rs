@@ -72,6 +72,7 @@ mod tests {
                 formatted: None,
                 display_name: None,
                 emails_json: "[]".into(),
+                roles_json: "[]".into(),
                 active: true,
                 account_id: Some("a1".into()),
                 account_detail: None,

@@ -6,7 +6,8 @@ use sqlx::{Executor, Row, Sqlite};
 
 use super::{Store, StoreError};
 
-/// One managed SCIM user as stored. `emails` is kept as the JSON the SCIM layer produced.
+/// One managed SCIM user as stored. `emails` and the directly given `roles` are kept as the
+/// JSON the SCIM layer produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub id: String,
@@ -17,6 +18,7 @@ pub struct UserRow {
     pub formatted: Option<String>,
     pub display_name: Option<String>,
     pub emails_json: String,
+    pub roles_json: String,
     pub active: bool,
     /// The linked target account's id; absent while deprovisioned (a tombstone).
     pub account_id: Option<String>,
@@ -42,6 +44,7 @@ fn from_row(row: &SqliteRow) -> Result<UserRow, StoreError> {
         formatted: row.try_get("formatted")?,
         display_name: row.try_get("display_name")?,
         emails_json: row.try_get("emails")?,
+        roles_json: row.try_get("direct_roles")?,
         active: row.try_get::<i64, _>("active")? != 0,
         account_id: row.try_get("account_id")?,
         account_detail: row.try_get("account_detail")?,
@@ -73,13 +76,15 @@ pub(super) async fn upsert<'e>(
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO users (id, user_name, user_name_lc, external_id, given_name, family_name,
-            formatted, display_name, emails, active, account_id, account_detail, created, last_modified)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            formatted, display_name, emails, direct_roles, active, account_id, account_detail,
+            created, last_modified)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET
             user_name = excluded.user_name, user_name_lc = excluded.user_name_lc,
             external_id = excluded.external_id, given_name = excluded.given_name,
             family_name = excluded.family_name, formatted = excluded.formatted,
             display_name = excluded.display_name, emails = excluded.emails,
+            direct_roles = excluded.direct_roles,
             active = excluded.active, account_id = excluded.account_id,
             account_detail = excluded.account_detail, last_modified = excluded.last_modified",
     )
@@ -92,6 +97,7 @@ pub(super) async fn upsert<'e>(
     .bind(&user.formatted)
     .bind(&user.display_name)
     .bind(&user.emails_json)
+    .bind(&user.roles_json)
     .bind(i64::from(user.active))
     .bind(&user.account_id)
     .bind(&user.account_detail)
@@ -128,6 +134,7 @@ mod tests {
             formatted: None,
             display_name: None,
             emails_json: "[]".into(),
+            roles_json: "[]".into(),
             active: true,
             account_id: Some(format!("f-{id}")),
             account_detail: Some("c".into()),

@@ -13,6 +13,7 @@ mod user;
 pub use group::{GroupChange, group_changes};
 pub use operations::{OpKind, PATCH_SCHEMA, PatchOp, parse_patch};
 pub use user::apply_user_patch;
+pub(crate) use user::equalities;
 
 use serde_json::Value;
 

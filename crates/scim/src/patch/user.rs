@@ -4,7 +4,8 @@
 //! body, so a PATCH can never produce a user a PUT could not. Paths may name an attribute, a
 //! sub-attribute, an extension attribute (`urn:...:enterprise:2.0:User:department`) or a
 //! filtered element (`emails[type eq "work"].value`); an add or replace on a filtered element
-//! that matches nothing creates it, as Entra expects.
+//! that matches nothing creates it, as Entra expects. `roles` has dialects of its own
+//! (`direct_roles.rs`).
 
 use scim_v2::filter::{
     AttrExp, AttrPath, CompValue, CompareOp, PatchPath, PatchValuePath, ValFilter,
@@ -13,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::is_empty;
 use super::operations::{OpKind, PatchOp};
+use crate::direct_roles;
 use crate::error::ScimError;
 use crate::group::GROUP_SCHEMA;
 use crate::query::eval_val;
@@ -38,8 +40,15 @@ pub fn apply_user_patch(current: &UserResource, ops: &[PatchOp]) -> Result<UserW
                     let path = key
                         .parse::<PatchPath>()
                         .map_err(|e| ScimError::invalid_path(format!("attribute {key:?}: {e}")))?;
-                    apply_path(&mut doc, op.kind, &path, Some(value.clone()))?;
+                    if direct_roles::is_roles_path(&path) {
+                        direct_roles::apply(&mut doc, op.kind, &path, Some(value))?;
+                    } else {
+                        apply_path(&mut doc, op.kind, &path, Some(value.clone()))?;
+                    }
                 }
+            }
+            Some(path) if direct_roles::is_roles_path(path) => {
+                direct_roles::apply(&mut doc, op.kind, path, op.value.as_ref())?;
             }
             Some(path) => apply_path(&mut doc, op.kind, path, op.value.clone())?,
         }
@@ -264,22 +273,28 @@ fn write_element(
     Ok(())
 }
 
-/// The `attr eq "x"` terms of a filter, as the fields of an element it would match.
-fn equalities(filter: &ValFilter) -> Map<String, Value> {
+/// The `attr eq "x"` terms of a filter, as the fields of an element it would match; a
+/// `primary eq "True"` (Entra's string boolean) gives a boolean `primary`.
+pub(crate) fn equalities(filter: &ValFilter) -> Map<String, Value> {
     let mut fields = Map::new();
     let mut collect = |f: &ValFilter| {
         if let ValFilter::Attr(AttrExp::Comparison(path, CompareOp::Eq, value)) = f {
+            let name = path.sub_attr.clone().unwrap_or_else(|| path.name.clone());
             let v = match value {
+                CompValue::Str(s) if name.eq_ignore_ascii_case("primary") => {
+                    match s.to_ascii_lowercase().as_str() {
+                        "true" => Value::Bool(true),
+                        "false" => Value::Bool(false),
+                        _ => Value::String(s.clone()),
+                    }
+                }
                 CompValue::Str(s) => Value::String(s.clone()),
                 CompValue::True => Value::Bool(true),
                 CompValue::False => Value::Bool(false),
                 CompValue::Number(n) => Value::Number(n.clone()),
                 CompValue::Null => return,
             };
-            fields.insert(
-                path.sub_attr.clone().unwrap_or_else(|| path.name.clone()),
-                v,
-            );
+            fields.insert(name, v);
         }
     };
     match filter {
