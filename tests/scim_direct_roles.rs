@@ -7,7 +7,8 @@
 //! simulated Falcon user holds: the union of its groups' roles and its direct set, a role being
 //! revoked only when it leaves both. Also: values resolved by display name or alias, values the
 //! configuration does not open refused with nothing changed, the direct set surviving a
-//! deactivation, and `roles` ignored as before while direct assignment is off.
+//! deactivation, `reconcile` comparing Falcon with the union, and `roles` ignored as before
+//! while direct assignment is off.
 
 mod common;
 
@@ -716,4 +717,54 @@ async fn with_direct_assignment_off_roles_are_ignored_as_before() {
     group(&app, ANALYSTS, &[&id]).await;
     assert_eq!(grants(&app, login), ["falcon_analyst"]);
     assert_roles(&read(&app, &id).await, json!([]));
+}
+
+#[tokio::test]
+async fn reconcile_compares_falcon_with_the_union_and_repairs_a_direct_role() {
+    use bridge::reconcile::{Drift, Pace};
+    let app = spawn(opening(&["falcon_analyst", "event_viewer"], &[])).await;
+    let login = "drift@example.com";
+    let direct = json!([{"value":"event_viewer"}]);
+    let (id, _) = create(&app, &okta_user(login, "Dri", Some(direct))).await;
+    group(&app, ANALYSTS, &[&id]).await;
+    assert_eq!(grants(&app, login), ["event_viewer", "falcon_analyst"]);
+    let report = app
+        .bridge
+        .reconcile(Pace::per_minute(60_000))
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{}", report.render());
+
+    // An admin revokes the direct role in the console: that is drift, and a repair grants it.
+    let user = app.sim.sim.user_by_uid(login).unwrap();
+    common::client(&app.sim)
+        .revoke_roles(&user.uuid, &user.cid, &["event_viewer".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(grants(&app, login), ["falcon_analyst"]);
+    let report = app
+        .bridge
+        .reconcile(Pace::per_minute(60_000))
+        .await
+        .unwrap();
+    let drifts: Vec<&Drift> = report.drift.iter().map(|d| &d.drift).collect();
+    assert_eq!(
+        drifts,
+        [&Drift::MissingRoles {
+            roles: vec!["event_viewer".into()]
+        }],
+        "{}",
+        report.render()
+    );
+    app.bridge
+        .reconcile_apply(Pace::per_minute(60_000))
+        .await
+        .unwrap();
+    assert_eq!(grants(&app, login), ["event_viewer", "falcon_analyst"]);
+    let report = app
+        .bridge
+        .reconcile(Pace::per_minute(60_000))
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{}", report.render());
 }
