@@ -81,6 +81,45 @@ async fn create_with_nulls_and_default_dialect_patches() {
 }
 
 #[tokio::test]
+async fn matching_by_work_email_finds_the_user() {
+    // An admin may make the work e-mail Entra's matching attribute; Entra then looks users up
+    // with a term RFC 7644's grammar lacks.
+    let app = spawn_app().await;
+    let id = create(&app, "match@contoso.com").await;
+    let lookup = |value: &str| format!("emails[type eq \"work\"].value eq \"{value}\"");
+    let found = app
+        .expect(
+            app.get("/Users")
+                .query(&[("filter", lookup("MATCH@contoso.com").as_str())]),
+            200,
+        )
+        .await;
+    assert_eq!(found["totalResults"], 1, "{found}");
+    assert_eq!(found["Resources"][0]["id"], id.as_str());
+    let none = app
+        .expect(
+            app.get("/Users")
+                .query(&[("filter", lookup("other@contoso.com").as_str())]),
+            200,
+        )
+        .await;
+    assert_eq!(none["totalResults"], 0, "{none}");
+    let home = app
+        .expect(
+            app.get("/Users").query(&[(
+                "filter",
+                "emails[type eq \"home\"].value eq \"match@contoso.com\"",
+            )]),
+            200,
+        )
+        .await;
+    assert_eq!(
+        home["totalResults"], 0,
+        "only the work address matches: {home}"
+    );
+}
+
+#[tokio::test]
 async fn work_email_replace_upserts_without_dropping_others() {
     let app = spawn_app().await;
     let mut body = entra_user("bob@contoso.com");

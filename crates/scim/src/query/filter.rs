@@ -72,6 +72,7 @@ fn parse_filter(
     }
     // The parser bounds nesting (64) and terms (1024) itself, while parsing, so that a hostile
     // filter costs bounded memory; going past those bounds is "too complex", not a syntax error.
+    let text = super::sub_attribute_filter::lift(text);
     let filter = text.parse::<Filter>().map_err(|e| match e {
         ParseError::User {
             error: FilterActionError::DepthExceeded(_),
@@ -85,7 +86,7 @@ fn parse_filter(
             "the filter has more than {} comparisons",
             scim_v2::filter::MAX_FILTER_TERMS
         )),
-        e => ScimError::invalid_filter(syntax_error(text, &e)),
+        e => ScimError::invalid_filter(syntax_error(&text, &e)),
     })?;
     let depth = filter_depth(&filter);
     if depth > limits.max_depth {

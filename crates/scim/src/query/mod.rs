@@ -1,7 +1,8 @@
 //! List queries (RFC 7644 §3.4.2): what a `GET /Users` or `GET /Groups` asks for, and how.
 //!
 //! `filter.rs` parses the `filter` parameter (with `scim_v2`'s grammar, within
-//! [`FilterLimits`]) into a [`UserFilter`] or [`GroupFilter`] and evaluates it; `sort.rs` reads
+//! [`FilterLimits`], after `sub_attribute_filter.rs` has put Entra's `emails[...].value eq`
+//! terms in RFC form) into a [`UserFilter`] or [`GroupFilter`] and evaluates it; `sort.rs` reads
 //! `sortBy`/`sortOrder` into a [`SortSpec`]; `paging.rs` reads the query string into
 //! [`ListParams`] (`startIndex`/`count`, clamped); `projection.rs` applies
 //! `attributes`/`excludedAttributes` to rendered JSON ([`Projection`]). Everything public is
@@ -11,6 +12,7 @@ mod filter;
 mod paging;
 mod projection;
 mod sort;
+mod sub_attribute_filter;
 
 pub(crate) use filter::eval_val;
 pub use filter::{FilterLimits, GroupFilter, MAX_FILTER_LEN, UserFilter};
