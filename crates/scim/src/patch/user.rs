@@ -236,6 +236,11 @@ fn apply_value_path(
             if !hit && !value.is_null() {
                 let mut element = equalities(&vp.filter);
                 write_element(&mut element, sub.as_deref(), &value)?;
+                if items.is_empty() && vp.attr.name.eq_ignore_ascii_case("emails") {
+                    // The first address replaces the shown default, the login as primary work
+                    // address: it takes its place as primary unless told otherwise.
+                    element.entry("primary").or_insert(Value::Bool(true));
+                }
                 items.push(Value::Object(element));
             }
         }
@@ -376,6 +381,10 @@ mod tests {
         .unwrap();
         assert_eq!(user.emails.len(), 1);
         assert_eq!(user.emails[0].kind.as_deref(), Some("work"));
+        assert!(
+            user.emails[0].primary,
+            "the only address is the primary one"
+        );
         assert_eq!(user.name.given_name, None);
     }
 
