@@ -43,7 +43,7 @@ impl From<BridgeError> for AdminError {
 pub async fn reconcile(settings: &CoreSettings, apply: bool) -> Result<Report, AdminError> {
     crate::startup::earlier_store_beside(&settings.database_url)
         .map_err(|e| AdminError::Start(Box::new(e)))?;
-    let store = Store::open(&settings.database_url).await?;
+    let store = Store::open_with(&settings.database_url, settings.database_pool).await?;
     let target = ConfiguredTarget::new(&settings.target)?;
     let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups)?;
     let bridge = Bridge::start(target, store.clone(), settings.policy.clone(), mapping).await?;

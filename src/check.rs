@@ -112,7 +112,7 @@ pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
         format!(
             "{product} API at {}, store {}",
             settings.target.base_url(),
-            settings.database_url
+            bridge::store::redacted(&settings.database_url)
         ),
     );
     match serve {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use bridge::roles::{DirectRoles, RoleAllowlist};
+use bridge::store::Engine;
 use bridge::{DeprovisionMode, PendingUsers, Policy};
 use secrecy::SecretString;
 
@@ -106,13 +107,16 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "BRIDGE_LISTEN", default_value = "0.0.0.0:8080")]
     pub bridge_listen: String,
-    /// The store: a SQLite URL.
+    /// The store: `sqlite://FILE` (one replica) or `postgres://USER@HOST/DB`.
     #[arg(
         long,
         env = "BRIDGE_DATABASE_URL",
         default_value = "sqlite://falcon-scim-bridge.db"
     )]
     pub bridge_database_url: String,
+    /// Connections to PostgreSQL this replica may hold (SQLite ignores it).
+    #[arg(long, env = "BRIDGE_DATABASE_POOL_SIZE", default_value_t = bridge::store::DEFAULT_POSTGRES_POOL)]
+    pub bridge_database_pool_size: u32,
     /// Path of the optional TOML configuration file.
     #[arg(long, env = "BRIDGE_CONFIG")]
     pub bridge_config: Option<PathBuf>,
@@ -244,6 +248,8 @@ where
 pub struct CoreSettings {
     pub target: TargetSettings,
     pub database_url: String,
+    /// Connections to PostgreSQL (SQLite ignores it).
+    pub database_pool: u32,
     pub policy: Policy,
     /// Group display name -> the target's role ids, from the TOML file.
     pub group_roles: BTreeMap<String, Vec<String>>,
@@ -259,6 +265,7 @@ pub struct Settings {
     pub bearer_tokens: Vec<(String, SecretString)>,
     pub listen: SocketAddr,
     pub database_url: String,
+    pub database_pool: u32,
     pub public_url: Option<String>,
     pub directory_refresh: Duration,
     pub policy: Policy,
@@ -318,11 +325,18 @@ impl CoreSettings {
 
     fn from_parts(args: &ServeArgs, file: &FileConfig) -> Result<Self, ConfigError> {
         let target = TargetSettings::from_args(args, file)?;
-        if !args.bridge_database_url.starts_with("sqlite:") {
-            return Err(invalid(
-                "BRIDGE_DATABASE_URL",
-                "only sqlite: URLs are supported, e.g. sqlite:///data/falcon-scim-bridge.db",
-            ));
+        match bridge::store::Engine::of(&args.bridge_database_url) {
+            None => {
+                return Err(invalid(
+                    "BRIDGE_DATABASE_URL",
+                    "use sqlite:///data/falcon-scim-bridge.db (one replica) or \
+                     postgres://USER@HOST:5432/DB (the password from PGPASSWORD or in the URL)",
+                ));
+            }
+            Some(Engine::Postgres) if args.bridge_database_pool_size == 0 => {
+                return Err(invalid("BRIDGE_DATABASE_POOL_SIZE", "must be at least 1"));
+            }
+            Some(_) => {}
         }
         let deprovision = match args.bridge_deprovision.as_str() {
             "delete" => DeprovisionMode::Delete,
@@ -354,6 +368,7 @@ impl CoreSettings {
         Ok(CoreSettings {
             target,
             database_url: args.bridge_database_url.clone(),
+            database_pool: args.bridge_database_pool_size,
             policy: Policy {
                 deprovision,
                 max_deletions_per_hour: args.bridge_max_deletions_per_hour,
@@ -377,6 +392,7 @@ impl Settings {
         let CoreSettings {
             target,
             database_url,
+            database_pool,
             policy,
             group_roles,
             refuse_unmapped_groups,
@@ -410,6 +426,7 @@ impl Settings {
             bearer_tokens,
             listen,
             database_url,
+            database_pool,
             public_url: args
                 .bridge_public_url
                 .clone()
@@ -568,6 +585,21 @@ pub(crate) mod tests {
             ),
             (
                 ServeArgs {
+                    bridge_database_url: "mysql://bridge@db/scim".into(),
+                    ..args()
+                },
+                "BRIDGE_DATABASE_URL: use sqlite://",
+            ),
+            (
+                ServeArgs {
+                    bridge_database_url: "postgres://bridge@db/scim".into(),
+                    bridge_database_pool_size: 0,
+                    ..args()
+                },
+                "BRIDGE_DATABASE_POOL_SIZE",
+            ),
+            (
+                ServeArgs {
                     falcon_member_cid: Some("xyz".into()),
                     ..args()
                 },
@@ -594,6 +626,13 @@ pub(crate) mod tests {
         };
         let core = CoreSettings::from_args(&no_tokens).unwrap();
         assert_eq!(core.database_url, "sqlite::memory:");
+        let postgres = ServeArgs {
+            bridge_database_url: "postgres://bridge:pw@db:5432/scim".into(),
+            bridge_database_pool_size: 20,
+            ..args()
+        };
+        let core = CoreSettings::from_args(&postgres).unwrap();
+        assert_eq!(core.database_pool, 20);
         assert_eq!(core.reconcile.calls_per_minute, 600);
         let err = Settings::from_args(&no_tokens).unwrap_err();
         assert_eq!(err.var, "SCIM_BEARER_TOKENS");

@@ -182,6 +182,7 @@ async fn assemble<S>(
         bearer_tokens: vec![("demo".to_owned(), SecretString::from(token.clone()))],
         listen,
         database_url: "sqlite::memory:".to_owned(),
+        database_pool: 1,
         public_url: None,
         directory_refresh: Duration::from_secs(60),
         policy: Policy::default(),

@@ -130,7 +130,7 @@ impl Application {
             &settings.group_roles,
             &settings.policy.direct_roles,
         )?;
-        let store = Store::open(&settings.database_url).await?;
+        let store = Store::open_with(&settings.database_url, settings.database_pool).await?;
         let target = ConfiguredTarget::new(&settings.target)?;
         let product = target.capabilities().naming.product;
         let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups)?;

@@ -116,6 +116,7 @@ async fn unusable_certificate_files_stop_the_start_naming_the_variable() {
             )],
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: "sqlite::memory:".into(),
+            database_pool: 1,
             public_url: None,
             directory_refresh: std::time::Duration::from_secs(3600),
             policy: Default::default(),

@@ -105,6 +105,7 @@ pub fn falcon_settings(sim: &RunningSim) -> Settings {
         bearer_tokens: vec![("okta".into(), SecretString::from(TEST_TOKEN))],
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: "sqlite::memory:".into(),
+        database_pool: 1,
         public_url: None,
         directory_refresh: Duration::from_secs(3600),
         policy: bridge::Policy::default(),

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Executor, Row, Sqlite};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
 
 use super::{Store, StoreError};
 
@@ -45,7 +45,7 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
-fn from_row(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
+fn from_row(row: &AnyRow) -> Result<AuditRecord, StoreError> {
     let at: String = row.try_get("at")?;
     let roles: String = row.try_get("roles")?;
     Ok(AuditRecord {
@@ -73,14 +73,18 @@ impl Store {
         let since = query
             .since
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-        let rows = sqlx::query(
+        // No LIMIT at all when none is asked: the engines disagree on what a negative one means.
+        let limit = match query.limit {
+            Some(n) => format!("LIMIT {n}"),
+            None => String::new(),
+        };
+        let rows = sqlx::query(&format!(
             "SELECT * FROM (SELECT * FROM audit \
-             WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR lower(login) = lower(?2)) \
-             ORDER BY id DESC LIMIT ?3) ORDER BY id",
-        )
+             WHERE ($1 IS NULL OR at >= $1) AND ($2 IS NULL OR lower(login) = lower($2)) \
+             ORDER BY id DESC {limit}) AS recent ORDER BY id",
+        ))
         .bind(since)
         .bind(&query.login)
-        .bind(query.limit.map(i64::from).unwrap_or(-1))
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(from_row).collect()
@@ -88,13 +92,14 @@ impl Store {
 }
 
 pub(super) async fn insert<'e>(
-    executor: impl Executor<'e, Database = Sqlite>,
+    executor: impl Executor<'e, Database = Any>,
     record: &AuditRecord,
 ) -> Result<u64, sqlx::Error> {
     let roles = serde_json::to_string(&record.roles).unwrap_or_else(|_| "[]".into());
     let done = sqlx::query(
         "INSERT INTO audit (at, operation, login, account_id, roles, outcome, detail, trace_id, \
-         method, path, credential, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         method, path, credential, request_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(
         record
@@ -118,7 +123,7 @@ pub(super) async fn insert<'e>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn record(login: &str, at: DateTime<Utc>) -> AuditRecord {
@@ -139,8 +144,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn records_read_back_filtered_by_time_and_login() {
-        let store = Store::open("sqlite::memory:").await.unwrap();
+    async fn records_read_back_filtered_by_time_and_login_in_memory() {
+        records_read_back_filtered_by_time_and_login().await;
+    }
+
+    pub(crate) async fn records_read_back_filtered_by_time_and_login() {
+        let store = crate::store::testing::store().await;
         let old = Utc::now() - chrono::Duration::hours(2);
         let new = Utc::now();
         store

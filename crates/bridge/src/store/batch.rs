@@ -8,10 +8,10 @@
 //! burst pays for one commit instead of one each. Multi-statement changes that read what they
 //! change (memberships, group deletion) keep their own transactions on the writer connection.
 
-use sqlx::{Executor, Sqlite, SqlitePool};
+use sqlx::{Any, AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{AuditRecord, StoreError, UserRow, audit, groups, ledger, users};
+use super::{AuditRecord, Engine, StoreError, UserRow, audit, groups, ledger, users};
 
 /// Most writes committed together; bounds a transaction's size and the wait of its last caller.
 const MAX_BATCH: usize = 256;
@@ -48,9 +48,9 @@ pub(super) struct Batcher {
 
 impl Batcher {
     /// Starts the task that owns the commits; it ends when the last handle is dropped.
-    pub(super) fn start(writer: SqlitePool) -> Self {
+    pub(super) fn start(writer: AnyPool, engine: Engine) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(writer, rx));
+        tokio::spawn(run(writer, engine, rx));
         Self { queue }
     }
 
@@ -66,7 +66,7 @@ impl Batcher {
     }
 }
 
-async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<(Write, Ack)>) {
+async fn run(pool: AnyPool, engine: Engine, mut rx: mpsc::Receiver<(Write, Ack)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         if let [(write, _)] = batch.as_slice() {
@@ -77,7 +77,7 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<(Write, Ack)>) {
             }
             continue;
         }
-        match commit_all(&pool, &batch).await {
+        match commit_all(&pool, engine, &batch).await {
             Ok(affected) => {
                 for ((_, ack), rows) in batch.drain(..).zip(affected) {
                     let _ = ack.send(Ok(rows));
@@ -94,8 +94,12 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<(Write, Ack)>) {
     }
 }
 
-async fn commit_all(pool: &SqlitePool, batch: &[(Write, Ack)]) -> Result<Vec<u64>, sqlx::Error> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+async fn commit_all(
+    pool: &AnyPool,
+    engine: Engine,
+    batch: &[(Write, Ack)],
+) -> Result<Vec<u64>, sqlx::Error> {
+    let mut tx = pool.begin_with(engine.begin_writing()).await?;
     let mut affected = Vec::with_capacity(batch.len());
     for (write, _) in batch {
         affected.push(apply(&mut *tx, write).await?);
@@ -105,7 +109,7 @@ async fn commit_all(pool: &SqlitePool, batch: &[(Write, Ack)]) -> Result<Vec<u64
 }
 
 async fn apply<'e>(
-    executor: impl Executor<'e, Database = Sqlite>,
+    executor: impl Executor<'e, Database = Any>,
     write: &Write,
 ) -> Result<u64, sqlx::Error> {
     match write {
@@ -125,7 +129,7 @@ async fn apply<'e>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use chrono::Utc;
 
     use crate::store::{AuditQuery, AuditRecord, Store};

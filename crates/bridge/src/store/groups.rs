@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Executor, Row, Sqlite};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
 use target_api::EntitlementId;
 
-use super::{Store, StoreError};
+use super::{Engine, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRow {
@@ -21,7 +21,7 @@ pub struct GroupRow {
     pub last_modified: DateTime<Utc>,
 }
 
-fn time(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>, StoreError> {
+fn time(row: &AnyRow, col: &str) -> Result<DateTime<Utc>, StoreError> {
     let text: String = row.try_get(col)?;
     DateTime::parse_from_rfc3339(&text)
         .map(|t| t.with_timezone(&Utc))
@@ -42,7 +42,7 @@ pub(super) fn roles_to<'a>(roles: impl IntoIterator<Item = &'a EntitlementId>) -
     serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
 }
 
-fn group_from(row: &SqliteRow) -> Result<GroupRow, StoreError> {
+fn group_from(row: &AnyRow) -> Result<GroupRow, StoreError> {
     Ok(GroupRow {
         id: row.try_get("id")?,
         display_name: row.try_get("display_name")?,
@@ -62,7 +62,7 @@ impl Store {
     }
 
     pub async fn group(&self, id: &str) -> Result<Option<GroupRow>, StoreError> {
-        let row = sqlx::query("SELECT * FROM groups WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM groups WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.reader)
             .await?;
@@ -73,7 +73,7 @@ impl Store {
     pub async fn save_group(&self, group: &GroupRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO groups (id, display_name, display_name_lc, external_id, roles, created, last_modified)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name,
                 display_name_lc = excluded.display_name_lc, external_id = excluded.external_id,
                 roles = excluded.roles, last_modified = excluded.last_modified",
@@ -92,15 +92,13 @@ impl Store {
 
     /// Deletes the group and its memberships; returns the ids of the users who were members.
     pub async fn delete_group(&self, id: &str) -> Result<Vec<String>, StoreError> {
-        // IMMEDIATE: a deferred transaction that reads then writes fails at once with
-        // SQLITE_BUSY when another connection wrote in between (busy_timeout cannot help).
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with(self.engine.begin_writing()).await?;
         let members: Vec<String> =
-            sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
+            sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = $1")
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
-        sqlx::query("DELETE FROM groups WHERE id = ?")
+        sqlx::query("DELETE FROM groups WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -110,7 +108,7 @@ impl Store {
 
     pub async fn members(&self, group_id: &str) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id",
+            "SELECT user_id FROM memberships WHERE group_id = $1 ORDER BY user_id",
         )
         .bind(group_id)
         .fetch_all(&self.reader)
@@ -126,10 +124,10 @@ impl Store {
         remove: &[String],
         remove_all_others: bool,
     ) -> Result<BTreeSet<String>, StoreError> {
-        // IMMEDIATE, as in `delete_group`: concurrent group pushes must wait, not fail.
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        // Concurrent group pushes must wait, not fail (see `Engine::begin_writing`).
+        let mut tx = self.writer.begin_with(self.engine.begin_writing()).await?;
         let before: BTreeSet<String> =
-            sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = ?")
+            sqlx::query_scalar("SELECT user_id FROM memberships WHERE group_id = $1")
                 .bind(group_id)
                 .fetch_all(&mut *tx)
                 .await?
@@ -146,14 +144,14 @@ impl Store {
         }
         after.extend(add.iter().cloned());
         for id in before.difference(&after) {
-            sqlx::query("DELETE FROM memberships WHERE group_id = ? AND user_id = ?")
+            sqlx::query("DELETE FROM memberships WHERE group_id = $1 AND user_id = $2")
                 .bind(group_id)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
         for id in after.difference(&before) {
-            sqlx::query("INSERT INTO memberships (group_id, user_id) VALUES (?, ?)")
+            sqlx::query("INSERT INTO memberships (group_id, user_id) VALUES ($1, $2)")
                 .bind(group_id)
                 .bind(id)
                 .execute(&mut *tx)
@@ -171,10 +169,14 @@ impl Store {
     ) -> Result<BTreeMap<String, Vec<(String, String)>>, StoreError> {
         let ids = serde_json::to_string(user_ids)
             .map_err(|e| StoreError::Corrupt(format!("user ids: {e}")))?;
-        let rows = sqlx::query(
+        let listed = match self.engine {
+            Engine::Sqlite => "SELECT value FROM json_each($1)",
+            Engine::Postgres => "SELECT json_array_elements_text($1::json)",
+        };
+        let rows = sqlx::query(&format!(
             "SELECT m.user_id, g.id, g.display_name FROM groups g JOIN memberships m ON m.group_id = g.id
-             WHERE m.user_id IN (SELECT value FROM json_each(?)) ORDER BY m.user_id, g.display_name_lc",
-        )
+             WHERE m.user_id IN ({listed}) ORDER BY m.user_id, g.display_name_lc",
+        ))
         .bind(ids)
         .fetch_all(&self.reader)
         .await?;
@@ -213,7 +215,7 @@ impl Store {
         user_id: &str,
     ) -> Result<BTreeSet<EntitlementId>, StoreError> {
         let lists: Vec<String> = sqlx::query_scalar(
-            "SELECT g.roles FROM groups g JOIN memberships m ON m.group_id = g.id WHERE m.user_id = ?",
+            "SELECT g.roles FROM groups g JOIN memberships m ON m.group_id = g.id WHERE m.user_id = $1",
         )
         .bind(user_id)
         .fetch_all(&self.reader)
@@ -238,11 +240,15 @@ impl Store {
         &self,
         user_id: &str,
     ) -> Result<(BTreeSet<EntitlementId>, BTreeSet<EntitlementId>), StoreError> {
-        let row: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT applied_roles, (SELECT json_group_array(g.roles) FROM groups g \
+        let lists = match self.engine {
+            Engine::Sqlite => "json_group_array(g.roles)",
+            Engine::Postgres => "json_agg(g.roles)::text",
+        };
+        let row: Option<(String, Option<String>)> = sqlx::query_as(&format!(
+            "SELECT applied_roles, (SELECT {lists} FROM groups g \
              JOIN memberships m ON m.group_id = g.id WHERE m.user_id = u.id) \
-             FROM users u WHERE u.id = ?",
-        )
+             FROM users u WHERE u.id = $1",
+        ))
         .bind(user_id)
         .fetch_optional(&self.reader)
         .await?;
@@ -265,11 +271,11 @@ impl Store {
 
 /// `roles` is already encoded as the column stores it.
 pub(super) async fn update_applied_roles<'e>(
-    executor: impl Executor<'e, Database = Sqlite>,
+    executor: impl Executor<'e, Database = Any>,
     user_id: &str,
     roles: &str,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET applied_roles = ? WHERE id = ?")
+    let done = sqlx::query("UPDATE users SET applied_roles = $1 WHERE id = $2")
         .bind(roles)
         .bind(user_id)
         .execute(executor)
@@ -278,12 +284,12 @@ pub(super) async fn update_applied_roles<'e>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::store::UserRow;
 
     async fn store_with_users(ids: &[&str]) -> Store {
-        let store = Store::open("sqlite::memory:").await.unwrap();
+        let store = crate::store::testing::store().await;
         for id in ids {
             let now = Utc::now();
             store
@@ -335,7 +341,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn membership_changes_report_who_changed() {
+    async fn membership_changes_report_who_changed_in_memory() {
+        membership_changes_report_who_changed().await;
+    }
+
+    pub(crate) async fn membership_changes_report_who_changed() {
         let store = store_with_users(&["a", "b", "c"]).await;
         store
             .save_group(&group("g", "Admins", &["falcon_administrator"]))
@@ -383,7 +393,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn desired_roles_are_the_union_of_the_groups() {
+    async fn desired_roles_are_the_union_of_the_groups_in_memory() {
+        desired_roles_are_the_union_of_the_groups().await;
+    }
+
+    pub(crate) async fn desired_roles_are_the_union_of_the_groups() {
         let store = store_with_users(&["a"]).await;
         two_groups_holding(&store, "a").await;
         assert_eq!(
@@ -406,7 +420,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn roles_of_reads_desired_and_applied_together() {
+    async fn roles_of_reads_desired_and_applied_together_in_memory() {
+        roles_of_reads_desired_and_applied_together().await;
+    }
+
+    pub(crate) async fn roles_of_reads_desired_and_applied_together() {
         let store = store_with_users(&["a", "b"]).await;
         two_groups_holding(&store, "a").await;
         let applied = ents(&["r1", "old"]);
@@ -426,7 +444,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn applied_roles_round_trip_and_survive_user_saves() {
+    async fn applied_roles_round_trip_and_survive_user_saves_in_memory() {
+        applied_roles_round_trip_and_survive_user_saves().await;
+    }
+
+    pub(crate) async fn applied_roles_round_trip_and_survive_user_saves() {
         let store = store_with_users(&["a"]).await;
         let roles = ents(&["x", "y"]);
         store.set_applied_roles("a", &roles).await.unwrap();

@@ -1,7 +1,9 @@
 //! The store: what the target cannot hold (SCIM ids and their links to target accounts,
 //! externalId, tombstones, retired accounts, groups, memberships, the audit log, the
-//! deletion-guard ledger and the intents of unfinished changes). SQLite through `sqlx`, with
-//! embedded migrations and WAL; `sqlite::memory:` for the demo and tests.
+//! deletion-guard ledger and the intents of unfinished changes). SQLite (a file with WAL, or
+//! `sqlite::memory:` for the demo and tests) or PostgreSQL, through `sqlx`'s `Any` driver,
+//! with embedded migrations per engine (`migrations/`, `migrations-postgres/`) that mean the
+//! same.
 
 mod audit;
 mod batch;
@@ -11,11 +13,11 @@ mod queued;
 mod retired;
 mod users;
 
-use std::str::FromStr;
+use std::sync::Once;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
 
 pub use audit::{AuditQuery, AuditRecord};
 use batch::Batcher;
@@ -24,8 +26,13 @@ pub use users::UserRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// `url` without its password ([`redacted`]).
     #[error("cannot open the store at {url}: {source}")]
     Open { url: String, source: sqlx::Error },
+    #[error(
+        "the store URL '{0}' names no engine the bridge knows: use sqlite://FILE, sqlite::memory: or postgres://…"
+    )]
+    Engine(String),
     #[error("cannot migrate the store: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("store query failed: {0}")]
@@ -36,62 +43,118 @@ pub enum StoreError {
     Closed,
 }
 
+/// The database behind the store. The SQL is written once, with `$1`-style parameters both
+/// understand; where the dialects differ (JSON functions, how a writing transaction begins),
+/// the engine picks its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// One replica: a file (WAL) or memory.
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn of(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Engine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Engine::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// How a transaction that reads and then writes begins. SQLite's default (deferred) one
+    /// fails at once with SQLITE_BUSY when another connection wrote in between, which
+    /// busy_timeout cannot help; IMMEDIATE takes the write lock first.
+    fn begin_writing(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => "BEGIN",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// Every write goes through this one connection. Writers then queue in the pool, as
-    /// futures, instead of inside SQLite, whose busy handler sleeps 1, 2, 5, 10 ms... between
-    /// retries: with several writing connections a burst of grants spent most of its time there.
-    writer: SqlitePool,
+    engine: Engine,
+    /// SQLite: every write goes through this one connection. Writers then queue in the pool,
+    /// as futures, instead of inside SQLite, whose busy handler sleeps 1, 2, 5, 10 ms...
+    /// between retries: with several writing connections a burst of grants spent most of its
+    /// time there. PostgreSQL: the same pool as `reader`.
+    writer: AnyPool,
     /// Reads, several at once beside the writer (WAL). The same pool as `writer` in memory.
-    reader: SqlitePool,
+    reader: AnyPool,
     /// Audit rows and applied roles, committed in batches on `writer`.
     batch: Batcher,
 }
 
+/// Connections to PostgreSQL per replica unless configured.
+pub const DEFAULT_POSTGRES_POOL: u32 = 10;
+
 impl Store {
-    /// Opens (creating if needed) and migrates the store at `url`, e.g.
-    /// `sqlite://falcon-scim-bridge.db` or `sqlite::memory:`.
+    /// Opens (creating if needed) and migrates the store at `url`: `sqlite://FILE`,
+    /// `sqlite::memory:` or `postgres://…` (with [`DEFAULT_POSTGRES_POOL`] connections).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, DEFAULT_POSTGRES_POOL).await
+    }
+
+    /// [`Store::open`] with `pool` connections to PostgreSQL (SQLite ignores it).
+    pub async fn open_with(url: &str, pool: u32) -> Result<Self, StoreError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(install_default_drivers);
         let open_err = |source| StoreError::Open {
-            url: url.to_owned(),
+            url: redacted(url),
             source,
         };
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(open_err)?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        if url.contains(":memory:") {
-            // An in-memory database lives in one connection, which must then do everything.
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(options)
+        let engine = Engine::of(url).ok_or_else(|| StoreError::Engine(redacted(url)))?;
+        if engine == Engine::Postgres {
+            let pool = AnyPoolOptions::new()
+                .max_connections(pool.max(1))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
                 .await
                 .map_err(open_err)?;
-            sqlx::migrate!("./migrations").run(&pool).await?;
+            // sqlx holds an advisory lock while it migrates: replicas starting together wait.
+            sqlx::migrate!("./migrations-postgres").run(&pool).await?;
             return Ok(Self {
-                batch: Batcher::start(pool.clone()),
+                engine,
+                batch: Batcher::start(pool.clone(), engine),
                 writer: pool.clone(),
                 reader: pool,
             });
         }
-        let options = options
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal);
-        let writer = file_pool(1)
-            .connect_with(options.clone())
-            .await
-            .map_err(open_err)?;
+        if url.contains(":memory:") {
+            // An in-memory database lives in one connection, which must then do everything.
+            let pool = sqlite_pool(1, false)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect(url)
+                .await
+                .map_err(open_err)?;
+            sqlx::migrate!("./migrations").run(&pool).await?;
+            return Ok(Self {
+                engine,
+                batch: Batcher::start(pool.clone(), engine),
+                writer: pool.clone(),
+                reader: pool,
+            });
+        }
+        let url = creating(url);
+        let writer = sqlite_pool(1, true).connect(&url).await.map_err(open_err)?;
         sqlx::migrate!("./migrations").run(&writer).await?;
-        let reader = file_pool(4).connect_with(options).await.map_err(open_err)?;
+        let reader = sqlite_pool(4, true).connect(&url).await.map_err(open_err)?;
         Ok(Self {
-            batch: Batcher::start(writer.clone()),
+            engine,
+            batch: Batcher::start(writer.clone(), engine),
             writer,
             reader,
         })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// Answers when the database does (readiness).
@@ -100,22 +163,170 @@ impl Store {
         Ok(())
     }
 
-    /// Flushes the WAL into the main file and closes the connections (graceful shutdown).
+    /// Closes the connections (graceful shutdown); SQLite first flushes the WAL into the main
+    /// file.
     pub async fn close(&self) {
         self.reader.close().await;
-        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.writer)
-            .await;
+        if self.engine == Engine::Sqlite {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.writer)
+                .await;
+        }
         self.writer.close().await;
     }
 }
 
-fn file_pool(connections: u32) -> SqlitePoolOptions {
-    SqlitePoolOptions::new()
+/// `url` with the password of its user info replaced by `***`: fit for logs and errors.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A file URL that creates the file when it is missing (sqlx's own default is not to).
+fn creating(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// A pool of SQLite connections set up as the store needs them: foreign keys enforced, a
+/// 5 s busy timeout and, for a file, WAL with NORMAL synchronisation (durable at each
+/// checkpoint, and a commit costs no fsync).
+fn sqlite_pool(connections: u32, file: bool) -> AnyPoolOptions {
+    AnyPoolOptions::new()
         .max_connections(connections)
         // A local file does not go away under us: a ping before each query would only double
         // the hand-offs to SQLite's worker threads.
         .test_before_acquire(false)
         .idle_timeout(Duration::from_secs(600))
         .max_lifetime(Duration::from_secs(3600))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                    .await?;
+                if file {
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+}
+
+/// The store the scenarios of the tables' tests run on: in memory, or the database the
+/// PostgreSQL run (below) names for the scenario at hand.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Store;
+
+    tokio::task_local! {
+        pub(crate) static URL: String;
+    }
+
+    pub(crate) async fn store() -> Store {
+        let url = URL
+            .try_with(Clone::clone)
+            .unwrap_or_else(|_| "sqlite::memory:".to_owned());
+        Store::open(&url).await.expect("the test store opens")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every scenario of the tables' tests, each on a fresh database of one throwaway server.
+    #[tokio::test]
+    async fn every_store_scenario_holds_on_postgres() {
+        let Some(server) = pg_harness::ThrowawayPostgres::start()
+            .await
+            .expect("a PostgreSQL server starts where its binaries are")
+        else {
+            return;
+        };
+        macro_rules! scenarios {
+            ($($module:ident :: $name:ident),* $(,)?) => {
+                $(
+                    let url = server.fresh_database().await.expect("a fresh database");
+                    testing::URL.scope(url, $module::tests::$name()).await;
+                )*
+            };
+        }
+        scenarios!(
+            users::saves_reads_updates_and_deletes,
+            users::user_names_are_unique_case_insensitively,
+            groups::membership_changes_report_who_changed,
+            groups::desired_roles_are_the_union_of_the_groups,
+            groups::roles_of_reads_desired_and_applied_together,
+            groups::applied_roles_round_trip_and_survive_user_saves,
+            ledger::the_ledger_counts_a_window_and_forgets_cancelled_reservations,
+            ledger::intents_are_replaced_and_cleared,
+            retired::retiring_forgets_the_user_and_remembers_the_account,
+            audit::records_read_back_filtered_by_time_and_login,
+        );
+        let url = server.fresh_database().await.expect("a fresh database");
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(store.engine(), Engine::Postgres);
+        store.ping().await.unwrap();
+        store.close().await;
+        // Opening again runs no migration twice.
+        Store::open(&url).await.unwrap().close().await;
+    }
+
+    #[tokio::test]
+    async fn a_file_store_runs_in_wal_with_foreign_keys_enforced() {
+        let dir = std::env::temp_dir().join(format!("fsb-engine-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("bridge.db").display());
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(store.engine(), Engine::Sqlite);
+        for pool in [&store.reader, &store.writer] {
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(mode, "wal");
+            let keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(keys, 1);
+        }
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn passwords_never_leave_the_url() {
+        assert_eq!(
+            redacted("postgres://bridge:s3cr%40t@db.internal:5432/scim?sslmode=require"),
+            "postgres://bridge:***@db.internal:5432/scim?sslmode=require"
+        );
+        assert_eq!(
+            redacted("postgres://bridge@db/scim"),
+            "postgres://bridge@db/scim"
+        );
+        assert_eq!(redacted("sqlite:///data/b.db"), "sqlite:///data/b.db");
+        assert_eq!(redacted("sqlite::memory:"), "sqlite::memory:");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_engine_is_named() {
+        let err = Store::open("mysql://x").await.unwrap_err();
+        assert!(err.to_string().contains("names no engine"), "{err}");
+    }
 }

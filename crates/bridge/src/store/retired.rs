@@ -22,15 +22,15 @@ impl Store {
         account_id: &str,
         login: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with(self.engine.begin_writing()).await?;
         if let Some(user_id) = user_id {
-            sqlx::query("DELETE FROM users WHERE id = ?")
+            sqlx::query("DELETE FROM users WHERE id = $1")
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
         }
         sqlx::query(
-            "INSERT INTO retired_accounts (account_id, login, retired_at) VALUES (?, ?, ?)
+            "INSERT INTO retired_accounts (account_id, login, retired_at) VALUES ($1, $2, $3)
              ON CONFLICT(account_id) DO UPDATE SET login = excluded.login,
                 retired_at = excluded.retired_at",
         )
@@ -45,7 +45,7 @@ impl Store {
 
     /// The account is in use again (the IdP provisioned its login anew).
     pub async fn unretire_account(&self, account_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM retired_accounts WHERE account_id = ?")
+        sqlx::query("DELETE FROM retired_accounts WHERE account_id = $1")
             .bind(account_id)
             .execute(&self.writer)
             .await?;
@@ -54,13 +54,17 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::store::UserRow;
 
     #[tokio::test]
-    async fn retiring_forgets_the_user_and_remembers_the_account() {
-        let store = Store::open("sqlite::memory:").await.unwrap();
+    async fn retiring_forgets_the_user_and_remembers_the_account_in_memory() {
+        retiring_forgets_the_user_and_remembers_the_account().await;
+    }
+
+    pub(crate) async fn retiring_forgets_the_user_and_remembers_the_account() {
+        let store = crate::store::testing::store().await;
         let now = Utc::now();
         store
             .save_user(&UserRow {

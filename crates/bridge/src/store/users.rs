@@ -1,8 +1,8 @@
 //! Rows of the `users` table.
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Executor, Row, Sqlite};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
 
 use super::{Store, StoreError};
 
@@ -28,7 +28,7 @@ pub struct UserRow {
     pub last_modified: DateTime<Utc>,
 }
 
-fn from_row(row: &SqliteRow) -> Result<UserRow, StoreError> {
+fn from_row(row: &AnyRow) -> Result<UserRow, StoreError> {
     let time = |col: &str| -> Result<DateTime<Utc>, StoreError> {
         let text: String = row.try_get(col)?;
         DateTime::parse_from_rfc3339(&text)
@@ -62,7 +62,7 @@ impl Store {
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
-        let row = sqlx::query("SELECT * FROM users WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.reader)
             .await?;
@@ -71,14 +71,14 @@ impl Store {
 }
 
 pub(super) async fn upsert<'e>(
-    executor: impl Executor<'e, Database = Sqlite>,
+    executor: impl Executor<'e, Database = Any>,
     user: &UserRow,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO users (id, user_name, user_name_lc, external_id, given_name, family_name,
             formatted, display_name, emails, direct_roles, active, account_id, account_detail,
             created, last_modified)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT(id) DO UPDATE SET
             user_name = excluded.user_name, user_name_lc = excluded.user_name_lc,
             external_id = excluded.external_id, given_name = excluded.given_name,
@@ -109,10 +109,10 @@ pub(super) async fn upsert<'e>(
 }
 
 pub(super) async fn delete<'e>(
-    executor: impl Executor<'e, Database = Sqlite>,
+    executor: impl Executor<'e, Database = Any>,
     id: &str,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM users WHERE id = ?")
+    let done = sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id)
         .execute(executor)
         .await?;
@@ -120,7 +120,7 @@ pub(super) async fn delete<'e>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn row(id: &str, name: &str) -> UserRow {
@@ -144,8 +144,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn saves_reads_updates_and_deletes() {
-        let store = Store::open("sqlite::memory:").await.unwrap();
+    async fn saves_reads_updates_and_deletes_in_memory() {
+        saves_reads_updates_and_deletes().await;
+    }
+
+    pub(crate) async fn saves_reads_updates_and_deletes() {
+        let store = crate::store::testing::store().await;
         let mut user = row("a", "Jane@Example.com");
         store.save_user(&user).await.unwrap();
         assert_eq!(
@@ -163,8 +167,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn user_names_are_unique_case_insensitively() {
-        let store = Store::open("sqlite::memory:").await.unwrap();
+    async fn user_names_are_unique_case_insensitively_in_memory() {
+        user_names_are_unique_case_insensitively().await;
+    }
+
+    pub(crate) async fn user_names_are_unique_case_insensitively() {
+        let store = crate::store::testing::store().await;
         store
             .save_user(&row("a", "jane@example.com"))
             .await

@@ -1,0 +1,166 @@
+//! The bridge on a PostgreSQL store, over loopback HTTP against the Falcon simulator: an Okta
+//! user's whole life (create with a direct role, group push, deprovisioning, reactivation,
+//! deletion) with the state read back by a second process start on the same database, and the
+//! audit trail kept there. A throwaway server is started for it; without PostgreSQL binaries the
+//! test says so and passes, except where `BRIDGE_REQUIRE_POSTGRES=1` (CI) makes that a failure.
+
+mod common;
+
+use bridge::roles::{DirectRoles, RoleAllowlist};
+use bridge::store::{AuditQuery, Engine, Store};
+use common::{TEST_TOKEN, falcon_settings, spawn_sim};
+use falcon::sim::SimConfig;
+use falcon_scim_bridge::config::Settings;
+use serde_json::{Value, json};
+
+/// One start of the bridge, serving until [`Running::stop`].
+struct Running {
+    base: String,
+    http: reqwest::Client,
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn serve(settings: Settings) -> Running {
+    let app = falcon_scim_bridge::startup::Application::build(settings)
+        .await
+        .expect("the bridge starts on PostgreSQL");
+    let base = app.scim_base_url();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    Running {
+        base,
+        http: reqwest::Client::new(),
+        stop,
+        served,
+    }
+}
+
+impl Running {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(TEST_TOKEN);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("the bridge answers");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.served.await.unwrap().unwrap();
+    }
+}
+
+fn patch(ops: Value) -> Value {
+    json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations": ops})
+}
+
+#[tokio::test]
+async fn a_user_lifecycle_on_postgres_survives_a_restart() {
+    let Some(server) = pg_harness::ThrowawayPostgres::start()
+        .await
+        .expect("a PostgreSQL server starts where its binaries are")
+    else {
+        return;
+    };
+    let url = server.fresh_database().await.unwrap();
+    let sim = spawn_sim(SimConfig::default()).await;
+    let mut settings = falcon_settings(&sim);
+    settings.database_url = url.clone();
+    settings.database_pool = 4;
+    settings
+        .group_roles
+        .insert("Analysts".into(), vec!["falcon_analyst".into()]);
+    settings.policy.direct_roles = DirectRoles {
+        allowlist: RoleAllowlist::Listed(vec!["event_viewer".into()]),
+        aliases: Default::default(),
+    };
+    let login = "pg.user@example.com";
+    let grants = || {
+        sim.sim
+            .user_by_uid(login)
+            .map(|u| sim.sim.grants_of(&u.uuid))
+    };
+
+    let first = serve(settings.clone()).await;
+    let (status, user) = first
+        .call(
+            reqwest::Method::POST,
+            "/Users",
+            Some(
+                json!({"userName": login, "name": {"givenName": "Pg", "familyName": "User"},
+                "externalId": "okta-pg", "roles": [{"value": "event_viewer"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{user}");
+    let id = user["id"].as_str().unwrap().to_owned();
+    let (status, group) = first
+        .call(
+            reqwest::Method::POST,
+            "/Groups",
+            Some(json!({"displayName": "Analysts", "members": [{"value": id}]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        grants(),
+        Some(vec!["event_viewer".into(), "falcon_analyst".into()])
+    );
+    let path = format!("/Users/{id}");
+    let off = patch(json!([{"op": "replace", "value": {"active": false}}]));
+    let (status, body) = first.call(reqwest::Method::PATCH, &path, Some(off)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(grants(), None, "deprovisioned: Falcon's user is deleted");
+    let on = patch(json!([{"op": "replace", "value": {"active": true}}]));
+    let (status, body) = first.call(reqwest::Method::PATCH, &path, Some(on)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        grants(),
+        Some(vec!["event_viewer".into(), "falcon_analyst".into()])
+    );
+    first.stop().await;
+
+    // A new start reads everything back from PostgreSQL.
+    let second = serve(settings).await;
+    let (status, again) = second.call(reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["externalId"], "okta-pg");
+    assert_eq!(again["active"], true);
+    assert_eq!(again["roles"], json!([{"value": "event_viewer"}]));
+    assert_eq!(again["groups"][0]["value"], group_id.as_str());
+    let filter = format!("/Users?filter=userName%20eq%20%22{login}%22");
+    let (status, found) = second.call(reqwest::Method::GET, &filter, None).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["totalResults"], 1);
+    let (status, _) = second.call(reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, 204);
+    assert_eq!(grants(), None);
+    second.stop().await;
+
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.engine(), Engine::Postgres);
+    assert!(store.user(&id).await.unwrap().is_none(), "deleted for good");
+    let operations: Vec<String> = store
+        .audit(&AuditQuery::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.operation)
+        .collect();
+    for wanted in ["create", "grant", "delete"] {
+        assert!(
+            operations.iter().any(|o| o == wanted),
+            "{wanted} in {operations:?}"
+        );
+    }
+    store.close().await;
+}
