@@ -11,28 +11,18 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use allthenticate::model::{Rank, Status, routes};
-use allthenticate::sim::{RunningSim, SimUser};
+use allthenticate::model::{Rank, Status};
+use allthenticate::sim::RunningSim;
 use bridge::roles::{DirectRoles, RoleAllowlist};
-use common::allthenticate::{Running, serve, settings, start_sim, writes};
+use common::allthenticate::{
+    ADMINS, Running, STAFF, rank_changes, ranked, serve, start_sim, user, writes,
+};
 use falcon_scim_bridge::config::Settings;
 use serde_json::{Value, json};
 
-const ADMINS: &str = "Allthenticate Admins";
-const STAFF: &str = "Allthenticate Staff";
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ROLE_SCHEMA: &str = "urn:okta:scim:schemas:core:1.0:Role";
 const ENTRA_ROLE_TYPE: &str = "WindowsAzureActiveDirectoryRole";
-
-/// The settings for `sim` with `[groups]` mapping the two groups to ranks.
-fn ranked(sim: &RunningSim) -> Settings {
-    let mut settings = settings(sim);
-    settings.group_roles = BTreeMap::from([
-        (ADMINS.to_owned(), vec!["ADMIN".to_owned()]),
-        (STAFF.to_owned(), vec!["REGULAR".to_owned()]),
-    ]);
-    settings
-}
 
 /// [`ranked`], with `assignable_roles = ["REGULAR", "ADMIN"]`: SUPER stays behind groups (and
 /// behind `allow_super_rank`).
@@ -45,18 +35,8 @@ fn open(sim: &RunningSim) -> Settings {
     settings
 }
 
-fn rank_changes(sim: &RunningSim) -> u64 {
-    sim.sim.call_count("POST", routes::MODIFY_RANK)
-}
-
-fn member(sim: &RunningSim, email: &str) -> SimUser {
-    sim.sim
-        .user(email)
-        .unwrap_or_else(|| panic!("{email} is no member of the organisation"))
-}
-
 fn rank(sim: &RunningSim, email: &str) -> Rank {
-    member(sim, email).rank
+    user(sim, email).rank
 }
 
 /// The `value`s of a user's `roles`, in order; an absent `roles` and `[]` both are no roles.
@@ -113,11 +93,6 @@ async fn read(app: &Running, id: &str) -> Value {
     let (status, user) = app.get(&format!("/Users/{id}")).await;
     assert_eq!(status, 200, "{user}");
     user
-}
-
-async fn set_active(app: &Running, id: &str, active: bool) -> (u16, Value) {
-    app.patch_user(id, json!([{"op": "replace", "value": {"active": active}}]))
-        .await
 }
 
 async fn assert_reconciled(app: &Running) {
@@ -524,11 +499,11 @@ async fn suspension_and_reactivation_keep_the_direct_rank() {
     assert_eq!(rank(&sim, hal.0), Rank::Admin);
 
     // Okta's deactivation: Allthenticate suspends (a toggle), the direct set stays.
-    let (status, body) = set_active(&app, &id, false).await;
+    let (status, body) = app.set_active(&id, false).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["active"], false);
     assert_eq!(role_values(&body), ["ADMIN"], "{body}");
-    assert_eq!(member(&sim, hal.0).status, Status::Suspended);
+    assert_eq!(user(&sim, hal.0).status, Status::Suspended);
     // A suspension does not touch the rank.
     assert_eq!(rank(&sim, hal.0), Rank::Admin);
     let got = read(&app, &id).await;
@@ -543,7 +518,7 @@ async fn suspension_and_reactivation_keep_the_direct_rank() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(member(&sim, hal.0).status, Status::Active);
+    assert_eq!(user(&sim, hal.0).status, Status::Active);
     assert_eq!(rank(&sim, hal.0), Rank::Admin);
     let got = read(&app, &id).await;
     assert_eq!(got["active"], true);

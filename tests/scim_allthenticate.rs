@@ -6,49 +6,21 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use allthenticate::model::{Rank, Status, routes};
 use allthenticate::sim::{Fault, RunningSim};
-use common::allthenticate::{Running, allthenticate_of, serve, settings, start_sim};
-use falcon_scim_bridge::config::Settings;
-use serde_json::{Value, json};
-
-const ADMINS: &str = "Allthenticate Admins";
-const STAFF: &str = "Allthenticate Staff";
-
-/// The settings for `sim` with `[groups]` mapping the two groups to ranks.
-fn ranked(sim: &RunningSim) -> Settings {
-    let mut settings = settings(sim);
-    settings.group_roles = BTreeMap::from([
-        (ADMINS.to_owned(), vec!["ADMIN".to_owned()]),
-        (STAFF.to_owned(), vec!["REGULAR".to_owned()]),
-    ]);
-    settings
-}
+use common::allthenticate::{
+    ADMINS, STAFF, allthenticate_of, rank_changes, ranked, serve, start_sim, user,
+};
+use serde_json::json;
 
 fn toggles(sim: &RunningSim) -> u64 {
     sim.sim.call_count("POST", routes::TOGGLE_SUSPENSION)
 }
 
-fn rank_changes(sim: &RunningSim) -> u64 {
-    sim.sim.call_count("POST", routes::MODIFY_RANK)
-}
-
 fn invitations(sim: &RunningSim) -> u64 {
     sim.sim.call_count("PUT", routes::INVITES)
-}
-
-fn member(sim: &RunningSim, email: &str) -> allthenticate::sim::SimUser {
-    sim.sim
-        .user(email)
-        .unwrap_or_else(|| panic!("{email} is no member of the organisation"))
-}
-
-async fn set_active(app: &Running, id: &str, active: bool) -> (u16, Value) {
-    app.patch_user(id, json!([{"op": "replace", "value": {"active": active}}]))
-        .await
 }
 
 #[tokio::test]
@@ -95,7 +67,7 @@ async fn a_member_is_adopted_and_a_new_email_is_pending_until_it_accepts() {
         .accept_invite("bob@corp.example", "Robert", "Stone")
         .unwrap();
     app.bridge.refresh_directory().await.unwrap();
-    let bob_now = member(&sim, "bob@corp.example");
+    let bob_now = user(&sim, "bob@corp.example");
     assert_eq!(bob_now.rank, Rank::Admin);
     assert_eq!(rank_changes(&sim), 1);
     let (status, read) = app.get(&format!("/Users/{bob_id}")).await;
@@ -133,7 +105,7 @@ async fn a_repeated_deactivation_toggles_once_and_reactivation_toggles_back() {
     let cat = cat["id"].as_str().unwrap().to_owned();
 
     for _ in 0..2 {
-        let (status, body) = set_active(&app, &cat, false).await;
+        let (status, body) = app.set_active(&cat, false).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["active"], false);
     }
@@ -142,7 +114,7 @@ async fn a_repeated_deactivation_toggles_once_and_reactivation_toggles_back() {
         1,
         "the second request finds the user suspended"
     );
-    assert_eq!(member(&sim, "cat@corp.example").status, Status::Suspended);
+    assert_eq!(user(&sim, "cat@corp.example").status, Status::Suspended);
 
     // Entra's form of the same request changes nothing either.
     let (status, body) = app
@@ -154,10 +126,10 @@ async fn a_repeated_deactivation_toggles_once_and_reactivation_toggles_back() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(toggles(&sim), 1);
 
-    let (status, body) = set_active(&app, &cat, true).await;
+    let (status, body) = app.set_active(&cat, true).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(toggles(&sim), 2);
-    assert_eq!(member(&sim, "cat@corp.example").status, Status::Active);
+    assert_eq!(user(&sim, "cat@corp.example").status, Status::Active);
 }
 
 #[tokio::test]
@@ -176,12 +148,12 @@ async fn the_highest_rank_of_a_users_groups_wins_and_leaving_drops_it_in_one_cal
     app.patch_members(&staff, "add", &[&dan]).await;
     assert_eq!(rank_changes(&sim), 0);
     app.patch_members(&admins, "add", &[&dan]).await;
-    assert_eq!(member(&sim, "dan@corp.example").rank, Rank::Admin);
+    assert_eq!(user(&sim, "dan@corp.example").rank, Rank::Admin);
     assert_eq!(rank_changes(&sim), 1);
 
     // Leaving the admins: back to REGULAR, in one call.
     app.patch_members(&admins, "remove", &[&dan]).await;
-    assert_eq!(member(&sim, "dan@corp.example").rank, Rank::Regular);
+    assert_eq!(user(&sim, "dan@corp.example").rank, Rank::Regular);
     assert_eq!(rank_changes(&sim), 2);
     let report = app
         .bridge
@@ -205,10 +177,10 @@ async fn deleting_a_pending_user_withdraws_its_invitation_and_an_active_one_leav
     assert_eq!(sim.sim.invites().len(), 1);
 
     // Deactivating the pending user withdraws the invitation; reactivating invites again.
-    let (status, body) = set_active(&app, &fay, false).await;
+    let (status, body) = app.set_active(&fay, false).await;
     assert_eq!(status, 200, "{body}");
     assert!(sim.sim.invites().is_empty());
-    let (status, body) = set_active(&app, &fay, true).await;
+    let (status, body) = app.set_active(&fay, true).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(sim.sim.invites().len(), 1);
     assert_eq!(invitations(&sim), 2);
@@ -253,9 +225,9 @@ async fn an_expired_key_is_a_clear_error_and_a_429_storm_costs_only_time() {
         },
         2,
     );
-    let (status, body) = set_active(&app, &gus, false).await;
+    let (status, body) = app.set_active(&gus, false).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(member(&sim, "gus@corp.example").status, Status::Suspended);
+    assert_eq!(user(&sim, "gus@corp.example").status, Status::Suspended);
     assert_eq!(toggles(&sim), 3, "two 429s, then the toggle");
 
     // A storm past the bound: a SCIM 429 with Retry-After, and the user unchanged.
@@ -279,12 +251,12 @@ async fn an_expired_key_is_a_clear_error_and_a_429_storm_costs_only_time() {
         .await;
     assert_eq!(status, 429, "{body}");
     assert!(headers.get("retry-after").is_some(), "{headers:?}");
-    assert_eq!(member(&sim, "gus@corp.example").status, Status::Suspended);
+    assert_eq!(user(&sim, "gus@corp.example").status, Status::Suspended);
     sim.sim.clear_faults();
 
     // The key expires: the IdP gets an error that says so, without the key.
     sim.sim.expire_keys(None);
-    let (status, body) = set_active(&app, &gus, true).await;
+    let (status, body) = app.set_active(&gus, true).await;
     assert_eq!(status, 503, "{body}");
     let detail = body["detail"].as_str().unwrap_or_default();
     assert!(detail.contains("API key"), "{detail}");

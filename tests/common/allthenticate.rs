@@ -70,6 +70,26 @@ pub fn writes(sim: &RunningSim) -> Vec<(String, u64)> {
     super::target_bridge::writes(sim.sim.call_counts().routes, |_| false)
 }
 
+/// The groups the rank tests map: Admins to ADMIN, Staff to REGULAR.
+pub const ADMINS: &str = "Allthenticate Admins";
+pub const STAFF: &str = "Allthenticate Staff";
+
+/// [`settings`] for `sim` with `[groups]` mapping [`ADMINS`] and [`STAFF`] to their ranks.
+pub fn ranked(sim: &RunningSim) -> Settings {
+    let mut settings = settings(sim);
+    settings.group_roles = std::collections::BTreeMap::from([
+        (ADMINS.to_owned(), vec!["ADMIN".to_owned()]),
+        (STAFF.to_owned(), vec!["REGULAR".to_owned()]),
+    ]);
+    settings
+}
+
+/// Rank changes the simulator was asked for.
+pub fn rank_changes(sim: &RunningSim) -> u64 {
+    sim.sim
+        .call_count("POST", allthenticate::model::routes::MODIFY_RANK)
+}
+
 /// The member with this e-mail, which must exist.
 pub fn user(sim: &RunningSim, email: &str) -> SimUser {
     sim.sim

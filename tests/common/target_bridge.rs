@@ -179,6 +179,12 @@ impl Running {
         .await
     }
 
+    /// Okta's path-less deactivation or reactivation.
+    pub async fn set_active(&self, id: &str, active: bool) -> (u16, Value) {
+        self.patch_user(id, json!([{"op": "replace", "value": {"active": active}}]))
+            .await
+    }
+
     pub async fn readyz(&self) -> (u16, String) {
         let resp = self
             .http
