@@ -7,9 +7,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::Mutex;
-
-use crate::store::{Store, StoreError};
+use crate::store::{Admission, Store, StoreError};
 use crate::telemetry as names;
 
 const WINDOW: Duration = Duration::from_secs(3600);
@@ -59,8 +57,6 @@ pub struct DeletionGuard {
     /// The target's product name, for the admin: "Falcon".
     product: &'static str,
     counted: Counted,
-    /// Serialises check-and-record so that 50 concurrent deactivations cannot all see room.
-    ledger: Mutex<()>,
 }
 
 /// A deletion the guard allowed; give it back with [`DeletionGuard::cancel`] if it did not
@@ -97,7 +93,6 @@ impl DeletionGuard {
             limit,
             product,
             counted,
-            ledger: Mutex::new(()),
         }
     }
 
@@ -105,34 +100,35 @@ impl DeletionGuard {
         self.limit
     }
 
-    /// Records a deletion about to happen, or refuses it.
+    /// Records a deletion about to happen, or refuses it. The store makes the count and the
+    /// record one step, so that 50 concurrent deactivations, on one replica or several, cannot
+    /// all see room.
     pub async fn admit(&self, store: &Store, user: &str) -> Result<Permit, GuardError> {
-        let _serial = self.ledger.lock().await;
         let now = now_secs();
         let window = WINDOW.as_secs() as i64;
-        let (count, oldest) = store.deletions_since(now - window).await?;
-        if count >= self.limit {
-            let retry_after = oldest.map_or(window, |t| t + window - now).max(1) as u64;
-            metrics::counter!(names::GUARD_REFUSALS).increment(1);
-            tracing::error!(
-                user,
-                limit = self.limit,
-                retry_after,
-                "deletion guard: refusing to {} a {} user; {count} were {} in the last hour. \
-                 If this is intended, raise BRIDGE_MAX_DELETIONS_PER_HOUR and restart; \
-                 otherwise check the IdP's assignments before it retries",
-                self.counted.verb(),
-                self.product,
-                self.counted.past(),
-            );
-            return Err(GuardError::Refused {
-                product: self.product,
-                counted: self.counted,
-                limit: self.limit,
-                retry_after,
-            });
-        }
-        Ok(Permit(store.record_deletion(now).await?))
+        let (count, oldest) = match store.admit_deletion(now, now - window, self.limit).await? {
+            Admission::Admitted(id) => return Ok(Permit(id)),
+            Admission::Refused { count, oldest } => (count, oldest),
+        };
+        let retry_after = oldest.map_or(window, |t| t + window - now).max(1) as u64;
+        metrics::counter!(names::GUARD_REFUSALS).increment(1);
+        tracing::error!(
+            user,
+            limit = self.limit,
+            retry_after,
+            "deletion guard: refusing to {} a {} user; {count} were {} in the last hour. \
+             If this is intended, raise BRIDGE_MAX_DELETIONS_PER_HOUR and restart; \
+             otherwise check the IdP's assignments before it retries",
+            self.counted.verb(),
+            self.product,
+            self.counted.past(),
+        );
+        Err(GuardError::Refused {
+            product: self.product,
+            counted: self.counted,
+            limit: self.limit,
+            retry_after,
+        })
     }
 
     /// The deletion did not happen: it does not count.
@@ -180,6 +176,43 @@ mod tests {
             matches!(err, GuardError::Refused { limit: 0, .. }),
             "{err:?}"
         );
+    }
+
+    /// Two replicas on one PostgreSQL database, each with its own guard, as a load balancer
+    /// spreads an IdP's deactivations over them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_replicas_on_postgres_admit_exactly_the_limit() {
+        let Some(server) = pg_harness::ThrowawayPostgres::start()
+            .await
+            .expect("a PostgreSQL server starts where its binaries are")
+        else {
+            return;
+        };
+        let url = server.fresh_database().await.unwrap();
+        let replicas = [
+            Store::open(&url).await.unwrap(),
+            Store::open(&url).await.unwrap(),
+        ];
+        let attempts: Vec<_> = (0..30)
+            .map(|i| {
+                let store = replicas[i % 2].clone();
+                tokio::spawn(async move {
+                    let guard = DeletionGuard::new(25, "Falcon", Counted::Deletions);
+                    guard.admit(&store, &format!("u{i}")).await
+                })
+            })
+            .collect();
+        let (mut admitted, mut refused) = (0, 0);
+        for attempt in attempts {
+            match attempt.await.unwrap() {
+                Ok(_) => admitted += 1,
+                Err(GuardError::Refused { .. }) => refused += 1,
+                Err(other) => panic!("{other}"),
+            }
+        }
+        assert_eq!((admitted, refused), (25, 5));
+        let (count, _) = replicas[0].deletions_since(0).await.unwrap();
+        assert_eq!(count, 25);
     }
 
     #[tokio::test]

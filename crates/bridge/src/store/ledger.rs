@@ -2,10 +2,25 @@
 //!
 //! Both live in the store so that they survive a restart: a crash loop must not reset the
 //! guard's count, and a change cut off between two target calls must be finished afterwards.
+//! The guard's count and its new entry are one transaction that excludes every other admission,
+//! whichever process makes it: several replicas on one database admit exactly the limit.
 
 use sqlx::{Any, Executor, Row};
 
-use super::{Store, StoreError};
+use super::{Engine, Store, StoreError};
+
+/// What the ledger says to a deletion about to happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Recorded under this ledger id.
+    Admitted(i64),
+    /// `limit` or more were recorded in the window; the oldest of them at `oldest`.
+    Refused { count: u32, oldest: Option<i64> },
+}
+
+/// Key of the PostgreSQL advisory lock that serialises admissions (any fixed number will do;
+/// this one spells "ledger").
+const LEDGER_LOCK: i64 = 0x6c65_6467_6572;
 
 impl Store {
     /// Deletions recorded at or after `since` (Unix seconds), and the oldest of them.
@@ -20,19 +35,46 @@ impl Store {
         Ok((u32::try_from(n).unwrap_or(u32::MAX), row.try_get("oldest")?))
     }
 
-    /// Records a deletion at `at` (Unix seconds); returns its ledger id.
-    pub async fn record_deletion(&self, at: i64) -> Result<i64, StoreError> {
+    /// Records a deletion at `at` (Unix seconds) if fewer than `limit` were recorded since
+    /// `since`; the count and the entry are one exclusive transaction.
+    pub async fn admit_deletion(
+        &self,
+        at: i64,
+        since: i64,
+        limit: u32,
+    ) -> Result<Admission, StoreError> {
+        let mut tx = self.writer.begin_with(self.engine.begin_writing()).await?;
+        if self.engine == Engine::Postgres {
+            // Released at commit or rollback, so a replica that dies mid-way holds nothing.
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(LEDGER_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM deprovision_ledger WHERE at >= $1",
+        )
+        .bind(since)
+        .fetch_one(&mut *tx)
+        .await?;
+        let count = u32::try_from(row.try_get::<i64, _>("n")?).unwrap_or(u32::MAX);
+        if count >= limit {
+            let oldest = row.try_get("oldest")?;
+            tx.rollback().await?;
+            return Ok(Admission::Refused { count, oldest });
+        }
         let id: i64 =
             sqlx::query_scalar("INSERT INTO deprovision_ledger (at) VALUES ($1) RETURNING id")
                 .bind(at)
-                .fetch_one(&self.writer)
+                .fetch_one(&mut *tx)
                 .await?;
         // Rows older than a day are of no use to a rolling hour.
         sqlx::query("DELETE FROM deprovision_ledger WHERE at < $1")
             .bind(at - 86_400)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
-        Ok(id)
+        tx.commit().await?;
+        Ok(Admission::Admitted(id))
     }
 
     /// Takes back a reservation whose deletion did not happen.
@@ -86,6 +128,8 @@ pub(super) async fn delete_intent<'e>(
 
 #[cfg(test)]
 pub(super) mod tests {
+    use super::Admission;
+
     #[tokio::test]
     async fn the_ledger_counts_a_window_and_forgets_cancelled_reservations_in_memory() {
         the_ledger_counts_a_window_and_forgets_cancelled_reservations().await;
@@ -93,8 +137,19 @@ pub(super) mod tests {
 
     pub(crate) async fn the_ledger_counts_a_window_and_forgets_cancelled_reservations() {
         let store = crate::store::testing::store().await;
-        store.record_deletion(1_000).await.unwrap();
-        let second = store.record_deletion(2_000).await.unwrap();
+        let admitted = |a: Admission| match a {
+            Admission::Admitted(id) => id,
+            refused => panic!("{refused:?}"),
+        };
+        admitted(store.admit_deletion(1_000, 0, 2).await.unwrap());
+        let second = admitted(store.admit_deletion(2_000, 0, 2).await.unwrap());
+        assert_eq!(
+            store.admit_deletion(2_500, 0, 2).await.unwrap(),
+            Admission::Refused {
+                count: 2,
+                oldest: Some(1_000)
+            }
+        );
         assert_eq!(store.deletions_since(0).await.unwrap(), (2, Some(1_000)));
         assert_eq!(
             store.deletions_since(1_500).await.unwrap(),

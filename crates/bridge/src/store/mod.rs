@@ -22,6 +22,7 @@ use sqlx::{AnyPool, Executor};
 pub use audit::{AuditQuery, AuditRecord};
 use batch::Batcher;
 pub use groups::GroupRow;
+pub use ledger::Admission;
 pub use users::UserRow;
 
 #[derive(Debug, thiserror::Error)]
