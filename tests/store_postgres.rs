@@ -1,8 +1,11 @@
 //! The bridge on a PostgreSQL store, over loopback HTTP against the Falcon simulator: an Okta
 //! user's whole life (create with a direct role, group push, deprovisioning, reactivation,
 //! deletion) with the state read back by a second process start on the same database, and the
-//! audit trail kept there. A throwaway server is started for it; without PostgreSQL binaries the
-//! test says so and passes, except where `BRIDGE_REQUIRE_POSTGRES=1` (CI) makes that a failure.
+//! audit trail kept there; and an outage of PostgreSQL in the middle of a run: readiness drops,
+//! changes are refused with 503 before any Falcon call, reads go on, and everything works again
+//! once the server is back. A throwaway server is started for each test; without PostgreSQL
+//! binaries a test says so and passes, except where `BRIDGE_REQUIRE_POSTGRES=1` (CI) makes that a
+//! failure.
 
 mod common;
 
@@ -48,6 +51,37 @@ impl Running {
             req = req.json(&body);
         }
         let resp = req.send().await.expect("the bridge answers");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn call_with_headers(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(TEST_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("the bridge answers");
+        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+        (status, headers, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `/readyz`, at the root beside the SCIM prefix.
+    async fn ready(&self) -> (u16, Value) {
+        let root = self.base.trim_end_matches("/scim/v2");
+        let resp = self
+            .http
+            .get(format!("{root}/readyz"))
+            .send()
+            .await
+            .expect("the bridge answers");
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
@@ -163,4 +197,79 @@ async fn a_user_lifecycle_on_postgres_survives_a_restart() {
         );
     }
     store.close().await;
+}
+
+#[tokio::test]
+async fn an_outage_of_postgres_refuses_changes_before_any_falcon_call_and_heals() {
+    let Some(server) = pg_harness::ThrowawayPostgres::start()
+        .await
+        .expect("a PostgreSQL server starts where its binaries are")
+    else {
+        return;
+    };
+    let sim = spawn_sim(SimConfig::default()).await;
+    let mut settings = falcon_settings(&sim);
+    settings.database_url = server.fresh_database().await.unwrap();
+    settings.database_pool = 2;
+    let app = serve(settings).await;
+    let user =
+        |login: &str| json!({"userName": login, "name": {"givenName": "Out", "familyName": "Age"}});
+    let (status, before) = app
+        .call(
+            reqwest::Method::POST,
+            "/Users",
+            Some(user("before@example.com")),
+        )
+        .await;
+    assert_eq!(status, 201, "{before}");
+    let id = before["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.ready().await.0, 200);
+
+    server.pause().await.unwrap();
+    let (status, ready) = app.ready().await;
+    assert_eq!(status, 503, "{ready}");
+    assert_eq!(ready["problems"][0]["component"], "store", "{ready}");
+    sim.sim.reset_counts();
+    let (status, headers, refused) = app
+        .call_with_headers(reqwest::Method::POST, "/Users", user("during@example.com"))
+        .await;
+    assert_eq!(status, 503, "{refused}");
+    assert!(headers.contains_key("retry-after"), "{headers:?}");
+    let off = patch(json!([{"op": "replace", "value": {"active": false}}]));
+    let (status, _, refused) = app
+        .call_with_headers(reqwest::Method::PATCH, &format!("/Users/{id}"), off.clone())
+        .await;
+    assert_eq!(status, 503, "{refused}");
+    assert_eq!(
+        sim.sim.write_calls(),
+        0,
+        "no Falcon write while the store is away"
+    );
+    assert!(sim.sim.user_by_uid("during@example.com").is_none());
+    assert!(sim.sim.user_by_uid("before@example.com").is_some());
+    // Reads are served from memory meanwhile.
+    let (status, read) = app
+        .call(reqwest::Method::GET, &format!("/Users/{id}"), None)
+        .await;
+    assert_eq!(status, 200, "{read}");
+
+    server.resume().await.unwrap();
+    let (status, after) = app
+        .call(
+            reqwest::Method::POST,
+            "/Users",
+            Some(user("during@example.com")),
+        )
+        .await;
+    assert_eq!(
+        status, 201,
+        "the retry succeeds once the store is back: {after}"
+    );
+    let (status, body) = app
+        .call(reqwest::Method::PATCH, &format!("/Users/{id}"), Some(off))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(sim.sim.user_by_uid("before@example.com").is_none());
+    assert_eq!(app.ready().await.0, 200);
+    app.stop().await;
 }

@@ -91,6 +91,9 @@ impl BridgeError {
     }
 }
 
+/// How long an IdP is asked to wait while the store is unreachable.
+const STORE_RETRY_AFTER_SECS: u64 = 10;
+
 impl From<BridgeError> for ScimError {
     fn from(err: BridgeError) -> Self {
         match err {
@@ -104,6 +107,14 @@ impl From<BridgeError> for ScimError {
                 ScimError::invalid_value(detail)
             }
             BridgeError::Request(e) => e,
+            // Nothing was changed that a retry would not make again: the IdP waits and retries.
+            BridgeError::Store(e) if e.is_unreachable() => {
+                tracing::error!(error = %e, "the store is unreachable");
+                ScimError::unavailable(
+                    "the bridge's store is unreachable; retry shortly",
+                    Some(STORE_RETRY_AFTER_SECS),
+                )
+            }
             BridgeError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 ScimError::internal("the bridge's store failed; see the bridge's log")

@@ -18,7 +18,7 @@ use crate::error::{BridgeError, Resource};
 use crate::ids::{LockKey, UserId};
 use crate::intents::Intent;
 use crate::resources;
-use crate::writes::{Cause, Subject, caused_by};
+use crate::writes::Subject;
 
 /// An id from the URL: one that cannot be a SCIM id names no user.
 fn user_id(id: &str) -> Result<UserId, BridgeError> {
@@ -43,7 +43,7 @@ impl<T: Target> UserBackend for Bridge<T> {
         user: UserWrite,
         ctx: &RequestContext,
     ) -> Result<UserResource, BridgeError> {
-        caused_by(Cause::request(ctx), self.create_user_caused(user)).await
+        self.on_request(ctx, self.create_user_caused(user)).await
     }
 
     async fn update_user(
@@ -53,16 +53,13 @@ impl<T: Target> UserBackend for Bridge<T> {
         ctx: &RequestContext,
     ) -> Result<UserResource, BridgeError> {
         let id = user_id(id)?;
-        caused_by(
-            Cause::request(ctx),
-            self.update_user_caused(&id, edit, &ctx.preconditions),
-        )
-        .await
+        self.on_request(ctx, self.update_user_caused(&id, edit, &ctx.preconditions))
+            .await
     }
 
     async fn delete_user(&self, id: &str, ctx: &RequestContext) -> Result<(), BridgeError> {
         let id = user_id(id)?;
-        caused_by(Cause::request(ctx), async {
+        self.on_request(ctx, async {
             let _id_lock = self.locks.lock(&LockKey::User(id.clone())).await;
             let Some(entry) = self.read_directory().get(&id).cloned() else {
                 return Err(BridgeError::not_found(Resource::User, &id));

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 
 use chrono::Utc;
@@ -55,6 +56,25 @@ impl Cause {
 /// Runs `work` with `cause` as the cause of every target write it makes.
 pub async fn caused_by<F: Future>(cause: Cause, work: F) -> F::Output {
     CAUSE.scope(cause, work).await
+}
+
+impl<T: Target> Bridge<T> {
+    /// Runs an IdP's change `work`, with its request as the cause of every target write, once
+    /// the store has answered: a target write the store could not record would be lost or done
+    /// twice, so while the store is unreachable a change is refused (503) before it starts.
+    ///
+    /// Boxed: a change's future is large, and the handlers' futures that hold it by value
+    /// outgrew the 2 MiB stack of debug-build test threads.
+    pub(crate) fn on_request<'a, R: Send + 'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        work: impl Future<Output = Result<R, crate::error::BridgeError>> + Send + 'a,
+    ) -> Pin<Box<dyn Future<Output = Result<R, crate::error::BridgeError>> + Send + 'a>> {
+        Box::pin(async move {
+            self.store.ping().await?;
+            caused_by(Cause::request(ctx), work).await
+        })
+    }
 }
 
 /// The account a write concerns, and its login (for the audit log and the admin).

@@ -186,6 +186,29 @@ impl ThrowawayPostgres {
         Ok(self.database_url(&name))
     }
 
+    /// Stops the server as an outage would (`pg_ctl stop -m fast`: clients are disconnected),
+    /// keeping its data for [`ThrowawayPostgres::resume`].
+    pub async fn pause(&self) -> Result<(), HarnessError> {
+        let mut stop = self.program("pg_ctl");
+        stop.arg("-D")
+            .arg(self.data())
+            .args(["-w", "-m", "fast", "stop"]);
+        tokio::task::spawn_blocking(move || succeed("pg_ctl stop", &mut stop)).await?
+    }
+
+    /// Starts a paused server again, on the same port, with the same data.
+    pub async fn resume(&self) -> Result<(), HarnessError> {
+        let mut start = self.program("pg_ctl");
+        start
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(self.log())
+            .args(["-w", "-t", START_TIMEOUT_SECS])
+            .args(["-o", &format!("-p {}", self.port), "start"]);
+        tokio::task::spawn_blocking(move || succeed("pg_ctl start", &mut start)).await?
+    }
+
     /// The loopback port the server listens on.
     pub fn port(&self) -> u16 {
         self.port

@@ -451,7 +451,7 @@ impl<T: Target> GroupBackend for Bridge<T> {
         group: GroupWrite,
         ctx: &RequestContext,
     ) -> Result<GroupResource, BridgeError> {
-        caused_by(Cause::request(ctx), self.create_group_caused(group)).await
+        self.on_request(ctx, self.create_group_caused(group)).await
     }
 
     async fn replace_group(
@@ -467,11 +467,9 @@ impl<T: Target> GroupBackend for Bridge<T> {
             GroupChange::SetExternalId(group.external_id),
             GroupChange::ReplaceMembers(group.members),
         ];
-        let state = caused_by(
-            Cause::request(ctx),
-            self.change_group(&id, changes, &ctx.preconditions),
-        )
-        .await?;
+        let state = self
+            .on_request(ctx, self.change_group(&id, changes, &ctx.preconditions))
+            .await?;
         Ok(self.resource_of(&state, true))
     }
 
@@ -483,22 +481,16 @@ impl<T: Target> GroupBackend for Bridge<T> {
     ) -> Result<(), BridgeError> {
         let id = group_id(id)?;
         self.adopt_native_group(&id).await?;
-        caused_by(
-            Cause::request(ctx),
-            self.change_group(&id, changes, &ctx.preconditions),
-        )
-        .await
-        .map(|_| ())
+        self.on_request(ctx, self.change_group(&id, changes, &ctx.preconditions))
+            .await
+            .map(|_| ())
     }
 
     async fn delete_group(&self, id: &str, ctx: &RequestContext) -> Result<(), BridgeError> {
         let id = group_id(id)?;
         self.adopt_native_group(&id).await?;
-        caused_by(
-            Cause::request(ctx),
-            self.delete_group_caused(&id, &ctx.preconditions),
-        )
-        .await
+        self.on_request(ctx, self.delete_group_caused(&id, &ctx.preconditions))
+            .await
     }
 }
 

@@ -44,6 +44,29 @@ pub enum StoreError {
     Closed,
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, the network, no free
+    /// connection in time), as opposed to refusing a statement: the same request succeeds once
+    /// it is back.
+    pub fn is_unreachable(&self) -> bool {
+        let StoreError::Query(e) = self else {
+            return matches!(self, StoreError::Open { .. } | StoreError::Closed);
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // PostgreSQL's connection exceptions (08…) and shutdowns (57P01-57P03).
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+            _ => false,
+        }
+    }
+}
+
 /// The database behind the store. The SQL is written once, with `$1`-style parameters both
 /// understand; where the dialects differ (JSON functions, how a writing transaction begins),
 /// the engine picks its own.
@@ -90,6 +113,9 @@ pub struct Store {
     batch: Batcher,
 }
 
+/// How long [`Store::ping`] waits for an answer.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Connections to PostgreSQL per replica unless configured.
 pub const DEFAULT_POSTGRES_POOL: u32 = 10;
 
@@ -112,7 +138,7 @@ impl Store {
         if engine == Engine::Postgres {
             let pool = AnyPoolOptions::new()
                 .max_connections(pool.max(1))
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(Duration::from_secs(5))
                 .connect(url)
                 .await
                 .map_err(open_err)?;
@@ -158,9 +184,13 @@ impl Store {
         self.engine
     }
 
-    /// Answers when the database does (readiness).
+    /// Answers when the database does, within [`PING_TIMEOUT`] (readiness, and the check
+    /// before a change): while PostgreSQL is down, the pool would keep trying to connect for
+    /// its whole acquire timeout.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        tokio::time::timeout(PING_TIMEOUT, sqlx::query("SELECT 1").execute(&self.reader))
+            .await
+            .map_err(|_| StoreError::Query(sqlx::Error::PoolTimedOut))??;
         Ok(())
     }
 
