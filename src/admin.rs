@@ -1,8 +1,10 @@
 //! The operator's subcommands beside `serve`: `reconcile` (drift between the store and the
-//! target, optionally repaired) and `audit` (the log of the target's writes). Both open the same
+//! target, optionally repaired), `audit` (the log of the target's writes) and `migrate-store`
+//! (a whole store copied into an empty one: SQLite to PostgreSQL). The first two open the same
 //! store as `serve` (and `reconcile` the same target client), so they can run next to it, e.g.
-//! with `kubectl exec`. Neither needs the SCIM endpoint's settings: `reconcile` reads the core's
-//! ([`CoreSettings`]), `audit` only the store and which target it is.
+//! with `kubectl exec`. None needs the SCIM endpoint's settings: `reconcile` reads the core's
+//! ([`CoreSettings`]), `audit` only the store and which target it is, `migrate-store` only the
+//! two stores.
 
 use std::fmt::Write as _;
 
@@ -14,7 +16,7 @@ use bridge::Bridge;
 use bridge::error::BridgeError;
 use bridge::groups::GroupMapping;
 use bridge::reconcile::{Pace, Report};
-use bridge::store::{AuditQuery, AuditRecord, Store, StoreError};
+use bridge::store::{AuditQuery, AuditRecord, CopyError, Store, StoreError};
 use target_api::Naming;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,10 @@ pub enum AdminError {
     Mapping(#[from] bridge::groups::EmptyMappedId),
     #[error("--since '{0}': neither a time (2026-11-23T08:00:00Z) nor a duration (24h, 7d)")]
     Since(String),
+    #[error(transparent)]
+    Copy(#[from] CopyError),
+    #[error("--from and --to name the same store")]
+    SameStore,
 }
 
 impl From<BridgeError> for AdminError {
@@ -65,6 +71,35 @@ pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Admi
     let back = humantime::parse_duration(text).map_err(|_| AdminError::Since(text.to_owned()))?;
     let back = chrono::Duration::from_std(back).map_err(|_| AdminError::Since(text.to_owned()))?;
     Ok(now - back)
+}
+
+/// Copies the store at `from` (migrated to today's schema first) into the empty store at `to`;
+/// returns the rows copied per table. Stop `serve` first: writes made during the copy would
+/// be left behind.
+pub async fn migrate_store(from: &str, to: &str) -> Result<Vec<(&'static str, usize)>, AdminError> {
+    if from == to {
+        return Err(AdminError::SameStore);
+    }
+    crate::startup::earlier_store_beside(from).map_err(|e| AdminError::Start(Box::new(e)))?;
+    let source = Store::open(from).await?;
+    let destination = Store::open(to).await?;
+    let copied = bridge::store::copy_store(&source, &destination).await;
+    source.close().await;
+    destination.close().await;
+    Ok(copied?)
+}
+
+/// What `migrate-store` prints.
+pub fn render_copied(copied: &[(&str, usize)], to: &str) -> String {
+    let mut out = format!(
+        "copied into {}:
+",
+        bridge::store::redacted(to)
+    );
+    for (table, rows) in copied {
+        let _ = writeln!(out, "  {table:<20} {rows:>8} rows");
+    }
+    out
 }
 
 pub async fn audit(database_url: &str, query: &AuditQuery) -> Result<Vec<AuditRecord>, AdminError> {

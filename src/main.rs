@@ -96,6 +96,17 @@ enum Command {
     /// Measure the bridge against the simulator: IdP scenarios, Falcon calls per SCIM operation,
     /// latency, throughput and peak RSS, next to the performance targets.
     Bench(BenchArgs),
+    /// Copy a whole store into an empty one, e.g. SQLite into PostgreSQL before running on it;
+    /// stop `serve` first. The destination is migrated and must hold no rows; the copy is one
+    /// transaction there, so a failure leaves it empty.
+    MigrateStore {
+        /// The store to copy (it is migrated to this version's schema first).
+        #[arg(long)]
+        from: String,
+        /// The empty store to fill: postgres://USER@HOST:5432/DB (or sqlite://FILE).
+        #[arg(long)]
+        to: String,
+    },
     /// Exit 0 when the bridge on this machine answers /healthz, 1 otherwise (Docker HEALTHCHECK).
     Healthcheck {
         #[arg(long, env = "BRIDGE_LISTEN", default_value = "0.0.0.0:8080")]
@@ -247,6 +258,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Sim(args) => simulators::run(args)
             .await
             .context("starting the simulator")?,
+        Command::MigrateStore { from, to } => {
+            let copied = falcon_scim_bridge::admin::migrate_store(&from, &to).await?;
+            print!("{}", falcon_scim_bridge::admin::render_copied(&copied, &to));
+        }
         Command::Healthcheck { listen, tls_cert } => {
             healthcheck(&listen, tls_cert.is_some()).await?
         }

@@ -273,3 +273,123 @@ async fn an_outage_of_postgres_refuses_changes_before_any_falcon_call_and_heals(
     assert_eq!(app.ready().await.0, 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn migrate_store_copies_a_sqlite_store_into_postgres() {
+    let Some(server) = pg_harness::ThrowawayPostgres::start()
+        .await
+        .expect("a PostgreSQL server starts where its binaries are")
+    else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("fsb-migrate-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = format!("sqlite://{}", dir.join("falcon-scim-bridge.db").display());
+    let postgres = server.fresh_database().await.unwrap();
+    let sim = spawn_sim(SimConfig::default()).await;
+    let mut settings = falcon_settings(&sim);
+    settings
+        .group_roles
+        .insert("Analysts".into(), vec!["falcon_analyst".into()]);
+    settings.policy.direct_roles = DirectRoles {
+        allowlist: RoleAllowlist::Listed(vec!["event_viewer".into()]),
+        aliases: Default::default(),
+    };
+
+    // A store with a bit of everything: users, a tombstone, a group, memberships, direct roles,
+    // applied roles, audit rows and the deletion guard's ledger.
+    settings.database_url = sqlite.clone();
+    let before = serve(settings.clone()).await;
+    let mut ids = Vec::new();
+    for login in ["one@example.com", "two@example.com"] {
+        let (status, user) = before
+            .call(
+                reqwest::Method::POST,
+                "/Users",
+                Some(json!({"userName": login, "roles": [{"value": "event_viewer"}]})),
+            )
+            .await;
+        assert_eq!(status, 201, "{user}");
+        ids.push(user["id"].as_str().unwrap().to_owned());
+    }
+    let (status, group) = before
+        .call(
+            reqwest::Method::POST,
+            "/Groups",
+            Some(json!({"displayName": "Analysts", "members": [{"value": ids[0]}]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let off = patch(json!([{"op": "replace", "value": {"active": false}}]));
+    let (status, _) = before
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/Users/{}", ids[1]),
+            Some(off),
+        )
+        .await;
+    assert_eq!(status, 200);
+    before.stop().await;
+    let source = Store::open(&sqlite).await.unwrap();
+    let audit_rows = source.audit(&AuditQuery::default()).await.unwrap().len();
+    source.close().await;
+
+    let migrate = |from: &str, to: &str| {
+        std::process::Command::new(common::process::BIN)
+            .args(["migrate-store", "--from", from, "--to", to])
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the binary runs")
+    };
+    let done = migrate(&sqlite, &postgres);
+    let out = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        done.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(out.contains("users") && out.contains("2 rows"), "{out}");
+
+    // The bridge on PostgreSQL carries on where the SQLite one stopped.
+    settings.database_url = postgres.clone();
+    let after = serve(settings).await;
+    let (status, one) = after
+        .call(reqwest::Method::GET, &format!("/Users/{}", ids[0]), None)
+        .await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["roles"], json!([{"value": "event_viewer"}]));
+    assert_eq!(one["groups"][0]["display"], "Analysts");
+    let (status, two) = after
+        .call(reqwest::Method::GET, &format!("/Users/{}", ids[1]), None)
+        .await;
+    assert_eq!(status, 200, "{two}");
+    assert_eq!(two["active"], false, "the tombstone came along");
+    let on = patch(json!([{"op": "replace", "value": {"active": true}}]));
+    let (status, body) = after
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/Users/{}", ids[1]),
+            Some(on),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        sim.sim
+            .user_by_uid("two@example.com")
+            .map(|u| sim.sim.grants_of(&u.uuid)),
+        Some(vec!["event_viewer".to_owned()]),
+        "reactivated from the copied direct set"
+    );
+    after.stop().await;
+    let copy = Store::open(&postgres).await.unwrap();
+    let audit = copy.audit(&AuditQuery::default()).await.unwrap();
+    assert!(audit.len() > audit_rows, "new rows after the copied ones");
+    copy.close().await;
+
+    // Into a store that is no longer empty: refused, nothing touched.
+    let again = migrate(&sqlite, &postgres);
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("not empty"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}

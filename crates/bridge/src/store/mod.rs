@@ -7,6 +7,7 @@
 
 mod audit;
 mod batch;
+mod copy;
 mod groups;
 mod ledger;
 mod queued;
@@ -21,6 +22,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use audit::{AuditQuery, AuditRecord};
 use batch::Batcher;
+pub use copy::{CopyError, copy_store};
 pub use groups::GroupRow;
 pub use ledger::Admission;
 pub use users::UserRow;
