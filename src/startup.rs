@@ -354,7 +354,8 @@ fn spawn_directory_refresh(
     })
 }
 
-/// Compares the store with the target every `every` (report only) and exports the drift.
+/// Compares the store with the target every `every` (report only) and exports the drift; of
+/// several replicas on one store, the one holding the job's lease does.
 fn spawn_reconcile(
     bridge: Arc<Bridge<ConfiguredTarget>>,
     every: Duration,
@@ -363,6 +364,17 @@ fn spawn_reconcile(
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
+            match bridge.lead_reconciliation(every).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!("another replica holds the reconciliation's lease");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot take the reconciliation's lease");
+                    continue;
+                }
+            }
             match bridge.reconcile(Pace::per_minute(calls_per_minute)).await {
                 Ok(report) if report.is_clean() => tracing::info!("reconciliation found no drift"),
                 Ok(report) => {

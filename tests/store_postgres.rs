@@ -3,7 +3,8 @@
 //! deletion) with the state read back by a second process start on the same database, and the
 //! audit trail kept there; and an outage of PostgreSQL in the middle of a run: readiness drops,
 //! changes are refused with 503 before any Falcon call, reads go on, and everything works again
-//! once the server is back. A throwaway server is started for each test; without PostgreSQL
+//! once the server is back; and two processes on one database reconciling once per interval. A
+//! throwaway server is started for each test; without PostgreSQL
 //! binaries a test says so and passes, except where `BRIDGE_REQUIRE_POSTGRES=1` (CI) makes that a
 //! failure.
 
@@ -19,6 +20,7 @@ use serde_json::{Value, json};
 /// One start of the bridge, serving until [`Running::stop`].
 struct Running {
     base: String,
+    bridge: std::sync::Arc<bridge::Bridge<falcon_scim_bridge::target::ConfiguredTarget>>,
     http: reqwest::Client,
     stop: tokio::sync::oneshot::Sender<()>,
     served: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -29,12 +31,14 @@ async fn serve(settings: Settings) -> Running {
         .await
         .expect("the bridge starts on PostgreSQL");
     let base = app.scim_base_url();
+    let bridge = app.bridge();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
     Running {
         base,
+        bridge,
         http: reqwest::Client::new(),
         stop,
         served,
@@ -392,4 +396,39 @@ async fn migrate_store_copies_a_sqlite_store_into_postgres() {
     let err = String::from_utf8_lossy(&again.stderr);
     assert!(err.contains("not empty"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn of_two_replicas_one_leads_the_scheduled_reconciliation() {
+    let Some(server) = pg_harness::ThrowawayPostgres::start()
+        .await
+        .expect("a PostgreSQL server starts where its binaries are")
+    else {
+        return;
+    };
+    let sim = spawn_sim(SimConfig::default()).await;
+    let mut settings = falcon_settings(&sim);
+    settings.database_url = server.fresh_database().await.unwrap();
+    let (a, b) = (serve(settings.clone()).await, serve(settings).await);
+    let hour = std::time::Duration::from_secs(3600);
+    assert!(a.bridge.lead_reconciliation(hour).await.unwrap());
+    assert!(
+        !b.bridge.lead_reconciliation(hour).await.unwrap(),
+        "a holds it"
+    );
+    assert!(
+        a.bridge.lead_reconciliation(hour).await.unwrap(),
+        "a renews"
+    );
+    // A holder that stops renewing loses the lease once it expires: with a lease of no length,
+    // it expires at once.
+    let none = std::time::Duration::ZERO;
+    assert!(a.bridge.lead_reconciliation(none).await.unwrap());
+    assert!(
+        b.bridge.lead_reconciliation(hour).await.unwrap(),
+        "b takes over"
+    );
+    assert!(!a.bridge.lead_reconciliation(hour).await.unwrap());
+    a.stop().await;
+    b.stop().await;
 }

@@ -64,6 +64,8 @@ pub struct Bridge<T: Target> {
     /// been, not with a 409. Kept in memory: after a restart, the start-up sync grants what
     /// such a group's members are owed, and a retry gets the 409.
     unanswered_groups: std::sync::Mutex<std::collections::HashSet<ids::GroupId>>,
+    /// This process among the replicas sharing the store: the holder of the leases it takes.
+    replica: String,
 }
 
 impl<T: Target> Bridge<T> {
@@ -93,6 +95,7 @@ impl<T: Target> Bridge<T> {
             policy,
             pretended: Pretended::default(),
             unanswered_groups: Default::default(),
+            replica: uuid::Uuid::new_v4().to_string(),
         });
         for row in bridge.store.all_users().await? {
             bridge.write_directory().upsert(Entry {

@@ -30,6 +30,9 @@ use crate::store::{AuditQuery, UserRow};
 use crate::telemetry as names;
 use crate::writes::{Cause, Subject, caused_by};
 
+/// The lease of the scheduled reconciliation (`leases.rs`).
+const RECONCILE_LEASE: &str = "reconcile";
+
 /// The least time between two target calls of a reconciliation.
 #[derive(Debug, Clone, Copy)]
 pub struct Pace(Duration);
@@ -594,6 +597,22 @@ impl<T: Target> Bridge<T> {
 
     fn direct_roles_of(&self, row: &UserRow) -> BTreeSet<EntitlementId> {
         self.direct_role_ids(&resources::roles_from_json(&row.roles_json))
+    }
+
+    /// Whether this replica runs the scheduled reconciliation now: it takes the job's lease
+    /// for `every`, so that of several replicas sharing the store one reconciles per interval,
+    /// and another takes over once a holder that died stops renewing. Alone, a replica always
+    /// leads.
+    pub async fn lead_reconciliation(&self, every: Duration) -> Result<bool, BridgeError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        let until = now.saturating_add(i64::try_from(every.as_secs()).unwrap_or(i64::MAX));
+        Ok(self
+            .store
+            .take_lease(RECONCILE_LEASE, &self.replica, now, until)
+            .await?)
     }
 
     /// An active user the target lost: create it again and grant its entitlements.

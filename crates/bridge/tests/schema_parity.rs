@@ -21,11 +21,12 @@ static SQLITE: Migrator = sqlx::migrate!("./migrations");
 static POSTGRES: Migrator = sqlx::migrate!("./migrations-postgres");
 
 /// The tables the store has today; guards against a reader that sees nothing on both sides.
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "audit",
     "deprovision_ledger",
     "groups",
     "intents",
+    "leases",
     "memberships",
     "retired_accounts",
     "users",
@@ -470,7 +471,7 @@ fn both_sets_have_the_same_versions_and_names() {
             .collect()
     };
     assert_eq!(listed(&SQLITE), listed(&POSTGRES));
-    assert_eq!(listed(&SQLITE).len(), 6);
+    assert_eq!(listed(&SQLITE).len(), 7);
 }
 
 #[tokio::test]
@@ -540,7 +541,7 @@ async fn running_the_postgresql_migrations_again_changes_nothing() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    assert_eq!(applied, (1..=6).map(|v| (v, true)).collect::<Vec<_>>());
+    assert_eq!(applied, (1..=7).map(|v| (v, true)).collect::<Vec<_>>());
     conn.close().await.unwrap();
 }
 

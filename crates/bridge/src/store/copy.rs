@@ -88,6 +88,14 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "leases",
+        &[
+            ("name", Kind::Text),
+            ("holder", Kind::Text),
+            ("expires_at", Kind::Integer),
+        ],
+    ),
+    (
         "retired_accounts",
         &[
             ("account_id", Kind::Text),

@@ -1,14 +1,15 @@
 //! The store: what the target cannot hold (SCIM ids and their links to target accounts,
 //! externalId, tombstones, retired accounts, groups, memberships, the audit log, the
-//! deletion-guard ledger and the intents of unfinished changes). SQLite (a file with WAL, or
-//! `sqlite::memory:` for the demo and tests) or PostgreSQL, through `sqlx`'s `Any` driver,
-//! with embedded migrations per engine (`migrations/`, `migrations-postgres/`) that mean the
-//! same.
+//! deletion-guard ledger, the intents of unfinished changes and the leases of jobs that run on
+//! one replica at a time). SQLite (a file with WAL, or `sqlite::memory:` for the demo and
+//! tests) or PostgreSQL, through `sqlx`'s `Any` driver, with embedded migrations per engine
+//! (`migrations/`, `migrations-postgres/`) that mean the same.
 
 mod audit;
 mod batch;
 mod copy;
 mod groups;
+mod leases;
 mod ledger;
 mod queued;
 mod retired;
@@ -310,6 +311,7 @@ mod tests {
             ledger::intents_are_replaced_and_cleared,
             retired::retiring_forgets_the_user_and_remembers_the_account,
             audit::records_read_back_filtered_by_time_and_login,
+            leases::a_lease_has_one_holder_until_it_expires,
         );
         let url = server.fresh_database().await.expect("a fresh database");
         let store = Store::open(&url).await.unwrap();
