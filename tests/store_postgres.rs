@@ -102,10 +102,7 @@ fn patch(ops: Value) -> Value {
 
 #[tokio::test]
 async fn a_user_lifecycle_on_postgres_survives_a_restart() {
-    let Some(server) = pg_harness::ThrowawayPostgres::start()
-        .await
-        .expect("a PostgreSQL server starts where its binaries are")
-    else {
+    let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
         return;
     };
     let url = server.fresh_database().await.unwrap();
@@ -205,10 +202,7 @@ async fn a_user_lifecycle_on_postgres_survives_a_restart() {
 
 #[tokio::test]
 async fn an_outage_of_postgres_refuses_changes_before_any_falcon_call_and_heals() {
-    let Some(server) = pg_harness::ThrowawayPostgres::start()
-        .await
-        .expect("a PostgreSQL server starts where its binaries are")
-    else {
+    let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
         return;
     };
     let sim = spawn_sim(SimConfig::default()).await;
@@ -280,10 +274,7 @@ async fn an_outage_of_postgres_refuses_changes_before_any_falcon_call_and_heals(
 
 #[tokio::test]
 async fn migrate_store_copies_a_sqlite_store_into_postgres() {
-    let Some(server) = pg_harness::ThrowawayPostgres::start()
-        .await
-        .expect("a PostgreSQL server starts where its binaries are")
-    else {
+    let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("fsb-migrate-{}", uuid::Uuid::new_v4()));
@@ -400,10 +391,7 @@ async fn migrate_store_copies_a_sqlite_store_into_postgres() {
 
 #[tokio::test]
 async fn of_two_replicas_one_leads_the_scheduled_reconciliation() {
-    let Some(server) = pg_harness::ThrowawayPostgres::start()
-        .await
-        .expect("a PostgreSQL server starts where its binaries are")
-    else {
+    let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
         return;
     };
     let sim = spawn_sim(SimConfig::default()).await;

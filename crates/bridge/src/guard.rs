@@ -182,10 +182,7 @@ mod tests {
     /// spreads an IdP's deactivations over them.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_replicas_on_postgres_admit_exactly_the_limit() {
-        let Some(server) = pg_harness::ThrowawayPostgres::start()
-            .await
-            .expect("a PostgreSQL server starts where its binaries are")
-        else {
+        let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
             return;
         };
         let url = server.fresh_database().await.unwrap();

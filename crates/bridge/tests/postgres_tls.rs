@@ -7,10 +7,7 @@ use bridge::store::Store;
 #[tokio::test]
 async fn a_store_url_asking_for_tls_gets_it() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let Some(server) = pg_harness::ThrowawayPostgres::start()
-        .await
-        .expect("a PostgreSQL server starts where its binaries are")
-    else {
+    let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
         return;
     };
     let url = format!("{}?sslmode=require", server.fresh_database().await.unwrap());

@@ -112,6 +112,15 @@ impl ThrowawayPostgres {
         Self::start_with(&[]).await
     }
 
+    /// [`ThrowawayPostgres::start`] for a test: `None` to skip (the `SKIPPED:` line said why),
+    /// and a panic, naming the cause, where the binaries exist but the server does not start.
+    pub async fn for_test() -> Option<Self> {
+        match Self::start().await {
+            Ok(server) => server,
+            Err(e) => panic!("the throwaway PostgreSQL server: {e}"),
+        }
+    }
+
     /// `start`, with extra server settings (`postgresql.conf` names and values).
     pub async fn start_with(settings: &[(&str, &str)]) -> Result<Option<Self>, HarnessError> {
         let settings: Vec<(String, String)> = settings

@@ -286,10 +286,7 @@ mod tests {
     /// Every scenario of the tables' tests, each on a fresh database of one throwaway server.
     #[tokio::test]
     async fn every_store_scenario_holds_on_postgres() {
-        let Some(server) = pg_harness::ThrowawayPostgres::start()
-            .await
-            .expect("a PostgreSQL server starts where its binaries are")
-        else {
+        let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
             return;
         };
         macro_rules! scenarios {
