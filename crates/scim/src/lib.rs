@@ -18,6 +18,7 @@ pub mod error;
 pub mod etag;
 pub mod group;
 mod groups;
+mod lenient;
 pub mod limits;
 pub mod patch;
 pub mod query;

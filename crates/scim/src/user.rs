@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::direct_roles::{RoleAssignment, parse_roles};
 use super::error::ScimError;
+use super::lenient::{get_ci, kind_of, parse_bool};
 use super::text;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -61,15 +62,6 @@ pub struct UserResource {
     pub last_modified: DateTime<Utc>,
 }
 
-/// Case-insensitive member lookup: SCIM attribute names are case-insensitive (RFC 7643 §2.1).
-pub(crate) fn get_ci<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    obj.get(name).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
 /// A string attribute; `null` and `""` mean absent.
 fn optional_string(
     obj: &Map<String, Value>,
@@ -83,29 +75,6 @@ fn optional_string(
         Some(other) => Err(ScimError::invalid_value(format!(
             "{path} must be a string, not {}",
             kind_of(other)
-        ))),
-    }
-}
-
-pub(crate) fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A SCIM boolean; Entra sends `"True"`/`"False"` as strings, in any case.
-pub(crate) fn parse_bool(value: &Value, path: &str) -> Result<bool, ScimError> {
-    match value {
-        Value::Bool(b) => Ok(*b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        other => Err(ScimError::invalid_value(format!(
-            "{path} must be true or false, not {other}"
         ))),
     }
 }

@@ -12,8 +12,8 @@ use super::is_empty;
 use super::operations::{OpKind, PatchOp};
 use crate::error::ScimError;
 use crate::group::member_ids;
+use crate::lenient::kind_of;
 use crate::schema::{ResourceKind, check_patch_paths};
-use crate::user::kind_of;
 
 /// One change a Group PATCH asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

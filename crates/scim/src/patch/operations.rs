@@ -13,7 +13,7 @@ use scim_v2::filter::PatchPath;
 use serde_json::Value;
 
 use crate::error::ScimError;
-use crate::user::get_ci;
+use crate::lenient::get_ci;
 
 pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 

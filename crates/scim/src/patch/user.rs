@@ -5,21 +5,20 @@
 //! sub-attribute, an extension attribute (`urn:...:enterprise:2.0:User:department`) or a
 //! filtered element (`emails[type eq "work"].value`); an add or replace on a filtered element
 //! that matches nothing creates it, as Entra expects. `roles` has dialects of its own
-//! (`direct_roles.rs`).
+//! (`roles.rs`).
 
-use scim_v2::filter::{
-    AttrExp, AttrPath, CompValue, CompareOp, PatchPath, PatchValuePath, ValFilter,
-};
+use scim_v2::filter::{AttrPath, PatchPath, PatchValuePath};
 use serde_json::{Map, Value};
 
-use super::is_empty;
 use super::operations::{OpKind, PatchOp};
-use crate::direct_roles;
+use super::roles;
+use super::{equalities, is_empty};
 use crate::error::ScimError;
 use crate::group::GROUP_SCHEMA;
+use crate::lenient::{get_ci, kind_of};
 use crate::query::eval_val;
 use crate::schema::{ResourceKind, check_patch_paths};
-use crate::user::{USER_SCHEMA, UserResource, UserWrite, get_ci, kind_of};
+use crate::user::{USER_SCHEMA, UserResource, UserWrite};
 
 /// The user that results from applying `ops` to `current`. A `path` must name an attribute the
 /// User schemas define (400 `invalidPath`), and the names the result carries must be readable
@@ -40,15 +39,15 @@ pub fn apply_user_patch(current: &UserResource, ops: &[PatchOp]) -> Result<UserW
                     let path = key
                         .parse::<PatchPath>()
                         .map_err(|e| ScimError::invalid_path(format!("attribute {key:?}: {e}")))?;
-                    if direct_roles::is_roles_path(&path) {
-                        direct_roles::apply(&mut doc, op.kind, &path, Some(value))?;
+                    if roles::is_roles_path(&path) {
+                        roles::apply(&mut doc, op.kind, &path, Some(value))?;
                     } else {
                         apply_path(&mut doc, op.kind, &path, Some(value.clone()))?;
                     }
                 }
             }
-            Some(path) if direct_roles::is_roles_path(path) => {
-                direct_roles::apply(&mut doc, op.kind, path, op.value.as_ref())?;
+            Some(path) if roles::is_roles_path(path) => {
+                roles::apply(&mut doc, op.kind, path, op.value.as_ref())?;
             }
             Some(path) => apply_path(&mut doc, op.kind, path, op.value.clone())?,
         }
@@ -276,37 +275,6 @@ fn write_element(
         }
     }
     Ok(())
-}
-
-/// The `attr eq "x"` terms of a filter, as the fields of an element it would match; a
-/// `primary eq "True"` (Entra's string boolean) gives a boolean `primary`.
-pub(crate) fn equalities(filter: &ValFilter) -> Map<String, Value> {
-    let mut fields = Map::new();
-    let mut collect = |f: &ValFilter| {
-        if let ValFilter::Attr(AttrExp::Comparison(path, CompareOp::Eq, value)) = f {
-            let name = path.sub_attr.clone().unwrap_or_else(|| path.name.clone());
-            let v = match value {
-                CompValue::Str(s) if name.eq_ignore_ascii_case("primary") => {
-                    match s.to_ascii_lowercase().as_str() {
-                        "true" => Value::Bool(true),
-                        "false" => Value::Bool(false),
-                        _ => Value::String(s.clone()),
-                    }
-                }
-                CompValue::Str(s) => Value::String(s.clone()),
-                CompValue::True => Value::Bool(true),
-                CompValue::False => Value::Bool(false),
-                CompValue::Number(n) => Value::Number(n.clone()),
-                CompValue::Null => return,
-            };
-            fields.insert(name, v);
-        }
-    };
-    match filter {
-        ValFilter::And(items) => items.iter().for_each(&mut collect),
-        other => collect(other),
-    }
-    fields
 }
 
 #[cfg(test)]

@@ -14,10 +14,11 @@ use serde_json::{Map, Value};
 
 use crate::error::ScimError;
 use crate::group::{GROUP_SCHEMA, GroupResource};
+use crate::lenient::get_ci;
 use crate::limits::{DEFAULT_MAX_FILTER_DEPTH, DEFAULT_MAX_FILTER_LEN, Limits};
 use crate::schema::{ResourceKind, check_filter};
 use crate::text;
-use crate::user::{USER_SCHEMA, UserResource, get_ci};
+use crate::user::{USER_SCHEMA, UserResource};
 
 /// Longest filter accepted by default; Okta's and Entra's filters are a few dozen characters.
 pub const MAX_FILTER_LEN: usize = DEFAULT_MAX_FILTER_LEN;
