@@ -24,7 +24,7 @@ BEGIN
     INSERT INTO changes (kind, id, at) VALUES (
         TG_ARGV[0],
         to_jsonb(changed) ->> TG_ARGV[1],
-        EXTRACT(EPOCH FROM now())::BIGINT
+        floor(EXTRACT(EPOCH FROM now()))::BIGINT
     );
     RETURN NULL;
 END;
