@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Offline check of deploy/: renders the Kustomize base and the example overlay with
-# `kubectl kustomize`, validates every object and the Secret template against the Kubernetes
-# schemas bundled in kubernetes-validate (strict: unknown fields fail), checks cross-references
-# (Secret keys, ConfigMap, PVC, config.toml keys), checks that the overlay sets the image and
-# that the Dockerfile, the Deployment and the compose file name the same database file, and
-# parses deploy/docker-compose.yml.
+# Offline check of deploy/: renders the Kustomize base, the example overlay and the HA overlay
+# with `kubectl kustomize`, validates every object and both Secret templates against the
+# Kubernetes schemas bundled in kubernetes-validate (strict: unknown fields fail), checks
+# cross-references (Secret keys against each set's Secret template, ConfigMap, PVC, config.toml
+# keys), checks that each overlay sets the image, that the Dockerfile, the SQLite Deployments
+# (base, example) and the compose file name the same database file, and that the HA overlay is
+# what it claims (no PVC, the PostgreSQL URL from the Secret, two or more replicas, a rolling
+# update that never goes below them, a PodDisruptionBudget for its pods, spread across nodes),
+# and parses deploy/docker-compose.yml.
 # One line per document; exit status non-zero on any failure.
 #
 # Needs kubectl (Debian package `kubectl`), python3 (3.11+ for the config.toml check) and, on
@@ -33,7 +36,7 @@ RENDERED="$(mktemp -d)"
 trap 'rm -rf "$RENDERED"' EXIT
 
 render_failed=0
-for target in base overlays/example; do
+for target in base overlays/example overlays/ha; do
   out="$RENDERED/$(echo "$target" | tr / -).yaml"
   if ! kubectl kustomize "deploy/kubernetes/$target" > "$out"; then
     echo "FAIL render deploy/kubernetes/$target"
@@ -82,22 +85,38 @@ def validate(doc, where):
         report(False, what, f"no schema: {e}")
 
 
-# 1. Schemas: every rendered object, and the Secret template.
+# The rendered sets: the SQLite ones (one replica, a PVC) and the PostgreSQL one (HA); and the
+# Secret template each set's secretKeyRefs must find their keys in.
+SQLITE_SETS = ("base", "overlays-example")
+HA_SETS = ("overlays-ha",)
+SECRET_TEMPLATES = {"base": "deploy/kubernetes/base/secret.example.yaml",
+                    "overlays-example": "deploy/kubernetes/base/secret.example.yaml",
+                    "overlays-ha": "deploy/kubernetes/overlays/ha/secret.example.yaml"}
+
+# 1. Schemas: every rendered object, and the Secret templates.
 sets = {}
-for name in ("base", "overlays-example"):
+for name in SQLITE_SETS + HA_SETS:
     path = os.path.join(rendered, f"{name}.yaml")
     sets[name] = load(path) if os.path.getsize(path) else []
     for doc in sets[name]:
         validate(doc, name)
-secret_path = "deploy/kubernetes/base/secret.example.yaml"
-secret_docs = load(secret_path)
-for doc in secret_docs:
-    validate(doc, "secret.example.yaml")
+secrets = {}
+for secret_path in dict.fromkeys(SECRET_TEMPLATES.values()):
+    secret_docs = load(secret_path)
+    for doc in secret_docs:
+        validate(doc, secret_path.removeprefix("deploy/kubernetes/"))
+    secrets[secret_path] = next((d for d in secret_docs if d.get("kind") == "Secret"), {})
+
+
+def keys_of(secret):
+    return set((secret.get("stringData") or {}) | (secret.get("data") or {}))
+
 
 # 2. Cross-references the schemas cannot see.
-secret = next((d for d in secret_docs if d.get("kind") == "Secret"), {})
-secret_keys = set((secret.get("stringData") or {}) | (secret.get("data") or {}))
 for name, docs in sets.items():
+    secret_path = SECRET_TEMPLATES[name]
+    secret = secrets[secret_path]
+    secret_keys = keys_of(secret)
     objects = {(d["kind"], d["metadata"]["name"]) for d in docs}
     for dep in (d for d in docs if d["kind"] == "Deployment"):
         pod = dep["spec"]["template"]["spec"]
@@ -108,7 +127,7 @@ for name, docs in sets.items():
                 if ref and (ref["name"] != secret.get("metadata", {}).get("name")
                             or ref["key"] not in secret_keys):
                     problems.append(f"env {env['name']}: {ref['name']}/{ref['key']} "
-                                    "not in secret.example.yaml")
+                                    f"not in {secret_path}")
         for vol in pod.get("volumes", []):
             if "configMap" in vol and ("ConfigMap", vol["configMap"]["name"]) not in objects:
                 problems.append(f"volume {vol['name']}: no ConfigMap {vol['configMap']['name']}")
@@ -123,20 +142,32 @@ for name, docs in sets.items():
 def images(docs):
     return {c["image"] for d in docs if d["kind"] == "Deployment"
             for c in d["spec"]["template"]["spec"]["containers"]}
-left = images(sets["base"]) & images(sets["overlays-example"])
-report(not left, "image set by overlays/example",
-       f"still {sorted(left)}: its images: entry names no image of the base")
+for name in ("overlays-example",) + HA_SETS:
+    left = images(sets["base"]) & images(sets[name])
+    report(not left, f"image set by {name.replace('-', '/', 1)}",
+           f"still {sorted(left)}: its images: entry names no image of the base")
 
-# 2c. The database file: the same URL in the Dockerfile, every Deployment and the compose file,
-# on a path under the Deployment's PVC mount.
+# The HA Secret template is the base's plus the database URL: the same name and keys, so that
+# one Secret serves either shape.
+base_secret = secrets[SECRET_TEMPLATES["base"]]
+for name in HA_SETS:
+    ha_secret = secrets[SECRET_TEMPLATES[name]]
+    missing = keys_of(base_secret) - keys_of(ha_secret)
+    same_name = ((ha_secret.get("metadata") or {}).get("name")
+                 == (base_secret.get("metadata") or {}).get("name"))
+    report(same_name and not missing, f"{SECRET_TEMPLATES[name]} extends the base's Secret",
+           "another name" if not same_name else f"lacks {sorted(missing)}")
+
+# 2c. The database file: the same URL in the Dockerfile, every SQLite Deployment and the compose
+# file, on a path under the Deployment's PVC mount.
 dockerfile_url = re.search(r"BRIDGE_DATABASE_URL=(\S+)", open("Dockerfile", encoding="utf-8").read())
 dockerfile_url = dockerfile_url.group(1) if dockerfile_url else None
 compose_urls = set(re.findall(r"BRIDGE_DATABASE_URL:\s*(\S+)",
                               open("deploy/docker-compose.yml", encoding="utf-8").read()))
 problems = [] if dockerfile_url else ["Dockerfile sets no BRIDGE_DATABASE_URL"]
 problems += [f"docker-compose.yml has {u}" for u in sorted(compose_urls - {dockerfile_url})]
-for name, docs in sets.items():
-    for dep in (d for d in docs if d["kind"] == "Deployment"):
+for name in SQLITE_SETS:
+    for dep in (d for d in sets[name] if d["kind"] == "Deployment"):
         pod = dep["spec"]["template"]["spec"]
         pvcs = {v["name"] for v in pod.get("volumes", []) if "persistentVolumeClaim" in v}
         for c in pod["containers"]:
@@ -153,6 +184,94 @@ for name, docs in sets.items():
                                 "PersistentVolumeClaim mount")
 report(not problems, f"database file {dockerfile_url} (Dockerfile, Deployments, compose)",
        "; ".join(problems))
+
+# 2d. The HA set: several replicas on PostgreSQL. Each property on its own line.
+def selects(selector, labels):
+    """Whether a LabelSelector (matchLabels, matchExpressions) selects these labels."""
+    if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+        return False  # empty or missing: treat as a mistake, never as "all pods"
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for e in selector.get("matchExpressions") or []:
+        key, op, values = e["key"], e["operator"], e.get("values") or []
+        if ((op == "In" and labels.get(key) not in values)
+                or (op == "NotIn" and key in labels and labels[key] in values)
+                or (op == "Exists" and key not in labels)
+                or (op == "DoesNotExist" and key in labels)):
+            return False
+    return True
+
+
+for name in HA_SETS:
+    docs = sets[name]
+    deps = [d for d in docs if d["kind"] == "Deployment"]
+    if not deps:
+        report(False, f"HA Deployment ({name})", "no Deployment rendered")
+        continue
+    for dep in deps:
+        what = f"Deployment/{dep['metadata']['name']} ({name})"
+        spec = dep["spec"]
+        pod = spec["template"]["spec"]
+        labels = spec["template"].get("metadata", {}).get("labels") or {}
+        replicas = spec.get("replicas", 1)
+
+        # No PVC: the store is PostgreSQL, and a ReadWriteOnce claim pins every pod to one node.
+        problems = [f"PersistentVolumeClaim/{d['metadata']['name']}" for d in docs
+                    if d["kind"] == "PersistentVolumeClaim"]
+        problems += [f"volume {v['name']} is a PVC" for v in pod.get("volumes", [])
+                     if "persistentVolumeClaim" in v]
+        report(not problems, f"no PersistentVolumeClaim: {what}", "; ".join(problems))
+
+        # BRIDGE_DATABASE_URL from the Secret, on every container: without it the image's
+        # SQLite default applies, and a literal would put the password in the manifest.
+        problems = []
+        for c in pod["containers"]:
+            envs = [e for e in c.get("env", []) if e["name"] == "BRIDGE_DATABASE_URL"]
+            if not envs:
+                problems.append(f"container {c['name']} sets none (the image's SQLite default)")
+            for e in envs:
+                if "value" in e:
+                    problems.append(f"container {c['name']} has the literal {e['value']!r}")
+                elif not (e.get("valueFrom") or {}).get("secretKeyRef"):
+                    problems.append(f"container {c['name']} takes it from no Secret")
+        report(not problems, f"BRIDGE_DATABASE_URL from a secretKeyRef: {what}",
+               "; ".join(problems))
+
+        report(isinstance(replicas, int) and replicas >= 2, f"replicas >= 2: {what}",
+               f"replicas is {replicas}")
+
+        # RollingUpdate that never goes below the replicas (the default maxUnavailable is 25%).
+        strategy = spec.get("strategy") or {}
+        max_unavailable = (strategy.get("rollingUpdate") or {}).get("maxUnavailable", "25%")
+        report(strategy.get("type", "RollingUpdate") == "RollingUpdate"
+               and str(max_unavailable) in ("0", "0%"),
+               f"strategy RollingUpdate with maxUnavailable 0: {what}",
+               f"type {strategy.get('type')}, maxUnavailable {max_unavailable}")
+
+        # A PodDisruptionBudget for these pods that still lets one of them be evicted.
+        pdbs = [d for d in docs if d["kind"] == "PodDisruptionBudget"
+                and selects(d["spec"].get("selector"), labels)]
+        problems = [] if pdbs else [f"none selects the pod labels {labels}"]
+        for pdb in pdbs:
+            min_available = pdb["spec"].get("minAvailable")
+            if isinstance(min_available, int) and isinstance(replicas, int) \
+                    and min_available >= replicas:
+                problems.append(f"PodDisruptionBudget/{pdb['metadata']['name']}: minAvailable "
+                                f"{min_available} of {replicas} replicas blocks every eviction")
+        report(not problems, f"PodDisruptionBudget for the pods: {what}", "; ".join(problems))
+
+        # Replicas spread across nodes: pod anti-affinity (required or preferred) or a topology
+        # spread constraint on kubernetes.io/hostname that selects these pods.
+        anti = (pod.get("affinity") or {}).get("podAntiAffinity") or {}
+        terms = (anti.get("requiredDuringSchedulingIgnoredDuringExecution") or []) + [
+            t.get("podAffinityTerm") or {}
+            for t in anti.get("preferredDuringSchedulingIgnoredDuringExecution") or []]
+        terms += pod.get("topologySpreadConstraints") or []
+        spread = [t for t in terms if t.get("topologyKey") == "kubernetes.io/hostname"
+                  and selects(t.get("labelSelector"), labels)]
+        report(bool(spread), f"spread across kubernetes.io/hostname: {what}",
+               "no pod anti-affinity or topology spread on kubernetes.io/hostname selects "
+               f"the pod labels {labels}")
 
 # 3. The example config.toml: the bridge refuses unknown keys at start.
 try:

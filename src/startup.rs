@@ -15,7 +15,7 @@ use bridge::Bridge;
 use bridge::groups::{EmptyMappedId, GroupMapping, UnknownMappedId, check_mapping};
 use bridge::reconcile::Pace;
 use bridge::roles::DirectRolesError;
-use bridge::store::{Store, StoreError};
+use bridge::store::{Engine, Store, StoreError};
 use scim::{self, ScimSettings, auth::Credentials};
 use target_api::{EntitlementModel, Target};
 
@@ -275,6 +275,8 @@ impl Application {
         let reconciler = self.reconcile.interval.map(|every| {
             spawn_reconcile(self.bridge.clone(), every, self.reconcile.calls_per_minute)
         });
+        let follower = (self.store.engine() == Engine::Postgres)
+            .then(|| spawn_follow_replicas(self.bridge.clone()));
         tracing::info!(addr = %self.local_addr(), tls = self.tls.is_some(), "SCIM endpoint listening on {}", self.scim_base_url());
         let served = match self.tls {
             Some(acceptor) => {
@@ -285,8 +287,8 @@ impl Application {
         };
         refresh.abort();
         remap.abort();
-        if let Some(reconciler) = reconciler {
-            reconciler.abort();
+        for task in [reconciler, follower].into_iter().flatten() {
+            task.abort();
         }
         self.store.close().await;
         tracing::info!("stopped");
@@ -349,6 +351,27 @@ fn spawn_directory_refresh(
                     let product = bridge.naming().product;
                     tracing::error!(error = %e, "cannot load {product}'s users")
                 }
+            }
+        }
+    })
+}
+
+/// Applies the other replicas' writes every second, so that what is in memory (`/metrics`, the
+/// reconciler) follows them between requests too, and drops the change log's old rows now and
+/// then (every replica may: the statement is the same).
+fn spawn_follow_replicas(bridge: Arc<Bridge<ConfiguredTarget>>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks: u64 = 0;
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Err(e) = bridge.catch_up().await {
+                tracing::debug!(error = %e, "cannot read the other replicas' writes");
+            }
+            ticks += 1;
+            if ticks.is_multiple_of(600)
+                && let Err(e) = bridge.forget_old_changes().await
+            {
+                tracing::warn!(error = %e, "cannot drop old rows of the change log");
             }
         }
     })

@@ -3,7 +3,9 @@
 //! deletion) with the state read back by a second process start on the same database, and the
 //! audit trail kept there; and an outage of PostgreSQL in the middle of a run: readiness drops,
 //! changes are refused with 503 before any Falcon call, reads go on, and everything works again
-//! once the server is back; and two processes on one database reconciling once per interval. A
+//! once the server is back; and two replicas on one database: reconciling once per interval,
+//! each reading at once what the other wrote, and group pushes spread over both losing no
+//! member. A
 //! throwaway server is started for each test; without PostgreSQL
 //! binaries a test says so and passes, except where `BRIDGE_REQUIRE_POSTGRES=1` (CI) makes that a
 //! failure.
@@ -419,4 +421,159 @@ async fn of_two_replicas_one_leads_the_scheduled_reconciliation() {
     assert!(!a.bridge.lead_reconciliation(hour).await.unwrap());
     a.stop().await;
     b.stop().await;
+}
+
+#[tokio::test]
+async fn what_one_replica_writes_the_other_reads_at_once() {
+    let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
+        return;
+    };
+    let sim = spawn_sim(SimConfig::default()).await;
+    let mut settings = falcon_settings(&sim);
+    settings.database_url = server.fresh_database().await.unwrap();
+    settings
+        .group_roles
+        .insert("SOC".into(), vec!["falcon_analyst".into()]);
+    let (a, b) = (serve(settings.clone()).await, serve(settings).await);
+    let user =
+        json!({"userName": "both@example.com", "name": {"givenName": "B", "familyName": "O"}});
+    let (status, created) = a.call(reqwest::Method::POST, "/Users", Some(user)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, read) = b
+        .call(reqwest::Method::GET, &format!("/Users/{id}"), None)
+        .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["userName"], "both@example.com");
+    let (_, found) = b
+        .call(
+            reqwest::Method::GET,
+            "/Users?filter=userName%20eq%20%22both@example.com%22",
+            None,
+        )
+        .await;
+    assert_eq!(found["totalResults"], 1, "{found}");
+
+    let (status, group) = b
+        .call(
+            reqwest::Method::POST,
+            "/Groups",
+            Some(json!({"displayName": "SOC"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let group = group["id"].as_str().unwrap().to_owned();
+    let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}]));
+    let (status, body) = a
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/Groups/{group}"),
+            Some(add),
+        )
+        .await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let (_, shown) = b
+        .call(reqwest::Method::GET, &format!("/Groups/{group}"), None)
+        .await;
+    assert_eq!(shown["members"][0]["value"], id.as_str(), "{shown}");
+    let (_, read) = b
+        .call(reqwest::Method::GET, &format!("/Users/{id}"), None)
+        .await;
+    assert_eq!(read["groups"][0]["value"], group.as_str(), "{read}");
+
+    let remove = patch(json!([{"op": "remove", "path": format!("members[value eq \"{id}\"]")}]));
+    let (status, body) = b
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/Groups/{group}"),
+            Some(remove),
+        )
+        .await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let (_, shown) = a
+        .call(reqwest::Method::GET, &format!("/Groups/{group}"), None)
+        .await;
+    assert!(
+        shown["members"].as_array().is_none_or(Vec::is_empty),
+        "{shown}"
+    );
+    let (_, read) = a
+        .call(reqwest::Method::GET, &format!("/Users/{id}"), None)
+        .await;
+    assert!(
+        read["groups"].as_array().is_none_or(Vec::is_empty),
+        "{read}"
+    );
+
+    let (status, _) = b
+        .call(reqwest::Method::DELETE, &format!("/Users/{id}"), None)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = a
+        .call(reqwest::Method::GET, &format!("/Users/{id}"), None)
+        .await;
+    assert_eq!(status, 404, "deleted on the other replica");
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn membership_changes_of_one_group_on_two_replicas_lose_nothing() {
+    let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
+        return;
+    };
+    let sim = spawn_sim(SimConfig::default()).await;
+    let mut settings = falcon_settings(&sim);
+    settings.database_url = server.fresh_database().await.unwrap();
+    settings
+        .group_roles
+        .insert("SOC".into(), vec!["falcon_analyst".into()]);
+    let replicas = [serve(settings.clone()).await, serve(settings).await];
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        let user = json!({"userName": format!("m{n}@example.com"), "name": {"givenName": "M", "familyName": "N"}});
+        let (status, created) = replicas[n % 2]
+            .call(reqwest::Method::POST, "/Users", Some(user))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    let (status, group) = replicas[0]
+        .call(
+            reqwest::Method::POST,
+            "/Groups",
+            Some(json!({"displayName": "SOC"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let group = group["id"].as_str().unwrap().to_owned();
+    let path = format!("/Groups/{group}");
+    let adds = ids.iter().enumerate().map(|(n, id)| {
+        let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}]));
+        replicas[n % 2].call(reqwest::Method::PATCH, &path, Some(add))
+    });
+    for (status, body) in futures::future::join_all(adds).await {
+        assert!(status == 200 || status == 204, "{status} {body}");
+    }
+    for replica in &replicas {
+        let (_, shown) = replica
+            .call(reqwest::Method::GET, &format!("/Groups/{group}"), None)
+            .await;
+        assert_eq!(
+            shown["members"].as_array().unwrap().len(),
+            ids.len(),
+            "{shown}"
+        );
+    }
+    for n in 0..ids.len() {
+        let falcon = sim.sim.user_by_uid(&format!("m{n}@example.com")).unwrap();
+        assert_eq!(
+            sim.sim.grants_of(&falcon.uuid),
+            vec!["falcon_analyst".to_owned()],
+            "m{n} holds the group's role"
+        );
+    }
+    for replica in replicas {
+        replica.stop().await;
+    }
 }

@@ -131,6 +131,22 @@ impl Directory {
             .filter(|e| e.managed && e.link.is_none())
     }
 
+    /// The ids of the users the bridge manages (the store's).
+    pub fn managed_ids(&self) -> Vec<UserId> {
+        self.by_id
+            .iter()
+            .filter(|(_, e)| e.managed)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Sets the read-only `groups` attribute of every user: those not in `groups` have none.
+    pub fn replace_groups(&mut self, mut groups: HashMap<UserId, Vec<GroupRef>>) {
+        for (id, entry) in &mut self.by_id {
+            entry.resource.groups = groups.remove(id).unwrap_or_default();
+        }
+    }
+
     pub fn is_retired(&self, account_id: &str) -> bool {
         self.retired.contains(account_id)
     }

@@ -34,7 +34,7 @@ impl<T: Target> Bridge<T> {
     ) -> Result<(), BridgeError> {
         stream::iter(user_ids)
             .map(|id| async move {
-                let _lock = self.locks.lock(&LockKey::User(id.clone())).await;
+                let _lock = self.lock(&LockKey::User(id.clone())).await?;
                 self.sync_user_locked(&id).await
             })
             .buffer_unordered(SYNC_PARALLELISM)

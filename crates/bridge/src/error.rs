@@ -94,6 +94,9 @@ impl BridgeError {
 /// How long an IdP is asked to wait while the store is unreachable.
 const STORE_RETRY_AFTER_SECS: u64 = 10;
 
+/// How long an IdP is asked to wait while another replica works on the same identity.
+const CONTENDED_RETRY_AFTER_SECS: u64 = 2;
+
 impl From<BridgeError> for ScimError {
     fn from(err: BridgeError) -> Self {
         match err {
@@ -114,6 +117,11 @@ impl From<BridgeError> for ScimError {
                     "the bridge's store is unreachable; retry shortly",
                     Some(STORE_RETRY_AFTER_SECS),
                 )
+            }
+            // Another replica is changing the same identity, for longer than it should take.
+            BridgeError::Store(e @ StoreError::Contended { .. }) => {
+                tracing::warn!(error = %e, "gave up waiting for another replica");
+                ScimError::unavailable(e.to_string(), Some(CONTENDED_RETRY_AFTER_SECS))
             }
             BridgeError::Store(e) => {
                 tracing::error!(error = %e, "store failure");

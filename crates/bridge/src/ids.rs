@@ -105,6 +105,16 @@ impl LockKey {
     pub fn group_name(name: &str) -> Self {
         LockKey::GroupName(name.to_lowercase())
     }
+
+    /// The name of this lock among the replicas sharing a store.
+    pub fn shared_name(&self) -> String {
+        match self {
+            LockKey::User(id) => format!("user:{id}"),
+            LockKey::UserName(name) => format!("user-name:{name}"),
+            LockKey::Group(id) => format!("group:{id}"),
+            LockKey::GroupName(name) => format!("group-name:{name}"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! [`Target`] and the [`store::Store`]: `users.rs` and `lifecycle.rs` for users (deprovisioning
 //! the way the target's capabilities allow), `groups/` and `entitlements.rs` for memberships and
 //! what they grant, `writes.rs` for the audited target writes, `guard.rs`, `intents.rs`,
-//! `resume.rs` and `reconcile.rs` for safety, `directory.rs` for reads. Failures are a
+//! `resume.rs` and `reconcile.rs` for safety, `directory.rs` for reads, `replicas.rs` for what
+//! the other replicas sharing the store wrote. Failures are a
 //! [`error::BridgeError`], which becomes a SCIM error in one place. The core depends on no
 //! target crate.
 
@@ -22,6 +23,7 @@ pub mod locks;
 mod pending;
 pub mod policy;
 pub mod reconcile;
+pub mod replicas;
 pub mod resources;
 mod resume;
 pub mod roles;
@@ -66,6 +68,8 @@ pub struct Bridge<T: Target> {
     unanswered_groups: std::sync::Mutex<std::collections::HashSet<ids::GroupId>>,
     /// This process among the replicas sharing the store: the holder of the leases it takes.
     replica: String,
+    /// How far this replica has applied the other replicas' writes (`replicas.rs`).
+    changes_seen: tokio::sync::Mutex<replicas::Cursor>,
 }
 
 impl<T: Target> Bridge<T> {
@@ -78,6 +82,8 @@ impl<T: Target> Bridge<T> {
         mapping: GroupMapping,
     ) -> Result<Arc<Self>, BridgeError> {
         let caps = target.capabilities();
+        // Before the store is loaded: what is written meanwhile is applied at the first request.
+        let changes_seen = replicas::Cursor::at(store.last_change().await?);
         let bridge = Arc::new(Self {
             guard: DeletionGuard::new(
                 policy.max_deletions_per_hour,
@@ -96,6 +102,7 @@ impl<T: Target> Bridge<T> {
             pretended: Pretended::default(),
             unanswered_groups: Default::default(),
             replica: uuid::Uuid::new_v4().to_string(),
+            changes_seen: tokio::sync::Mutex::new(changes_seen),
         });
         for row in bridge.store.all_users().await? {
             bridge.write_directory().upsert(Entry {

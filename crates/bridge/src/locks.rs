@@ -1,13 +1,49 @@
 //! Per-key async locks: operations on one identity are serialised (Okta and Entra send requests
-//! in parallel), operations on different identities are not.
+//! in parallel), operations on different identities are not. [`Bridge::lock`] takes the lock in
+//! this process and then, on PostgreSQL, across the replicas sharing the store.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+use target_api::Target;
+
+use crate::Bridge;
+use crate::error::BridgeError;
 use crate::ids::LockKey;
+use crate::store::ReplicaLock;
+
+/// How long a request waits for another replica to finish with the same identity before it is
+/// answered 503 (the IdP retries): longer than a change's target calls normally take.
+const REPLICA_WAIT: Duration = Duration::from_secs(15);
+
+/// One identity's lock, held until dropped.
+#[must_use = "the lock is released when dropped"]
+#[derive(Debug)]
+pub struct Held {
+    // Released in this order: the other replicas' turn, then this process's.
+    _across_replicas: Option<ReplicaLock>,
+    _here: OwnedMutexGuard<()>,
+}
+
+impl<T: Target> Bridge<T> {
+    /// Takes `key`'s lock in this process, then across replicas (PostgreSQL); a 503 for the IdP
+    /// when another replica keeps it longer than [`REPLICA_WAIT`].
+    pub(crate) async fn lock(&self, key: &LockKey) -> Result<Held, BridgeError> {
+        let here = self.locks.lock(key).await;
+        let across = self
+            .store
+            .lock_across_replicas(&key.shared_name(), REPLICA_WAIT)
+            .await?;
+        Ok(Held {
+            _across_replicas: across,
+            _here: here,
+        })
+    }
+}
 
 #[derive(Debug)]
 pub struct KeyedLocks<K = LockKey> {
@@ -45,7 +81,6 @@ impl<K: Hash + Eq + Clone> KeyedLocks<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[tokio::test]
     async fn same_key_waits_other_key_does_not() {

@@ -129,7 +129,7 @@ impl<T: Target> Bridge<T> {
             .ok()
             .filter(|_| !retired)
             .unwrap_or_else(UserId::generate);
-        let _id_lock = self.locks.lock(&LockKey::User(id.clone())).await;
+        let _id_lock = self.lock(&LockKey::User(id.clone())).await?;
         let mut resource = resources::native_resource(&account);
         resource.id = id.to_string();
         let native = Entry {
@@ -176,11 +176,10 @@ impl<T: Target> Bridge<T> {
             return;
         }
         for claim in claims {
-            let _lock = self.locks.lock(&LockKey::User(claim.user.clone())).await;
-            let linked = caused_by(
-                Cause::internal("directory refresh"),
-                self.link_locked(&claim),
-            )
+            let linked = caused_by(Cause::internal("directory refresh"), async {
+                let _lock = self.lock(&LockKey::User(claim.user.clone())).await?;
+                self.link_locked(&claim).await
+            })
             .await;
             if let Err(e) = linked {
                 tracing::error!(user = %claim.account.profile.login, id = %claim.user, error = %e, "cannot link a pending user to its new {} account; tried again at the next refresh", self.naming().product);

@@ -522,7 +522,10 @@ impl<T: Target> Bridge<T> {
         let Ok(id) = UserId::parse(&row.id) else {
             return "not repaired: the stored id is not a SCIM id".into();
         };
-        let _lock = self.locks.lock(&LockKey::User(id.clone())).await;
+        let _lock = match self.lock(&LockKey::User(id.clone())).await {
+            Ok(lock) => lock,
+            Err(e) => return format!("not repaired: {e}"),
+        };
         let login = row.user_name.as_str();
         let ids = |roles: &[String]| -> BTreeSet<EntitlementId> {
             roles

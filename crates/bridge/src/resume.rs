@@ -36,7 +36,7 @@ impl<T: Target> Bridge<T> {
                 let Ok(user_id) = UserId::parse(&row.id) else {
                     continue;
                 };
-                let _lock = self.locks.lock(&LockKey::User(user_id.clone())).await;
+                let _lock = self.lock(&LockKey::User(user_id.clone())).await?;
                 if let Err(e) = self.sync_user_locked(&user_id).await {
                     tracing::error!(user_id = %user_id, error = %e, "could not sync the user's roles at start-up");
                     unfinished += 1;
@@ -48,7 +48,7 @@ impl<T: Target> Bridge<T> {
     }
 
     async fn replay(&self, user_id: &UserId, intent: Intent) -> Result<(), BridgeError> {
-        let _lock = self.locks.lock(&LockKey::User(user_id.clone())).await;
+        let _lock = self.lock(&LockKey::User(user_id.clone())).await?;
         let Some(entry) = self.read_directory().get(user_id).cloned() else {
             self.store.clear_intent(user_id.as_str()).await?;
             return Ok(());

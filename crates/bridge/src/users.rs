@@ -28,6 +28,7 @@ fn user_id(id: &str) -> Result<UserId, BridgeError> {
 impl<T: Target> UserBackend for Bridge<T> {
     async fn get_user(&self, id: &str) -> Result<UserResource, BridgeError> {
         let id = user_id(id)?;
+        self.catch_up_to_read().await;
         self.read_directory()
             .get(&id)
             .map(|e| e.resource.clone())
@@ -35,6 +36,7 @@ impl<T: Target> UserBackend for Bridge<T> {
     }
 
     async fn list_users(&self, req: &ListRequest) -> Result<Page<UserResource>, BridgeError> {
+        self.catch_up_to_read().await;
         Ok(self.read_directory().query(req))
     }
 
@@ -60,7 +62,7 @@ impl<T: Target> UserBackend for Bridge<T> {
     async fn delete_user(&self, id: &str, ctx: &RequestContext) -> Result<(), BridgeError> {
         let id = user_id(id)?;
         self.on_request(ctx, async {
-            let _id_lock = self.locks.lock(&LockKey::User(id.clone())).await;
+            let _id_lock = self.lock(&LockKey::User(id.clone())).await?;
             let Some(entry) = self.read_directory().get(&id).cloned() else {
                 return Err(BridgeError::not_found(Resource::User, &id));
             };
@@ -77,7 +79,7 @@ impl<T: Target> UserBackend for Bridge<T> {
 impl<T: Target> Bridge<T> {
     async fn create_user_caused(&self, mut user: UserWrite) -> Result<UserResource, BridgeError> {
         self.admit_roles(&mut user, None)?;
-        let _name_lock = self.locks.lock(&LockKey::user_name(&user.user_name)).await;
+        let _name_lock = self.lock(&LockKey::user_name(&user.user_name)).await?;
         let existing = self.read_directory().by_user_name(&user.user_name).cloned();
         match existing {
             Some(entry) if entry.managed && entry.resource.write == user => {
@@ -91,7 +93,7 @@ impl<T: Target> Bridge<T> {
                 let id = native
                     .id()
                     .ok_or_else(|| BridgeError::not_found(Resource::User, &native.resource.id))?;
-                let _id_lock = self.locks.lock(&LockKey::User(id)).await;
+                let _id_lock = self.lock(&LockKey::User(id)).await?;
                 self.adopt(native, user).await
             }
             None if self.capabilities().create == CreateMode::Direct => {
@@ -114,7 +116,7 @@ impl<T: Target> Bridge<T> {
         let Some(id) = entry.id() else {
             return Err(conflict());
         };
-        let _id_lock = self.locks.lock(&LockKey::User(id.clone())).await;
+        let _id_lock = self.lock(&LockKey::User(id.clone())).await?;
         if !self.roles_pending(&id).await? {
             return Err(conflict());
         }
@@ -129,7 +131,7 @@ impl<T: Target> Bridge<T> {
         edit: UserEdit,
         preconditions: &Preconditions,
     ) -> Result<UserResource, BridgeError> {
-        let _id_lock = self.locks.lock(&LockKey::User(id.clone())).await;
+        let _id_lock = self.lock(&LockKey::User(id.clone())).await?;
         let entry = self
             .read_directory()
             .get(id)
@@ -246,7 +248,7 @@ impl<T: Target> Bridge<T> {
         {
             // Recorded first: a grant that fails is finished by the IdP's retry of the POST
             // (`finish_create`), or at the next start.
-            let _id_lock = self.locks.lock(&LockKey::User(id.clone())).await;
+            let _id_lock = self.lock(&LockKey::User(id.clone())).await?;
             self.sync_user_locked(&id).await?;
         }
         Ok(resource)

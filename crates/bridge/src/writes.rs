@@ -72,6 +72,7 @@ impl<T: Target> Bridge<T> {
     ) -> Pin<Box<dyn Future<Output = Result<R, crate::error::BridgeError>> + Send + 'a>> {
         Box::pin(async move {
             self.store.ping().await?;
+            self.catch_up().await?;
             caused_by(Cause::request(ctx), work).await
         })
     }

@@ -54,7 +54,8 @@ fn strings(ids: &[UserId]) -> Vec<String> {
 }
 
 impl<T: Target> Bridge<T> {
-    /// Loads groups and memberships from the store (start-up).
+    /// Loads groups and memberships from the store: at start-up, and when another replica
+    /// changed some (`replicas.rs`).
     pub(crate) async fn load_groups(&self) -> Result<(), BridgeError> {
         let groups = self.store.all_groups().await?;
         let memberships = self.store.all_memberships().await?;
@@ -78,16 +79,12 @@ impl<T: Target> Bridge<T> {
             let m = members.remove(&row.id).unwrap_or_default();
             states.push(state_of(row, m)?);
         }
-        {
-            let mut index = self.write_groups();
-            for state in states {
-                index.upsert(state);
-            }
+        let mut index = GroupIndex::default();
+        for state in states {
+            index.upsert(state);
         }
-        let mut directory = self.write_directory();
-        for (user, refs) in user_groups {
-            directory.set_groups(&user, refs);
-        }
+        *self.write_groups() = index;
+        self.write_directory().replace_groups(user_groups);
         Ok(())
     }
 
@@ -125,7 +122,7 @@ impl<T: Target> Bridge<T> {
             .clone();
         let groups: Vec<GroupState> = self.read_groups().iter().cloned().collect();
         for mut state in groups {
-            let _lock = self.locks.lock(&LockKey::Group(state.id.clone())).await;
+            let _lock = self.lock(&LockKey::Group(state.id.clone())).await?;
             let roles = self
                 .mapping
                 .resolve(&state.row.display_name, &catalogue)
@@ -209,7 +206,7 @@ impl<T: Target> Bridge<T> {
             match entry {
                 Some((e, id)) if e.managed => known.push(id),
                 Some((native, id)) => {
-                    let _lock = self.locks.lock(&LockKey::User(id.clone())).await;
+                    let _lock = self.lock(&LockKey::User(id.clone())).await?;
                     self.record(native.resource, native.link).await?;
                     known.push(id);
                 }
@@ -251,7 +248,7 @@ impl<T: Target> Bridge<T> {
         changes: Vec<GroupChange>,
         preconditions: &Preconditions,
     ) -> Result<GroupState, BridgeError> {
-        let _lock = self.locks.lock(&LockKey::Group(id.clone())).await;
+        let _lock = self.lock(&LockKey::Group(id.clone())).await?;
         let mut state = self
             .read_groups()
             .get(id)
@@ -370,6 +367,7 @@ impl<T: Target> GroupBackend for Bridge<T> {
         include_members: bool,
     ) -> Result<GroupResource, BridgeError> {
         let id = group_id(id)?;
+        self.catch_up_to_read().await;
         if let Some(state) = self.read_groups().get(&id) {
             return Ok(self.resource_of(state, include_members));
         }
@@ -389,6 +387,7 @@ impl<T: Target> GroupBackend for Bridge<T> {
         &self,
         req: &GroupListRequest,
     ) -> Result<Page<GroupResource>, BridgeError> {
+        self.catch_up_to_read().await;
         // Before the index is read-locked: it read-locks the index too.
         let not_adopted = self.unmanaged_native_groups();
         let (total, page, unmanaged) = {
@@ -496,10 +495,7 @@ impl<T: Target> GroupBackend for Bridge<T> {
 
 impl<T: Target> Bridge<T> {
     async fn create_group_caused(&self, group: GroupWrite) -> Result<GroupResource, BridgeError> {
-        let _name_lock = self
-            .locks
-            .lock(&LockKey::group_name(&group.display_name))
-            .await;
+        let _name_lock = self.lock(&LockKey::group_name(&group.display_name)).await?;
         let existing = self.read_groups().by_name(&group.display_name).cloned();
         let id = match existing {
             Some(existing) if self.is_retry_of_failed_create(&existing, &group) => {
@@ -598,7 +594,7 @@ impl<T: Target> Bridge<T> {
         id: &GroupId,
         preconditions: &Preconditions,
     ) -> Result<(), BridgeError> {
-        let _lock = self.locks.lock(&LockKey::Group(id.clone())).await;
+        let _lock = self.lock(&LockKey::Group(id.clone())).await?;
         let Some(state) = self.read_groups().get(id).cloned() else {
             return Err(BridgeError::not_found(Resource::Group, id));
         };

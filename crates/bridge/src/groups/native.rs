@@ -135,7 +135,7 @@ impl<T: Target> Bridge<T> {
         if accounts.is_empty() {
             return Ok(());
         }
-        let _lock = self.locks.lock(&LockKey::Group(group.clone())).await;
+        let _lock = self.lock(&LockKey::Group(group.clone())).await?;
         let ids: Vec<String> = self
             .read_directory()
             .linked_to(accounts)
@@ -149,7 +149,7 @@ impl<T: Target> Bridge<T> {
                 .await?,
         );
         for user in &added {
-            let _user_lock = self.locks.lock(&LockKey::User(user.clone())).await;
+            let _user_lock = self.lock(&LockKey::User(user.clone())).await?;
             let mut applied = self.store.applied_roles(user.as_str()).await?;
             if applied.insert(entitlement.clone()) {
                 self.store
@@ -296,7 +296,7 @@ impl<T: Target> Bridge<T> {
         }
         let gone: BTreeSet<&EntitlementId> = state.row.roles.iter().collect();
         for member in &state.members {
-            let _lock = self.locks.lock(&LockKey::User(member.clone())).await;
+            let _lock = self.lock(&LockKey::User(member.clone())).await?;
             let applied = self.store.applied_roles(member.as_str()).await?;
             let kept: BTreeSet<EntitlementId> = applied
                 .iter()
@@ -321,7 +321,7 @@ impl<T: Target> Bridge<T> {
         // Sorted, so two group changes that share members take their locks in the same order.
         let mut guards = Vec::with_capacity(touched.len());
         for user in &touched {
-            guards.push(self.locks.lock(&LockKey::User(user.clone())).await);
+            guards.push(self.lock(&LockKey::User(user.clone())).await?);
         }
         for id in &state.row.roles {
             // A member leaving is removed whatever the bridge recorded: an adopted target group

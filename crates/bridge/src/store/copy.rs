@@ -186,6 +186,10 @@ pub async fn copy_store(from: &Store, to: &Store) -> Result<Vec<(&'static str, u
 mod tests {
     use super::*;
 
+    /// Tables not copied: the change log only tells running replicas what the others wrote, and
+    /// the destination's triggers write their own rows for what the copy inserts.
+    const NOT_COPIED: &[&str] = &["changes"];
+
     /// Every column the migrations give each table is copied, and nothing else is a table.
     #[tokio::test]
     async fn the_copy_knows_every_table_and_column_of_the_schema() {
@@ -198,6 +202,7 @@ mod tests {
         .await
         .unwrap();
         let mut listed: Vec<&str> = TABLES.iter().map(|(t, _)| *t).collect();
+        listed.extend(NOT_COPIED);
         listed.sort_unstable();
         assert_eq!(tables, listed);
         for (table, columns) in TABLES {

@@ -7,15 +7,17 @@
 
 mod audit;
 mod batch;
+mod changes;
 mod copy;
 mod groups;
 mod leases;
 mod ledger;
 mod queued;
+mod replica_locks;
 mod retired;
 mod users;
 
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -23,9 +25,12 @@ use sqlx::{AnyPool, Executor};
 
 pub use audit::{AuditQuery, AuditRecord};
 use batch::Batcher;
+pub use changes::Changed;
 pub use copy::{CopyError, copy_store};
 pub use groups::GroupRow;
 pub use ledger::Admission;
+use replica_locks::LockSession;
+pub use replica_locks::ReplicaLock;
 pub use users::UserRow;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +50,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store is shutting down")]
     Closed,
+    /// Another replica held the lock `name` for longer than the bridge waits.
+    #[error("another replica has been working on {name} for more than {}s", waited.as_secs())]
+    Contended { name: String, waited: Duration },
 }
 
 impl StoreError {
@@ -114,6 +122,8 @@ pub struct Store {
     reader: AnyPool,
     /// Audit rows and applied roles, committed in batches on `writer`.
     batch: Batcher,
+    /// PostgreSQL: the session that holds this replica's locks across replicas.
+    replica_locks: Option<Arc<LockSession>>,
 }
 
 /// How long [`Store::ping`] waits for an answer.
@@ -152,6 +162,7 @@ impl Store {
                 batch: Batcher::start(pool.clone(), engine),
                 writer: pool.clone(),
                 reader: pool,
+                replica_locks: Some(LockSession::new(url)),
             });
         }
         if url.contains(":memory:") {
@@ -169,6 +180,7 @@ impl Store {
                 batch: Batcher::start(pool.clone(), engine),
                 writer: pool.clone(),
                 reader: pool,
+                replica_locks: None,
             });
         }
         let url = creating(url);
@@ -180,7 +192,21 @@ impl Store {
             batch: Batcher::start(writer.clone(), engine),
             writer,
             reader,
+            replica_locks: None,
         })
+    }
+
+    /// Takes the lock `name` across the replicas sharing this store, waiting at most `bound`
+    /// for another replica to release it. `None` with SQLite, which serves one replica.
+    pub async fn lock_across_replicas(
+        &self,
+        name: &str,
+        bound: Duration,
+    ) -> Result<Option<ReplicaLock>, StoreError> {
+        match &self.replica_locks {
+            Some(session) => session.take(name, bound).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -309,6 +335,8 @@ mod tests {
             retired::retiring_forgets_the_user_and_remembers_the_account,
             audit::records_read_back_filtered_by_time_and_login,
             leases::a_lease_has_one_holder_until_it_expires,
+            replica_locks::a_lock_is_held_by_one_replica_at_a_time,
+            changes::every_write_is_in_the_change_log,
         );
         let url = server.fresh_database().await.expect("a fresh database");
         let store = Store::open(&url).await.unwrap();

@@ -123,7 +123,7 @@ pub(super) async fn delete<'e>(
 pub(super) mod tests {
     use super::*;
 
-    fn row(id: &str, name: &str) -> UserRow {
+    pub(crate) fn row(id: &str, name: &str) -> UserRow {
         let now = Utc::now();
         UserRow {
             id: id.into(),
