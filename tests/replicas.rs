@@ -6,8 +6,10 @@
 //! load balancer spreads them. What is checked is what an IdP and an operator see: the SCIM
 //! answers on either replica right after a write on the other (no sleeps in between), an Okta
 //! lifecycle split across both, concurrent changes on both that lose nothing, the deletion
-//! guard's limit shared by both, an outage of PostgreSQL under both, and a rolling restart
-//! during an Okta push that loses no request. Falcon's side is read from the simulator.
+//! guard's limit shared by both, an outage of PostgreSQL under both, a rolling restart during
+//! an Okta push that loses no request, and a burst of creates on both at once after which each
+//! replica finds every user (the change log read while the other replica's writes commit).
+//! Falcon's side is read from the simulator.
 //!
 //! Helpers come first ([`Replica`]: one process and its log; [`Pair`]: the two, the database
 //! and the simulator; [`Balancer`]: the endpoints a load balancer sends to), the scenarios
@@ -843,6 +845,12 @@ async fn thirty_concurrent_deactivations_across_both_with_a_limit_of_25_delete_e
             untouched += 1;
         } else {
             assert!(pair.sim.sim.user_by_uid(login).is_none(), "{login} deleted");
+            for i in [0, 1] {
+                let got = pair
+                    .expect(i, Method::GET, &format!("/Users/{id}"), None, 200)
+                    .await;
+                assert_eq!(got["active"], false, "{} shows {login} inactive", name(i));
+            }
         }
     }
     assert_eq!(untouched, 5);
@@ -1098,4 +1106,107 @@ async fn a_rolling_restart_during_an_okta_push_loses_no_request() {
         .filter(|login| pair.falcon_roles(login) != soc_roles())
         .collect();
     assert!(without.is_empty(), "without the roles: {without:?}");
+}
+
+#[tokio::test]
+async fn users_created_concurrently_on_both_replicas_are_all_found_on_both() {
+    let Some(pair) = Pair::start(&[]).await else {
+        return;
+    };
+    let logins: Vec<String> = (0..80)
+        .map(|n| format!("burst{n:02}@example.com"))
+        .collect();
+    // Both answer reads all along, so they read the change log while the writes commit.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = [0, 1]
+        .map(|i| {
+            let (done, base, http) = (done.clone(), pair.replica(i).base(), http_client());
+            tokio::spawn(async move {
+                let mut reads = 0;
+                while !done.load(Ordering::SeqCst) {
+                    send(&http, &base, Method::GET, "/Users?count=1", None)
+                        .await
+                        .unwrap();
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .into();
+    let created = futures::future::join_all(logins.iter().enumerate().map(|(n, login)| {
+        pair.call(
+            n,
+            Method::POST,
+            "/Users",
+            Some(okta_user(login, "Bu", "Rst")),
+        )
+    }))
+    .await;
+    done.store(true, Ordering::SeqCst);
+    let mut reads = Vec::new();
+    for reader in readers {
+        reads.push(reader.await.unwrap());
+    }
+    let mut missing = Vec::new();
+    for (n, (login, answer)) in logins.iter().zip(&created).enumerate() {
+        assert_eq!(answer.status, 201, "{login}: {:?}", answer.body);
+        for i in [0, 1] {
+            let path = format!("/Users/{}", answer.id());
+            let got = pair.call(i, Method::GET, &path, None).await;
+            if got.status != 200 {
+                missing.push((
+                    i,
+                    path,
+                    login,
+                    format!(
+                        "{login} (created on {}) on {}: {} {}",
+                        name(n),
+                        name(i),
+                        got.status,
+                        got.body
+                    ),
+                ));
+            }
+        }
+    }
+    if missing.is_empty() {
+        return;
+    }
+    // Evidence for the failure: whether the change log has a row for each missing user, and
+    // whether the replicas find them later (they follow the log every second).
+    let store = bridge::store::Store::open(&pair.url).await.unwrap();
+    let (changes, _) = store.changes_since(0).await.unwrap();
+    store.close().await;
+    let logged = missing.iter().all(|(_, path, _, _)| {
+        let id = path.trim_start_matches("/Users/");
+        changes.contains(&bridge::store::Changed::User(id.to_owned()))
+    });
+    let mut still = 0;
+    eventually(Duration::from_secs(5), async || {
+        still = 0;
+        for (i, path, _, _) in &missing {
+            if pair.call(*i, Method::GET, path, None).await.status != 200 {
+                still += 1;
+            }
+        }
+        still == 0
+    })
+    .await;
+    // What Okta's lookup before a create finds there.
+    let (i, _, login, _) = &missing[0];
+    let found = pair.call(*i, Method::GET, &user_filter(login), None).await;
+    let lines: Vec<&str> = missing
+        .iter()
+        .map(|(_, _, _, line)| line.as_str())
+        .collect();
+    panic!(
+        "{} of the 160 reads after every create was answered fail (reads meanwhile: {reads:?}); \
+         every missing user has its row in the change log: {logged}; still missing 5 s later: \
+         {still}; Okta's lookup of {login} on {} finds {} users\n{}\n{}",
+        missing.len(),
+        name(*i),
+        found.body["totalResults"],
+        lines.join("\n"),
+        pair.evidence()
+    );
 }
