@@ -14,6 +14,7 @@ use crate::tls::{self, TlsError, TlsListener};
 use bridge::Bridge;
 use bridge::groups::{EmptyMappedId, GroupMapping, UnknownMappedId, check_mapping};
 use bridge::reconcile::Pace;
+use bridge::resume::Sweep;
 use bridge::roles::DirectRolesError;
 use bridge::store::{Engine, Store, StoreError};
 use scim::{self, ScimSettings, auth::Credentials};
@@ -357,17 +358,31 @@ fn spawn_directory_refresh(
 }
 
 /// Applies the other replicas' writes every second, so that what is in memory (`/metrics`, the
-/// reconciler) follows them between requests too, and drops the change log's old rows now and
-/// then (every replica may: the statement is the same).
+/// reconciler) follows them between requests too; finishes what replicas that died left
+/// half-done every few seconds; and drops the change log's old rows now and then (every replica
+/// may: the statement is the same).
 fn spawn_follow_replicas(bridge: Arc<Bridge<ConfiguredTarget>>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // A replica that died just before this one started left its work in the last minutes.
+        let mut sweep = Sweep::looking_back(Duration::from_secs(600));
         let mut ticks: u64 = 0;
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
+            ticks += 1;
             if let Err(e) = bridge.catch_up().await {
                 tracing::debug!(error = %e, "cannot read the other replicas' writes");
             }
-            ticks += 1;
+            if ticks.is_multiple_of(5) {
+                match bridge.finish_abandoned(&mut sweep).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(users = n, "finished changes other replicas left half-done")
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot look for changes other replicas left half-done")
+                    }
+                }
+            }
             if ticks.is_multiple_of(600)
                 && let Err(e) = bridge.forget_old_changes().await
             {

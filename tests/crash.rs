@@ -1,6 +1,7 @@
 //! The bridge process killed (SIGKILL) between a user's create and its grant, then restarted on
 //! the same store: the membership the IdP sent is kept, the grant is made at start-up, and the
-//! `reconcile` and `audit` subcommands see the result.
+//! `reconcile` and `audit` subcommands see the result. And with two replicas on PostgreSQL, the
+//! one killed leaves the grant to the other, which makes it without a restart or an IdP retry.
 
 mod common;
 
@@ -205,6 +206,125 @@ async fn a_grant_cut_off_by_sigkill_is_made_after_the_restart() {
             ("create", "ok", "/scim/v2/Users"),
             ("grant", "ok", "start-up")
         ],
+        "{audit}"
+    );
+    drop(scratch);
+}
+
+/// Two replicas on one PostgreSQL: the one making a grant is killed (SIGKILL) while Falcon
+/// holds the call; the other, without any IdP retry, finds the membership whose grant was cut
+/// off and makes it, once, audited as its own work.
+#[tokio::test]
+async fn a_grant_cut_off_by_sigkill_is_made_by_the_other_replica() {
+    let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
+        return;
+    };
+    let sim = spawn_sim(SimConfig::default()).await;
+    let dir = std::env::temp_dir().join(format!("fsb-crash-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = Scratch(dir.clone());
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "[groups]\n\"SOC\" = [\"falcon_analyst\"]\n").unwrap();
+    let env = vec![
+        (
+            "BRIDGE_DATABASE_URL",
+            server.fresh_database().await.unwrap(),
+        ),
+        ("BRIDGE_CONFIG", config.display().to_string()),
+    ];
+    let (port_a, port_b) = (free_port(), free_port());
+    let (a, b) = (serve(&sim, port_a, &env), serve(&sim, port_b, &env));
+    wait_healthy(port_a).await;
+    wait_healthy(port_b).await;
+    let base_a = format!("http://127.0.0.1:{port_a}/scim/v2");
+    let base_b = format!("http://127.0.0.1:{port_b}/scim/v2");
+    let http = reqwest::Client::new();
+    let (status, created) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{base_a}/Users"),
+        Some(json!({"userName":"twice@example.com","name":{"givenName":"T","familyName":"W"}})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let uuid = sim.sim.user_by_uid("twice@example.com").unwrap().uuid;
+    let (status, group) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{base_b}/Groups"),
+        Some(json!({"displayName":"SOC"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{group}");
+    let group = group["id"].as_str().unwrap().to_owned();
+
+    sim.sim.inject_fault(
+        routes::USER_ROLE_ACTIONS,
+        Some("POST"),
+        Fault::Delay(Duration::from_secs(3)),
+        1,
+    );
+    let patch = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations":[{"op":"add","path":"members","value":[{"value": id}]}]});
+    let pending = tokio::spawn({
+        let http = http.clone();
+        let url = format!("{base_a}/Groups/{group}");
+        async move { call(&http, reqwest::Method::PATCH, url, Some(patch)).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim.sim.call_count(routes::USER_ROLE_ACTIONS) == 0 {
+        assert!(Instant::now() < deadline, "the grant never reached Falcon");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    signal(&a, "-KILL");
+    let (a_status, a_log) = output_of(a).await;
+    assert_eq!(a_status.signal(), Some(9), "{a_log}");
+    assert!(pending.await.unwrap().is_err(), "the IdP got no answer");
+
+    // The other replica shows the membership at once, and grants it within a bounded time.
+    let (status, got) = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{base_b}/Groups/{group}"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(got["members"][0]["value"], id.as_str(), "{got}");
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while sim.sim.grants_of(&uuid) != ["falcon_analyst"] {
+        assert!(
+            Instant::now() < deadline,
+            "never granted: {:?}",
+            sim.sim.grants_of(&uuid)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    signal(&b, "-TERM");
+    let (status, b_log) = output_of(b).await;
+    assert!(status.success(), "{b_log}");
+
+    let mut operator = bridge_command(
+        &sim,
+        &["audit", "--json", "--user", "twice@example.com"],
+        &env,
+    );
+    operator.env_remove("SCIM_BEARER_TOKENS");
+    let (status, audit, log) = outputs_of(operator.spawn().unwrap()).await;
+    assert!(status.success(), "{audit}\n{log}");
+    let grants: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("one JSON object per line"))
+        .filter(|r| r["operation"] == "grant")
+        .collect();
+    assert_eq!(grants.len(), 1, "granted once: {audit}");
+    assert_eq!(grants[0]["outcome"], "ok");
+    assert_eq!(
+        grants[0]["path"], "finishing another replica's work",
         "{audit}"
     );
     drop(scratch);

@@ -43,6 +43,11 @@ CREATE TRIGGER groups_changed
 CREATE TRIGGER memberships_changed
     AFTER INSERT OR UPDATE OR DELETE ON memberships
     FOR EACH ROW EXECUTE FUNCTION note_change('membership', 'group_id');
+-- The member too: whose entitlements a membership change is owed to (a replica that dies before
+-- granting them leaves the rest to the others, `resume.rs`).
+CREATE TRIGGER memberships_member_changed
+    AFTER INSERT OR UPDATE OR DELETE ON memberships
+    FOR EACH ROW EXECUTE FUNCTION note_change('member', 'user_id');
 CREATE TRIGGER retired_accounts_changed
     AFTER INSERT OR UPDATE OR DELETE ON retired_accounts
     FOR EACH ROW EXECUTE FUNCTION note_change('retired', 'account_id');

@@ -25,7 +25,7 @@ pub mod policy;
 pub mod reconcile;
 pub mod replicas;
 pub mod resources;
-mod resume;
+pub mod resume;
 pub mod roles;
 pub mod store;
 mod telemetry;

@@ -14,7 +14,7 @@ use target_api::Target;
 use crate::Bridge;
 use crate::error::BridgeError;
 use crate::ids::LockKey;
-use crate::store::ReplicaLock;
+use crate::store::{ReplicaLock, StoreError};
 
 /// How long a request waits for another replica to finish with the same identity before it is
 /// answered 503 (the IdP retries): longer than a change's target calls normally take.
@@ -42,6 +42,23 @@ impl<T: Target> Bridge<T> {
             _across_replicas: across,
             _here: here,
         })
+    }
+
+    /// [`Self::lock`], without waiting for another replica: `None` while one holds `key`.
+    pub(crate) async fn lock_if_free(&self, key: &LockKey) -> Result<Option<Held>, BridgeError> {
+        let here = self.locks.lock(key).await;
+        match self
+            .store
+            .lock_across_replicas(&key.shared_name(), Duration::ZERO)
+            .await
+        {
+            Ok(across) => Ok(Some(Held {
+                _across_replicas: across,
+                _here: here,
+            })),
+            Err(StoreError::Contended { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

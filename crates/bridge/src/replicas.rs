@@ -8,7 +8,7 @@
 //! change, does no harm; this replica's own writes come back too and change nothing. A replica
 //! that could not look for longer than the log is kept reloads everything instead.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use target_api::Target;
@@ -23,10 +23,17 @@ use crate::store::{Changed, Engine, PING_TIMEOUT, StoreError};
 /// How long the change log keeps a row; any replica reads it within seconds.
 pub const CHANGES_KEPT: Duration = Duration::from_secs(3600);
 
+/// How long a number the log skipped is looked for: a transaction of the store commits within
+/// milliseconds of writing; one that never shows up was rolled back.
+const HOLES_KEPT: Duration = Duration::from_secs(30);
+
 /// Where a replica is in the change log.
 #[derive(Debug)]
 pub(crate) struct Cursor {
     seq: i64,
+    /// Numbers below `seq` not read yet, and since when: their transactions had not committed
+    /// when a later one was read.
+    holes: BTreeMap<i64, Instant>,
     /// When the last read of the log began (what was committed before is applied); after
     /// [`CHANGES_KEPT`] without one, rows may be gone unread.
     read_at: Instant,
@@ -36,8 +43,27 @@ impl Cursor {
     pub(crate) fn at(seq: i64) -> Self {
         Self {
             seq,
+            holes: BTreeMap::new(),
             read_at: Instant::now(),
         }
+    }
+
+    /// Moves past the rows `read` (numbered as the log numbers them), remembering the numbers
+    /// skipped, and forgetting those looked for long enough.
+    fn advance(&mut self, read: &[i64], started: Instant) {
+        for seq in read {
+            self.holes.remove(seq);
+        }
+        let last = read.iter().copied().max().unwrap_or(self.seq).max(self.seq);
+        let read: BTreeSet<i64> = read.iter().copied().collect();
+        for skipped in (self.seq + 1)..last {
+            if !read.contains(&skipped) {
+                self.holes.insert(skipped, started);
+            }
+        }
+        self.holes.retain(|_, since| since.elapsed() < HOLES_KEPT);
+        self.seq = last;
+        self.read_at = started;
     }
 }
 
@@ -59,26 +85,27 @@ impl<T: Target> Bridge<T> {
             let seq = self.store.last_change().await?;
             self.reload_users().await?;
             self.load_groups().await?;
-            *cursor = Cursor {
-                seq,
-                read_at: started,
-            };
+            *cursor = Cursor::at(seq);
+            cursor.read_at = started;
             return Ok(());
         }
         let started = Instant::now();
-        let (changes, last) =
-            tokio::time::timeout(PING_TIMEOUT, self.store.changes_since(cursor.seq))
-                .await
-                .map_err(|_| StoreError::Query(sqlx::Error::PoolTimedOut))??;
+        let holes: Vec<i64> = cursor.holes.keys().copied().collect();
+        let read = tokio::time::timeout(PING_TIMEOUT, self.store.changes_since(cursor.seq, &holes))
+            .await
+            .map_err(|_| StoreError::Query(sqlx::Error::PoolTimedOut))??;
+        let numbers: Vec<i64> = read.iter().map(|(seq, _)| *seq).collect();
         let mut users = BTreeSet::new();
         let mut retired = BTreeSet::new();
         let mut groups = false;
-        for change in changes {
+        for (_, change) in read {
             match change {
                 Changed::User(id) => {
                     users.insert(id);
                 }
                 Changed::Groups => groups = true,
+                // A `Groups` row comes with it.
+                Changed::Member(_) => {}
                 Changed::Retired(account) => {
                     retired.insert(account);
                 }
@@ -100,10 +127,7 @@ impl<T: Target> Bridge<T> {
         if groups {
             self.load_groups().await?;
         }
-        *cursor = Cursor {
-            seq: last,
-            read_at: started,
-        };
+        cursor.advance(&numbers, started);
         Ok(())
     }
 
@@ -171,5 +195,28 @@ impl<T: Target> Bridge<T> {
             directory.retire(&account);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_skipped_is_looked_for_until_it_shows_or_expires() {
+        let mut cursor = Cursor::at(10);
+        let now = Instant::now();
+        cursor.advance(&[11, 14], now);
+        assert_eq!(cursor.seq, 14);
+        assert_eq!(cursor.holes.keys().copied().collect::<Vec<_>>(), [12, 13]);
+        cursor.advance(&[13, 15], now);
+        assert_eq!(cursor.seq, 15);
+        assert_eq!(cursor.holes.keys().copied().collect::<Vec<_>>(), [12]);
+        cursor.advance(&[], now);
+        assert_eq!(cursor.seq, 15, "nothing new");
+        let long_ago = now - HOLES_KEPT - Duration::from_secs(1);
+        cursor.holes.insert(12, long_ago);
+        cursor.advance(&[16], now);
+        assert!(cursor.holes.is_empty(), "rolled back: forgotten");
     }
 }

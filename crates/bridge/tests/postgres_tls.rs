@@ -43,11 +43,19 @@ async fn a_store_url_asking_for_tls_gets_it() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let on: String = sqlx::query_scalar("SHOW ssl")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(on, "on");
+    // The reload is signalled, not waited for: the server takes it in a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let on: String = sqlx::query_scalar("SHOW ssl")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        if on == "on" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "ssl is still {on}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     let store = Store::open(&url).await.expect("TLS is negotiated");
     store.ping().await.unwrap();

@@ -11,29 +11,64 @@ pub enum Changed {
     User(String),
     /// A group or its members.
     Groups,
+    /// The memberships of the user with this SCIM id (a [`Changed::Groups`] comes with it).
+    Member(String),
     /// Whether this target account is retired.
     Retired(String),
 }
 
 impl Store {
-    /// The log's rows after `seq`, oldest first, with the last one's number.
-    pub async fn changes_since(&self, seq: i64) -> Result<(Vec<Changed>, i64), StoreError> {
-        let rows: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT seq, kind, id FROM changes WHERE seq > $1 ORDER BY seq")
-                .bind(seq)
-                .fetch_all(&self.reader)
-                .await?;
-        let last = rows.last().map_or(seq, |(seq, _, _)| *seq);
-        let changes = rows
+    /// The log's rows after `seq`, and those numbered `holes` (numbers once skipped: a
+    /// transaction takes its number when it writes and may commit after a later one), oldest
+    /// first, with their numbers.
+    pub async fn changes_since(
+        &self,
+        seq: i64,
+        holes: &[i64],
+    ) -> Result<Vec<(i64, Changed)>, StoreError> {
+        // Numbers the bridge itself computed: nothing from outside reaches the text.
+        let holes = if holes.is_empty() {
+            String::new()
+        } else {
+            let listed: Vec<String> = holes.iter().map(i64::to_string).collect();
+            format!(" OR seq IN ({})", listed.join(", "))
+        };
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(&format!(
+            "SELECT seq, kind, id FROM changes WHERE seq > $1{holes} ORDER BY seq"
+        ))
+        .bind(seq)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
             .into_iter()
-            .filter_map(|(_, kind, id)| match kind.as_str() {
-                "user" => Some(Changed::User(id)),
-                "group" | "membership" => Some(Changed::Groups),
-                "retired" => Some(Changed::Retired(id)),
-                _ => None,
+            .filter_map(|(seq, kind, id)| {
+                let changed = match kind.as_str() {
+                    "user" => Changed::User(id),
+                    "group" | "membership" => Changed::Groups,
+                    "member" => Changed::Member(id),
+                    "retired" => Changed::Retired(id),
+                    _ => return None,
+                };
+                Some((seq, changed))
             })
-            .collect();
-        Ok((changes, last))
+            .collect())
+    }
+
+    /// The SCIM ids of the users changed, or whose memberships changed, from `from` until
+    /// before `until` (Unix seconds).
+    pub async fn users_changed_between(
+        &self,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT id FROM changes WHERE kind IN ('user', 'member') \
+             AND at >= $1 AND at < $2 ORDER BY id",
+        )
+        .bind(from)
+        .bind(until)
+        .fetch_all(&self.reader)
+        .await?)
     }
 
     /// The number of the log's last row (0 while it is empty).
@@ -100,30 +135,54 @@ pub(super) mod tests {
             .retire_account(Some("u1"), "acc-1", "jane@example.com")
             .await
             .unwrap();
-        let (changes, last) = store.changes_since(start).await.unwrap();
+        let read = store.changes_since(start, &[]).await.unwrap();
+        let changes: Vec<Changed> = read.iter().map(|(_, c)| c.clone()).collect();
+        let last = read.last().map_or(start, |(seq, _)| *seq);
         if store.engine() == Engine::Sqlite {
             assert_eq!(changes, Vec::new(), "one replica: nothing to tell");
             return;
         }
         let user = || Changed::User("u1".into());
+        let member = || Changed::Member("u1".into());
         assert_eq!(
             changes,
             vec![
                 user(),
                 Changed::Groups,
                 Changed::Groups,
+                member(),
                 // The grants the bridge made are not shown: no change for them.
                 // Retiring deletes the user, whose membership goes with it.
                 user(),
                 Changed::Groups,
+                member(),
                 Changed::Retired("acc-1".into()),
             ]
         );
+        let now = chrono::Utc::now().timestamp();
+        assert_eq!(
+            store
+                .users_changed_between(now - 60, now + 1)
+                .await
+                .unwrap(),
+            vec!["u1".to_owned()]
+        );
+        assert_eq!(
+            store
+                .users_changed_between(now + 1, now + 60)
+                .await
+                .unwrap(),
+            Vec::<String>::new()
+        );
+        // A number skipped is read again by asking for it.
+        let (first, _) = &read[0];
+        let again = store.changes_since(last, &[*first]).await.unwrap();
+        assert_eq!(again, vec![(*first, user())]);
         assert!(store.is_retired("acc-1").await.unwrap());
-        assert_eq!(store.changes_since(last).await.unwrap().0, Vec::new());
+        assert_eq!(store.changes_since(last, &[]).await.unwrap(), Vec::new());
         assert_eq!(store.last_change().await.unwrap(), last);
         let later = chrono::Utc::now().timestamp() + 1;
-        assert_eq!(store.forget_changes_before(later).await.unwrap(), 6);
-        assert_eq!(store.changes_since(start).await.unwrap().0, Vec::new());
+        assert_eq!(store.forget_changes_before(later).await.unwrap(), 8);
+        assert_eq!(store.changes_since(start, &[]).await.unwrap(), Vec::new());
     }
 }

@@ -95,6 +95,33 @@ impl Store {
             .map(|r| Ok((r.try_get("user_id")?, r.try_get("intent")?)))
             .collect()
     }
+
+    /// The users with an intent recorded before `before`.
+    pub async fn intents_before(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT user_id, at FROM intents")
+            .fetch_all(&self.reader)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, at)| {
+                chrono::DateTime::parse_from_rfc3339(at).map_or(true, |at| at < before)
+            })
+            .map(|(user, _)| user)
+            .collect())
+    }
+
+    /// The intent recorded for `user_id`, if any.
+    pub async fn intent_of(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT intent FROM intents WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
 }
 
 pub(super) async fn upsert_intent<'e>(
@@ -172,7 +199,15 @@ pub(super) mod tests {
         let intents = store.intents().await.unwrap();
         assert_eq!(intents.len(), 2);
         assert!(intents.contains(&("u1".into(), "b".into())));
+        let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+        let mut before = store.intents_before(later).await.unwrap();
+        before.sort();
+        assert_eq!(before, ["u1", "u2"]);
+        let earlier = chrono::Utc::now() - chrono::Duration::seconds(60);
+        assert!(store.intents_before(earlier).await.unwrap().is_empty());
+        assert_eq!(store.intent_of("u1").await.unwrap().as_deref(), Some("b"));
         store.clear_intent("u1").await.unwrap();
+        assert_eq!(store.intent_of("u1").await.unwrap(), None);
         assert_eq!(
             store.intents().await.unwrap(),
             vec![("u2".into(), "c".into())]
