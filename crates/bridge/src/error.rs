@@ -237,6 +237,21 @@ mod tests {
     }
 
     #[test]
+    fn another_replica_keeping_an_identity_too_long_is_a_503_to_retry_soon() {
+        let waited = crate::store::StoreError::Contended {
+            name: "user:1".into(),
+            waited: Duration::from_secs(15),
+        };
+        let scim: ScimError = super::BridgeError::Store(waited).into();
+        assert_eq!(scim.status, 503);
+        assert_eq!(scim.retry_after_secs, Some(2));
+        assert_eq!(
+            scim.detail,
+            "another replica has been working on user:1 for more than 15s"
+        );
+    }
+
+    #[test]
     fn retry_after_is_rounded_up_to_whole_seconds() {
         assert_eq!(whole_seconds_up(Duration::from_millis(29_100)), 30);
         assert_eq!(whole_seconds_up(Duration::from_secs(30)), 30);
