@@ -13,8 +13,9 @@ use common::process::{
 };
 use common::{TEST_TOKEN, spawn_sim};
 use falcon::model::routes;
-use falcon::sim::{Fault, SimConfig};
+use falcon::sim::{Fault, RunningSim, SimConfig};
 use serde_json::{Value, json};
+use tokio::process::Child;
 
 struct Scratch(std::path::PathBuf);
 
@@ -39,6 +40,61 @@ async fn call(
     let resp = req.send().await?;
     let status = resp.status().as_u16();
     Ok((status, resp.json().await.unwrap_or(Value::Null)))
+}
+
+/// POSTs `body` to `base/resource`, expects 201, returns the new id.
+async fn create(http: &reqwest::Client, base: &str, resource: &str, body: Value) -> String {
+    let (status, created) = call(
+        http,
+        reqwest::Method::POST,
+        format!("{base}/{resource}"),
+        Some(body),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_str().unwrap().to_owned()
+}
+
+/// Adds `member` to `group` through `base` while Falcon holds the grant for `delay`, and kills
+/// `bridge` (SIGKILL) once the grant has reached Falcon; returns what the bridge had logged.
+async fn kill_during_grant(
+    http: &reqwest::Client,
+    sim: &RunningSim,
+    bridge: Child,
+    (base, group, member): (&str, &str, &str),
+    delay: Duration,
+) -> String {
+    sim.sim.inject_fault(
+        routes::USER_ROLE_ACTIONS,
+        Some("POST"),
+        Fault::Delay(delay),
+        1,
+    );
+    let patch = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations":[{"op":"add","path":"members","value":[{"value": member}]}]});
+    let pending = tokio::spawn({
+        let http = http.clone();
+        let url = format!("{base}/Groups/{group}");
+        async move { call(&http, reqwest::Method::PATCH, url, Some(patch)).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim.sim.call_count(routes::USER_ROLE_ACTIONS) == 0 {
+        assert!(Instant::now() < deadline, "the grant never reached Falcon");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    signal(&bridge, "-KILL");
+    let (status, log) = output_of(bridge).await;
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "killed by SIGKILL: {status:?}\n{log}"
+    );
+    assert!(
+        pending.await.unwrap().is_err(),
+        "the IdP got no answer, so it saw no success"
+    );
+    log
 }
 
 #[tokio::test]
@@ -66,58 +122,25 @@ async fn a_grant_cut_off_by_sigkill_is_made_after_the_restart() {
 
     let first = serve(&sim, port, &env);
     wait_healthy(port).await;
-    let (status, created) = call(
+    let id = create(
         &http,
-        reqwest::Method::POST,
-        format!("{base}/Users"),
-        Some(json!({"userName":"crash@example.com","name":{"givenName":"C","familyName":"K"}})),
+        &base,
+        "Users",
+        json!({"userName":"crash@example.com","name":{"givenName":"C","familyName":"K"}}),
     )
-    .await
-    .unwrap();
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().unwrap().to_owned();
+    .await;
     let uuid = sim.sim.user_by_uid("crash@example.com").unwrap().uuid;
-    let (status, group) = call(
-        &http,
-        reqwest::Method::POST,
-        format!("{base}/Groups"),
-        Some(json!({"displayName":"SOC"})),
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, 201, "{group}");
-    let group = group["id"].as_str().unwrap().to_owned();
+    let group = create(&http, &base, "Groups", json!({"displayName":"SOC"})).await;
 
     // The grant hangs in Falcon; the bridge is killed while it waits.
-    sim.sim.inject_fault(
-        routes::USER_ROLE_ACTIONS,
-        Some("POST"),
-        Fault::Delay(Duration::from_secs(2)),
-        1,
-    );
-    let patch = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations":[{"op":"add","path":"members","value":[{"value": id}]}]});
-    let pending = tokio::spawn({
-        let http = http.clone();
-        let url = format!("{base}/Groups/{group}");
-        async move { call(&http, reqwest::Method::PATCH, url, Some(patch)).await }
-    });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while sim.sim.call_count(routes::USER_ROLE_ACTIONS) == 0 {
-        assert!(Instant::now() < deadline, "the grant never reached Falcon");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    signal(&first, "-KILL");
-    let (first_status, first_log) = output_of(first).await;
-    assert_eq!(
-        first_status.signal(),
-        Some(9),
-        "killed by SIGKILL: {first_status:?}\n{first_log}"
-    );
-    assert!(
-        pending.await.unwrap().is_err(),
-        "the IdP got no answer, so it saw no success"
-    );
+    let first_log = kill_during_grant(
+        &http,
+        &sim,
+        first,
+        (&base, &group, &id),
+        Duration::from_secs(2),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     sim.sim.clear_faults();
 
@@ -239,50 +262,23 @@ async fn a_grant_cut_off_by_sigkill_is_made_by_the_other_replica() {
     let base_a = format!("http://127.0.0.1:{port_a}/scim/v2");
     let base_b = format!("http://127.0.0.1:{port_b}/scim/v2");
     let http = reqwest::Client::new();
-    let (status, created) = call(
+    let id = create(
         &http,
-        reqwest::Method::POST,
-        format!("{base_a}/Users"),
-        Some(json!({"userName":"twice@example.com","name":{"givenName":"T","familyName":"W"}})),
+        &base_a,
+        "Users",
+        json!({"userName":"twice@example.com","name":{"givenName":"T","familyName":"W"}}),
     )
-    .await
-    .unwrap();
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().unwrap().to_owned();
+    .await;
     let uuid = sim.sim.user_by_uid("twice@example.com").unwrap().uuid;
-    let (status, group) = call(
+    let group = create(&http, &base_b, "Groups", json!({"displayName":"SOC"})).await;
+    kill_during_grant(
         &http,
-        reqwest::Method::POST,
-        format!("{base_b}/Groups"),
-        Some(json!({"displayName":"SOC"})),
+        &sim,
+        a,
+        (&base_a, &group, &id),
+        Duration::from_secs(3),
     )
-    .await
-    .unwrap();
-    assert_eq!(status, 201, "{group}");
-    let group = group["id"].as_str().unwrap().to_owned();
-
-    sim.sim.inject_fault(
-        routes::USER_ROLE_ACTIONS,
-        Some("POST"),
-        Fault::Delay(Duration::from_secs(3)),
-        1,
-    );
-    let patch = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations":[{"op":"add","path":"members","value":[{"value": id}]}]});
-    let pending = tokio::spawn({
-        let http = http.clone();
-        let url = format!("{base_a}/Groups/{group}");
-        async move { call(&http, reqwest::Method::PATCH, url, Some(patch)).await }
-    });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while sim.sim.call_count(routes::USER_ROLE_ACTIONS) == 0 {
-        assert!(Instant::now() < deadline, "the grant never reached Falcon");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    signal(&a, "-KILL");
-    let (a_status, a_log) = output_of(a).await;
-    assert_eq!(a_status.signal(), Some(9), "{a_log}");
-    assert!(pending.await.unwrap().is_err(), "the IdP got no answer");
+    .await;
 
     // The other replica shows the membership at once, and grants it within a bounded time.
     let (status, got) = call(
