@@ -340,6 +340,14 @@ impl Pair {
         body["id"].as_str().unwrap().to_owned()
     }
 
+    /// Okta's `POST /Groups` of the pushed group on replica `i`; its id.
+    async fn create_group(&self, i: usize) -> String {
+        let body = self
+            .expect(i, Method::POST, "/Groups", Some(okta_group()), 201)
+            .await;
+        body["id"].as_str().unwrap().to_owned()
+    }
+
     /// The Falcon roles of the Falcon user with login `login` (sorted), or `None` without one.
     fn falcon_roles(&self, login: &str) -> Option<Vec<String>> {
         self.sim.sim.user_by_uid(login).map(|u| {
@@ -373,6 +381,12 @@ fn okta_user(login: &str, given: &str, family: &str) -> Value {
 }
 
 /// Okta's pathless deactivation (`false`) or reactivation (`true`).
+/// The body of Okta's `POST /Groups` for the pushed group (members come in PATCHes after).
+fn okta_group() -> Value {
+    json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": SOC, "members": []})
+}
+
 fn set_active(active: bool) -> Value {
     json!({"schemas":[PATCH_OP],"Operations":[{"op":"replace","value":{"active":active}}]})
 }
@@ -529,19 +543,7 @@ async fn a_write_on_one_replica_is_read_on_the_other_at_once() {
     let member_path = format!("/Users/{member}");
     let got = pair.expect(A, Method::GET, &member_path, None, 200).await;
     assert_eq!(got["userName"], member_login, "{got}");
-    let group = pair
-        .expect(
-            A,
-            Method::POST,
-            "/Groups",
-            Some(
-                json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                "displayName": SOC, "members": []}),
-            ),
-            201,
-        )
-        .await;
-    let gid = group["id"].as_str().unwrap().to_owned();
+    let gid = pair.create_group(A).await;
     let group_path = format!("/Groups/{gid}");
     let added = pair
         .call(
@@ -658,16 +660,7 @@ async fn an_okta_lifecycle_and_group_push_split_across_both_replicas_succeeds() 
     // Group push: lookup, create, membership.
     let found = step(Method::GET, &group_filter(SOC), None, &[200]).await;
     assert_eq!(found["totalResults"], 0, "{found}");
-    let group = step(
-        Method::POST,
-        "/Groups",
-        Some(
-            json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
-            "displayName": SOC, "members": []}),
-        ),
-        &[201],
-    )
-    .await;
+    let group = step(Method::POST, "/Groups", Some(okta_group()), &[201]).await;
     let gid = group["id"].as_str().unwrap().to_owned();
     step(
         Method::PATCH,
@@ -732,16 +725,7 @@ async fn concurrent_membership_changes_of_one_group_on_both_replicas_lose_nothin
     for (n, login) in logins.iter().enumerate() {
         ids.push(pair.create_user(n, login).await);
     }
-    let group = pair
-        .expect(
-            0,
-            Method::POST,
-            "/Groups",
-            Some(json!({"displayName": SOC, "members": []})),
-            201,
-        )
-        .await;
-    let gid = group["id"].as_str().unwrap().to_owned();
+    let gid = pair.create_group(0).await;
     let group_path = format!("/Groups/{gid}");
 
     let answers =
@@ -871,16 +855,7 @@ async fn postgres_stopped_and_restarted_mid_run_refuses_changes_on_both_and_heal
     const B: usize = 1;
     let existing = pair.create_user(A, "before@example.com").await;
     let existing_path = format!("/Users/{existing}");
-    let group = pair
-        .expect(
-            B,
-            Method::POST,
-            "/Groups",
-            Some(json!({"displayName": SOC, "members": []})),
-            201,
-        )
-        .await;
-    let gid = group["id"].as_str().unwrap().to_owned();
+    let gid = pair.create_group(B).await;
     for i in [A, B] {
         assert_eq!(pair.replica(i).readyz().await.unwrap().0, 200);
     }
@@ -1009,8 +984,7 @@ async fn a_rolling_restart_during_an_okta_push_loses_no_request() {
     let found = found.outcome.expect("answered");
     assert_eq!(found.status, 200, "{found:?}");
     assert_eq!(found.body["totalResults"], 0);
-    let body = json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
-        "displayName": SOC, "members": []});
+    let body = okta_group();
     let created = lb.send(Method::POST, "/Groups", Some(&body)).await;
     let created = created.outcome.expect("answered");
     assert_eq!(created.status, 201, "{created:?}");
