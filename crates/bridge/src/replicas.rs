@@ -37,6 +37,9 @@ pub(crate) struct Cursor {
     /// When the last read of the log began (what was committed before is applied); after
     /// [`CHANGES_KEPT`] without one, rows may be gone unread.
     read_at: Instant,
+    /// When the last read that failed began: requests that were waiting meanwhile fail with it
+    /// instead of each waiting out a timeout of its own.
+    failed_at: Option<Instant>,
 }
 
 impl Cursor {
@@ -45,6 +48,7 @@ impl Cursor {
             seq,
             holes: BTreeMap::new(),
             read_at: Instant::now(),
+            failed_at: None,
         }
     }
 
@@ -79,6 +83,9 @@ impl<T: Target> Bridge<T> {
             // A read that began after this request arrived has just been applied.
             return Ok(());
         }
+        if cursor.failed_at.is_some_and(|failed| failed >= arrived) {
+            return Err(StoreError::Query(sqlx::Error::PoolTimedOut).into());
+        }
         if cursor.read_at.elapsed() > CHANGES_KEPT / 2 {
             tracing::warn!("the change log was not read for a long time; reloading the store");
             let started = Instant::now();
@@ -93,7 +100,14 @@ impl<T: Target> Bridge<T> {
         let holes: Vec<i64> = cursor.holes.keys().copied().collect();
         let read = tokio::time::timeout(PING_TIMEOUT, self.store.changes_since(cursor.seq, &holes))
             .await
-            .map_err(|_| StoreError::Query(sqlx::Error::PoolTimedOut))??;
+            .unwrap_or(Err(StoreError::Query(sqlx::Error::PoolTimedOut)));
+        let read = match read {
+            Ok(read) => read,
+            Err(e) => {
+                cursor.failed_at = Some(started);
+                return Err(e.into());
+            }
+        };
         let numbers: Vec<i64> = read.iter().map(|(seq, _)| *seq).collect();
         let mut users = BTreeSet::new();
         let mut retired = BTreeSet::new();

@@ -18,7 +18,7 @@ use target_api::{
 };
 
 use crate::Bridge;
-use crate::store::AuditRecord;
+use crate::store::{AuditRecord, Engine};
 
 tokio::task_local! {
     static CAUSE: Cause;
@@ -61,7 +61,9 @@ pub async fn caused_by<F: Future>(cause: Cause, work: F) -> F::Output {
 impl<T: Target> Bridge<T> {
     /// Runs an IdP's change `work`, with its request as the cause of every target write, once
     /// the store has answered: a target write the store could not record would be lost or done
-    /// twice, so while the store is unreachable a change is refused (503) before it starts.
+    /// twice, so while the store is unreachable a change is refused (503) before it starts. On
+    /// PostgreSQL, reading the other replicas' writes (which a change must see first) is that
+    /// answer.
     ///
     /// Boxed: a change's future is large, and the handlers' futures that hold it by value
     /// outgrew the 2 MiB stack of debug-build test threads.
@@ -71,8 +73,10 @@ impl<T: Target> Bridge<T> {
         work: impl Future<Output = Result<R, crate::error::BridgeError>> + Send + 'a,
     ) -> Pin<Box<dyn Future<Output = Result<R, crate::error::BridgeError>> + Send + 'a>> {
         Box::pin(async move {
-            self.store.ping().await?;
-            self.catch_up().await?;
+            match self.store.engine() {
+                Engine::Postgres => self.catch_up().await?,
+                Engine::Sqlite => self.store.ping().await?,
+            }
             caused_by(Cause::request(ctx), work).await
         })
     }
