@@ -300,6 +300,22 @@ async fn a_grant_cut_off_by_sigkill_is_made_by_the_other_replica() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let metrics = http
+        .get(format!("http://127.0.0.1:{port_b}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("bridge_abandoned_changes_finished_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("bridge_replica_changes_applied_total"),
+        "{metrics}"
+    );
     signal(&b, "-TERM");
     let (status, b_log) = output_of(b).await;
     assert!(status.success(), "{b_log}");

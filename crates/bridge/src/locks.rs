@@ -37,7 +37,12 @@ impl<T: Target> Bridge<T> {
         let across = self
             .store
             .lock_across_replicas(&key.shared_name(), REPLICA_WAIT)
-            .await?;
+            .await
+            .inspect_err(|e| {
+                if matches!(e, StoreError::Contended { .. }) {
+                    metrics::counter!(crate::telemetry::REPLICA_LOCK_TIMEOUTS).increment(1);
+                }
+            })?;
         Ok(Held {
             _across_replicas: across,
             _here: here,

@@ -19,6 +19,7 @@ use crate::error::BridgeError;
 use crate::ids::UserId;
 use crate::resources;
 use crate::store::{Changed, Engine, PING_TIMEOUT, StoreError};
+use crate::telemetry as names;
 
 /// How long the change log keeps a row; any replica reads it within seconds.
 pub const CHANGES_KEPT: Duration = Duration::from_secs(3600);
@@ -109,6 +110,7 @@ impl<T: Target> Bridge<T> {
             }
         };
         let numbers: Vec<i64> = read.iter().map(|(seq, _)| *seq).collect();
+        metrics::counter!(names::CHANGES_APPLIED).increment(numbers.len() as u64);
         let mut users = BTreeSet::new();
         let mut retired = BTreeSet::new();
         let mut groups = false;

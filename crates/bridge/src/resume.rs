@@ -20,6 +20,7 @@ use crate::Bridge;
 use crate::error::BridgeError;
 use crate::ids::{LockKey, UserId};
 use crate::intents::Intent;
+use crate::telemetry as names;
 use crate::writes::{Cause, caused_by};
 
 impl<T: Target> Bridge<T> {
@@ -107,6 +108,7 @@ impl<T: Target> Bridge<T> {
                     }
                 }
             }
+            metrics::counter!(names::ABANDONED_FINISHED).increment(finished as u64);
             Ok(finished)
         })
         .await

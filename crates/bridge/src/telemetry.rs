@@ -18,3 +18,9 @@ pub const DIRECTORY_REFRESHED: &str = "bridge_directory_refreshed_timestamp_seco
 pub const DRIFT: &str = "bridge_drift";
 /// Users provisioned on a target that cannot create accounts and not linked to one yet.
 pub const PENDING_USERS: &str = "bridge_pending_users";
+/// Requests that gave up waiting for another replica working on the same identity (503).
+pub const REPLICA_LOCK_TIMEOUTS: &str = "bridge_replica_lock_timeouts_total";
+/// Rows of the change log (writes of any replica, this one's included) applied to memory.
+pub const CHANGES_APPLIED: &str = "bridge_replica_changes_applied_total";
+/// Users whose change a replica that died left half-done, finished by this one.
+pub const ABANDONED_FINISHED: &str = "bridge_abandoned_changes_finished_total";
