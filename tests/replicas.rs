@@ -607,6 +607,22 @@ async fn a_write_on_one_replica_is_read_on_the_other_at_once() {
         got["groups"].as_array().is_none_or(|g| g.is_empty()),
         "B no longer shows the user in the group: {got}"
     );
+
+    // Renamed on B with the member back, then deleted on A: each shows on the other at once.
+    let rename = json!({"schemas": [PATCH_OP], "Operations": [
+        {"op": "replace", "value": {"displayName": "SOC Tier 2"}},
+        {"op": "add", "path": "members", "value": [{"value": member}]}]});
+    let renamed = pair.call(B, Method::PATCH, &group_path, Some(rename)).await;
+    assert!(matches!(renamed.status, 200 | 204), "{renamed:?}");
+    let got = pair.expect(A, Method::GET, &member_path, None, 200).await;
+    assert_eq!(got["groups"][0]["display"], "SOC Tier 2", "{got}");
+    pair.expect(A, Method::DELETE, &group_path, None, 204).await;
+    pair.expect(B, Method::GET, &group_path, None, 404).await;
+    let got = pair.expect(B, Method::GET, &member_path, None, 200).await;
+    assert!(
+        got["groups"].as_array().is_none_or(|g| g.is_empty()),
+        "the deleted group is gone from the user on B: {got}"
+    );
 }
 
 #[tokio::test]

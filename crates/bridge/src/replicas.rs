@@ -113,14 +113,16 @@ impl<T: Target> Bridge<T> {
         metrics::counter!(names::CHANGES_APPLIED).increment(numbers.len() as u64);
         let mut users = BTreeSet::new();
         let mut retired = BTreeSet::new();
-        let mut groups = false;
+        let mut groups = BTreeSet::new();
         for (_, change) in read {
             match change {
                 Changed::User(id) => {
                     users.insert(id);
                 }
-                Changed::Groups => groups = true,
-                // A `Groups` row comes with it.
+                Changed::Group(id) => {
+                    groups.insert(id);
+                }
+                // A `Group` row comes with it.
                 Changed::Member(_) => {}
                 Changed::Retired(account) => {
                     retired.insert(account);
@@ -140,8 +142,8 @@ impl<T: Target> Bridge<T> {
             }
         }
         // After the users: a user's `groups` are set on its directory entry.
-        if groups {
-            self.load_groups().await?;
+        for id in groups {
+            self.reload_group(&id).await?;
         }
         cursor.advance(&numbers, started);
         Ok(())

@@ -219,6 +219,32 @@ impl<T: Target> Bridge<T> {
         Ok(known)
     }
 
+    /// The group `id` as the store has it now, or gone, and the `groups` attribute of its
+    /// members before and after (another replica changed it: `replicas.rs`).
+    pub(crate) async fn reload_group(&self, id: &str) -> Result<(), BridgeError> {
+        let Ok(group_id) = GroupId::parse(id) else {
+            return Ok(());
+        };
+        let state = match self.store.group(id).await? {
+            Some(row) => Some(state_of(row, user_ids(self.store.members(id).await?))?),
+            None => None,
+        };
+        let mut touched = state
+            .as_ref()
+            .map(|s| s.members.clone())
+            .unwrap_or_default();
+        let old = {
+            let mut index = self.write_groups();
+            let old = index.remove(&group_id);
+            if let Some(state) = state {
+                index.upsert(state);
+            }
+            old
+        };
+        touched.extend(old.into_iter().flat_map(|s| s.members));
+        self.refresh_user_groups(&touched).await
+    }
+
     /// Refreshes the `groups` attribute of `users` after their memberships changed.
     async fn refresh_user_groups(&self, users: &BTreeSet<UserId>) -> Result<(), BridgeError> {
         let ids: Vec<&str> = users.iter().map(UserId::as_str).collect();

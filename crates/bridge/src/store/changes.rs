@@ -9,9 +9,9 @@ use super::{Store, StoreError};
 pub enum Changed {
     /// The user with this SCIM id (created, changed or deleted).
     User(String),
-    /// A group or its members.
-    Groups,
-    /// The memberships of the user with this SCIM id (a [`Changed::Groups`] comes with it).
+    /// The group with this SCIM id, or its members.
+    Group(String),
+    /// The memberships of the user with this SCIM id (a [`Changed::Group`] comes with it).
     Member(String),
     /// Whether this target account is retired.
     Retired(String),
@@ -44,7 +44,7 @@ impl Store {
             .filter_map(|(seq, kind, id)| {
                 let changed = match kind.as_str() {
                     "user" => Changed::User(id),
-                    "group" | "membership" => Changed::Groups,
+                    "group" | "membership" => Changed::Group(id),
                     "member" => Changed::Member(id),
                     "retired" => Changed::Retired(id),
                     _ => return None,
@@ -144,17 +144,18 @@ pub(super) mod tests {
         }
         let user = || Changed::User("u1".into());
         let member = || Changed::Member("u1".into());
+        let group = || Changed::Group("g1".into());
         assert_eq!(
             changes,
             vec![
                 user(),
-                Changed::Groups,
-                Changed::Groups,
+                group(),
+                group(),
                 member(),
                 // The grants the bridge made are not shown: no change for them.
                 // Retiring deletes the user, whose membership goes with it.
                 user(),
-                Changed::Groups,
+                group(),
                 member(),
                 Changed::Retired("acc-1".into()),
             ]
