@@ -238,6 +238,7 @@ pub fn header(machine: &Machine, settings: &RunSettings) -> String {
             settings.bridge_not_default.join(", ")
         );
     }
+    let _ = writeln!(text, "store: {}", settings.store);
     text
 }
 
