@@ -266,6 +266,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             healthcheck(&listen, tls_cert.is_some()).await?
         }
         Command::Bench(args) => {
+            args.validate()?;
             if args.json {
                 let report = bench::run(&args, |_| {}).await?;
                 println!("{}", report.to_json());

@@ -83,3 +83,102 @@ async fn a_push_against_a_binding_rate_limit_sees_only_honourable_429s() {
     // Twelve creates admitted; every refused call was refused by Falcon, not lost.
     assert_eq!(s.falcon.admitted(), 12, "{}", s.render());
 }
+
+/// Scenarios 1 and 4 at toy size against two replicas on one throwaway PostgreSQL, the IdP
+/// taking them in turn: the same Falcon calls and IdP answers as on one replica, and both
+/// replicas answered. Skipped (with a `SKIPPED:` line) where no PostgreSQL is installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_postgres_push_and_look_up_with_the_fewest_falcon_calls() {
+    let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
+        return;
+    };
+    let args = Cli::parse_from([
+        "bench",
+        "--users=20",
+        "--group-size=4",
+        "--duration=0.3",
+        "--lookup-concurrency=4",
+        "--latency-ms=0",
+        "--replicas=2",
+        &format!("--database-url={}", server.url()),
+        &format!("--bridge-exe={BIN}"),
+    ])
+    .bench;
+    let mut seen = Vec::new();
+    let report = bench::run(&args, |s| seen.push(s.scenario))
+        .await
+        .expect("the bench runs");
+    // No --scenario with two replicas: the two that take replicas.
+    assert_eq!(seen, [1, 4]);
+    for s in &report.scenarios {
+        assert_eq!((s.errors, s.idp_429s), (0, 0), "{}", s.render());
+        for check in s.checks.iter().filter(|c| c.what.contains("Falcon calls")) {
+            assert!(check.met, "{}", s.render());
+        }
+        assert!(
+            s.setup
+                .contains("store: PostgreSQL, 2 replicas behind round-robin"),
+            "{}",
+            s.setup
+        );
+        let answered: Vec<u64> = s
+            .setup
+            .split("answers per replica: ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .map(|list| list.split(" / ").filter_map(|n| n.parse().ok()).collect())
+            .unwrap_or_default();
+        assert_eq!(answered.len(), 2, "{}", s.setup);
+        assert!(
+            answered.iter().all(|&n| n > 0),
+            "both replicas answered: {}",
+            s.setup
+        );
+    }
+    let by = |n: u8| report.scenarios.iter().find(|s| s.scenario == n).unwrap();
+    // 20 creates, then 5 groups x 4 members: one grant each, whichever replica was asked.
+    assert_eq!(by(1).falcon.total, 40, "{}", by(1).render());
+    assert_eq!(by(4).falcon.total, 0, "{}", by(4).render());
+    assert!(by(4).scim_ops > 0);
+    let store = &report.settings.store;
+    assert!(store.starts_with("PostgreSQL, postgres://"), "{store}");
+    assert!(store.contains("/fsb_bench_<uuid>"), "{store}");
+    assert!(store.contains("2 replicas"), "{store}");
+}
+
+/// Replicas need a shared PostgreSQL: without one, or for a scenario that takes no replicas,
+/// the bench refuses before it starts anything.
+#[tokio::test]
+async fn replicas_without_postgres_are_refused_before_anything_starts() {
+    let refused = |extra: &[&str]| {
+        let mut argv = vec!["bench", "--replicas=2"];
+        argv.extend_from_slice(extra);
+        // A bridge executable that does not exist: had the bench started anything, the error
+        // would be about it.
+        argv.push("--bridge-exe=/nonexistent/falcon-scim-bridge");
+        let args = Cli::parse_from(argv).bench;
+        async move {
+            bench::run(&args, |_| {})
+                .await
+                .expect_err("refused")
+                .to_string()
+        }
+    };
+    let none = refused(&[]).await;
+    assert!(
+        none.contains("--replicas 2 needs --database-url postgres://"),
+        "{none}"
+    );
+    let sqlite = refused(&["--database-url=sqlite:///tmp/x.db"]).await;
+    assert!(sqlite.contains("must name a PostgreSQL server"), "{sqlite}");
+    let other = refused(&[
+        "--database-url=postgres://bridge@127.0.0.1:1/postgres",
+        "--scenario=1",
+        "--scenario=3",
+    ])
+    .await;
+    assert!(
+        other.contains("applies to scenarios 1 and 4 only, not to scenario 3"),
+        "{other}"
+    );
+}

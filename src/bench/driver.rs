@@ -2,6 +2,8 @@
 //! and tallying what came back (latencies, 429s, unexpected answers).
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, stream};
@@ -65,26 +67,67 @@ impl Tally {
     }
 }
 
-/// A SCIM client with the bridge's bearer token.
+/// A SCIM client with the bridge's bearer token. With several replicas it spreads its
+/// requests over them in turn, as a round-robin load balancer would (clones share the turn).
 #[derive(Clone)]
 pub struct Idp {
     http: reqwest::Client,
-    /// `http://127.0.0.1:PORT/scim/v2`
-    base: String,
+    /// `http://127.0.0.1:PORT/scim/v2`, one per replica.
+    bases: Arc<[String]>,
+    /// The next request's replica (modulo their number).
+    turn: Arc<AtomicUsize>,
+    /// Answers received from each replica.
+    answered: Arc<[AtomicU64]>,
     token: String,
 }
 
 impl Idp {
+    /// A client of one bridge at `root` (`http://127.0.0.1:PORT`).
     pub fn new(root: &str, token: &str, connections: usize) -> Result<Self, BenchError> {
+        Self::round_robin(&[root.to_owned()], token, connections)
+    }
+
+    /// A client of the replicas at `roots`, which all accept `token`, taken in turn.
+    /// `connections` is kept open to each.
+    pub fn round_robin(
+        roots: &[String],
+        token: &str,
+        connections: usize,
+    ) -> Result<Self, BenchError> {
+        if roots.is_empty() {
+            return Err(BenchError::Unexpected("an IdP needs a bridge".into()));
+        }
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(connections.max(1))
             .timeout(Duration::from_secs(120))
             .build()?;
         Ok(Self {
             http,
-            base: format!("{root}{}", crate::server::SCIM_PREFIX),
+            bases: roots
+                .iter()
+                .map(|root| format!("{root}{}", crate::server::SCIM_PREFIX))
+                .collect(),
+            turn: Arc::new(AtomicUsize::new(0)),
+            answered: roots.iter().map(|_| AtomicU64::new(0)).collect(),
             token: token.to_owned(),
         })
+    }
+
+    /// How many answers (of any status) each replica gave so far, in the order of the roots.
+    pub fn answered_per_replica(&self) -> Vec<u64> {
+        self.answered
+            .iter()
+            .map(|n| n.load(Ordering::Relaxed))
+            .collect()
+    }
+
+    /// The next replica's index.
+    fn next_replica(&self) -> usize {
+        if self.bases.len() == 1 {
+            0
+        } else {
+            self.turn.fetch_add(1, Ordering::Relaxed) % self.bases.len()
+        }
     }
 
     /// Sends one request and reads the whole answer; never fails (a transport error is a
@@ -96,9 +139,10 @@ impl Idp {
         body: Option<&Value>,
         expect: u16,
     ) -> Answer {
+        let replica = self.next_replica();
         let mut req = self
             .http
-            .request(method, format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.bases[replica]))
             .bearer_auth(&self.token);
         if let Some(body) = body {
             req = req
@@ -119,7 +163,10 @@ impl Idp {
         .await;
         let latency = started.elapsed();
         let (status, body, retry_after) = match result {
-            Ok((status, body, retry_after)) => (Some(status), body, retry_after),
+            Ok((status, body, retry_after)) => {
+                self.answered[replica].fetch_add(1, Ordering::Relaxed);
+                (Some(status), body, retry_after)
+            }
             Err(e) => {
                 tracing::warn!(%path, error = %e, "no answer from the bridge");
                 (None, Vec::new(), None)

@@ -100,20 +100,32 @@ pub struct BridgeProcess {
 }
 
 impl BridgeProcess {
-    /// Starts `<exe> serve` against `sim`, with a store and configuration in a fresh
-    /// temporary directory. Returns at once; see [`BridgeProcess::wait_ready`].
+    /// Starts `<exe> serve` against `sim`, with a SQLite store and configuration in a fresh
+    /// temporary directory and a token of its own. Returns at once; see
+    /// [`BridgeProcess::wait_ready`].
     pub fn spawn(sim: &RunningSim, exe: &Path) -> Result<Self, BenchError> {
+        Self::spawn_with(sim, exe, None, &new_token())
+    }
+
+    /// Like [`BridgeProcess::spawn`], storing on `store_url` when given (several replicas
+    /// share one PostgreSQL database), and accepting `token`. The configuration and the log
+    /// are in a fresh temporary directory either way, and so is the SQLite store without a URL.
+    pub fn spawn_with(
+        sim: &RunningSim,
+        exe: &Path,
+        store_url: Option<&str>,
+        token: &str,
+    ) -> Result<Self, BenchError> {
         let dir = std::env::temp_dir().join(format!("fsb-bench-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir)?;
         let config = dir.join("bridge.toml");
         std::fs::write(&config, group_config())?;
         let log = std::fs::File::create(dir.join("bridge.log"))?;
         let port = free_port()?;
-        let token = format!(
-            "bench-{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
+        let store_url = match store_url {
+            Some(url) => url.to_owned(),
+            None => format!("sqlite://{}", dir.join("bridge.db").display()),
+        };
         let client = sim.sim.default_client();
         let child = Command::new(exe)
             .arg("serve")
@@ -121,12 +133,9 @@ impl BridgeProcess {
             .env("FALCON_BASE_URL", &sim.base_url)
             .env("FALCON_CLIENT_ID", &client.client_id)
             .env("FALCON_CLIENT_SECRET", &client.client_secret)
-            .env("SCIM_BEARER_TOKENS", &token)
+            .env("SCIM_BEARER_TOKENS", token)
             .env("BRIDGE_LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "BRIDGE_DATABASE_URL",
-                format!("sqlite://{}", dir.join("bridge.db").display()),
-            )
+            .env("BRIDGE_DATABASE_URL", &store_url)
             .env("BRIDGE_CONFIG", &config)
             // Every setting is the default but this one (see `LIFTED`): the deletion guard would
             // rightly stop scenario 3's 250 deactivations an hour; the bench measures the bridge,
@@ -149,7 +158,7 @@ impl BridgeProcess {
             child,
             pid,
             root: format!("http://127.0.0.1:{port}"),
-            token,
+            token: token.to_owned(),
             spawned_at: Instant::now(),
             dir,
         })
@@ -235,6 +244,134 @@ impl Drop for BridgeProcess {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// A bearer token for the bridge under test (its replicas share one).
+pub fn new_token() -> String {
+    format!(
+        "bench-{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Whether `url` names a PostgreSQL server.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A fresh database for one scenario on the PostgreSQL server of `--database-url`, created
+/// over a connection to the URL given and dropped by [`BenchDatabase::remove`] once the
+/// bridges have stopped (or, failing that, when the value is dropped).
+pub struct BenchDatabase {
+    /// The server's URL, as given (its database is the one connected to for CREATE and DROP).
+    server: String,
+    name: String,
+    /// The server's URL with the database name replaced by `name`.
+    pub url: String,
+    removed: bool,
+}
+
+impl BenchDatabase {
+    /// `CREATE DATABASE fsb_bench_<uuid>` on `server`.
+    pub async fn create(server: &str) -> Result<Self, BenchError> {
+        use sqlx::Connection as _;
+        let name = format!("fsb_bench_{}", uuid::Uuid::new_v4().simple());
+        let url = Self::with_database(server, &name)?;
+        let shown = Self::redacted(server);
+        let mut conn = sqlx::PgConnection::connect(server)
+            .await
+            .map_err(|e| BenchError::Database(format!("connecting to {shown}: {e}")))?;
+        // The name is ours (hex after a fixed prefix), so quoting it needs no escaping.
+        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| BenchError::Database(format!("creating {name} on {shown}: {e}")))?;
+        let _ = conn.close().await;
+        Ok(Self {
+            server: server.to_owned(),
+            name,
+            url,
+            removed: false,
+        })
+    }
+
+    /// Drops the database, best effort (a warning if it fails): `WITH (FORCE)` ends sessions
+    /// a killed bridge may have left (PostgreSQL 13 and later).
+    pub async fn remove(mut self) {
+        self.removed = true;
+        if let Err(e) = drop_database(&self.server, &self.name).await {
+            tracing::warn!(database = %self.name, error = %e, "could not drop the bench database");
+        }
+    }
+
+    /// `server` with its database replaced by `database`.
+    fn with_database(server: &str, database: &str) -> Result<String, BenchError> {
+        let mut url = url::Url::parse(server).map_err(|e| {
+            BenchError::Usage(format!(
+                "--database-url {} is not a URL: {e}",
+                Self::redacted(server)
+            ))
+        })?;
+        url.set_path(&format!("/{database}"));
+        Ok(url.to_string())
+    }
+
+    /// `server` with its database shown as `fsb_bench_<uuid>` and any password hidden.
+    pub fn shown(server: &str) -> String {
+        const PLACEHOLDER: &str = "fsb_bench_UUID";
+        match Self::with_database(server, PLACEHOLDER) {
+            Ok(url) => Self::redacted(&url).replace(PLACEHOLDER, "fsb_bench_<uuid>"),
+            Err(_) => Self::redacted(server),
+        }
+    }
+
+    /// `url` with any password replaced by `***`.
+    pub fn redacted(url: &str) -> String {
+        match url::Url::parse(url) {
+            Ok(mut parsed) if parsed.password().is_some() => {
+                let _ = parsed.set_password(Some("***"));
+                parsed.to_string()
+            }
+            Ok(parsed) => parsed.to_string(),
+            Err(_) => "(not a URL)".into(),
+        }
+    }
+}
+
+impl Drop for BenchDatabase {
+    /// A scenario that failed half-way still drops its database: on a thread of its own with a
+    /// runtime of its own, since this may run inside the bench's runtime.
+    fn drop(&mut self) {
+        if self.removed {
+            return;
+        }
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+                .and_then(|rt| rt.block_on(drop_database(&server, &name)))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            tracing::warn!(database = %self.name, "could not drop the bench database");
+        }
+    }
+}
+
+async fn drop_database(server: &str, name: &str) -> Result<(), String> {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(server)
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = conn.close().await;
+    Ok(())
 }
 
 /// The `[groups]` table of the bridge's TOML configuration.

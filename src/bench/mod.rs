@@ -7,6 +7,11 @@
 //! performance targets next to the measured values. `measure.rs` computes, `driver.rs` sends,
 //! `harness.rs` starts and stops the processes, `scenarios/` holds the scenarios (a file each)
 //! and `report.rs` renders tables and JSON.
+//!
+//! The bridge stores on SQLite in a temporary directory, or, with `--database-url`, on a fresh
+//! database of that PostgreSQL server for each scenario; `--replicas N` then runs scenarios 1
+//! and 4 against N bridge processes on that one database, with the IdP taking them in turn as
+//! a round-robin load balancer would.
 
 pub mod driver;
 pub mod harness;
@@ -28,6 +33,11 @@ pub enum BenchError {
     Bridge(String),
     #[error("{0}")]
     Unexpected(String),
+    /// Options that cannot run together; said before anything starts.
+    #[error("{0}")]
+    Usage(String),
+    #[error("the bench's PostgreSQL database: {0}")]
+    Database(String),
 }
 
 /// The bench's options; every size can be shrunk for a quick run.
@@ -80,6 +90,16 @@ pub struct BenchArgs {
     /// Falcon calls per minute in scenario 6 (binding: fewer than its users).
     #[arg(long, default_value_t = 1500)]
     pub throttled_rate_limit: u32,
+    /// A PostgreSQL server the bench may create databases on, e.g.
+    /// `postgres://bridge@127.0.0.1:5432/postgres`: each scenario's bridge then stores on a
+    /// fresh database there (`fsb_bench_<uuid>`, dropped afterwards). Default: SQLite.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Bridge replicas of scenarios 1 and 4, on one PostgreSQL database (needs a postgres
+    /// `--database-url`), behind a round-robin IdP. With more than one, only scenarios 1 and 4
+    /// run.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub replicas: u16,
     /// Print the report as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -106,15 +126,74 @@ impl BenchArgs {
     }
 
     pub fn settings(&self) -> RunSettings {
+        let store = match &self.database_url {
+            None => "SQLite, a file in a temporary directory".to_owned(),
+            Some(server) => format!(
+                "PostgreSQL, {} (a fresh database per scenario); {}",
+                harness::BenchDatabase::shown(server),
+                match self.replicas {
+                    1 => "1 replica".to_owned(),
+                    n => format!("{n} replicas behind a round-robin IdP in scenarios 1 and 4"),
+                }
+            ),
+        };
         RunSettings {
             falcon_latency_ms: self.latency_ms,
             falcon_rate_limit_per_minute: self.rate_limit,
             bridge_not_default: vec![format!("{}={}", harness::LIFTED.0, harness::LIFTED.1)],
+            store,
         }
     }
 
+    /// The scenarios that take replicas.
+    pub const REPLICATED: [u8; 2] = [1, 4];
+
+    /// Refuses options that cannot run together, before anything starts.
+    pub fn validate(&self) -> Result<(), BenchError> {
+        let postgres = self
+            .database_url
+            .as_deref()
+            .is_some_and(harness::is_postgres_url);
+        if let Some(url) = &self.database_url
+            && !postgres
+        {
+            return Err(BenchError::Usage(format!(
+                "--database-url must name a PostgreSQL server (postgres://USER@HOST:PORT/DB), \
+                 not '{}': the bench creates a database there for each scenario",
+                harness::BenchDatabase::redacted(url)
+            )));
+        }
+        if self.replicas > 1 {
+            if !postgres {
+                return Err(BenchError::Usage(format!(
+                    "--replicas {} needs --database-url postgres://…: replicas share one \
+                     PostgreSQL database (SQLite serves one replica only)",
+                    self.replicas
+                )));
+            }
+            let other: Vec<String> = self
+                .scenarios
+                .iter()
+                .filter(|s| !Self::REPLICATED.contains(s))
+                .map(u8::to_string)
+                .collect();
+            if !other.is_empty() {
+                return Err(BenchError::Usage(format!(
+                    "--replicas {} applies to scenarios 1 and 4 only, not to scenario {}",
+                    self.replicas,
+                    other.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn runs(&self, scenario: u8) -> bool {
-        self.scenarios.is_empty() || self.scenarios.contains(&scenario)
+        if self.scenarios.is_empty() {
+            self.replicas <= 1 || Self::REPLICATED.contains(&scenario)
+        } else {
+            self.scenarios.contains(&scenario)
+        }
     }
 }
 
@@ -123,6 +202,7 @@ pub async fn run(
     args: &BenchArgs,
     mut on_report: impl FnMut(&ScenarioReport),
 ) -> Result<BenchReport, BenchError> {
+    args.validate()?;
     let mut scenarios = Vec::new();
     let mut done = |r: ScenarioReport| {
         on_report(&r);

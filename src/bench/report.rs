@@ -49,6 +49,8 @@ pub struct RunSettings {
     pub falcon_rate_limit_per_minute: u32,
     /// `VAR=value` for each bridge setting the bench changed from its default.
     pub bridge_not_default: Vec<String>,
+    /// The bridge's store (SQLite, or PostgreSQL with `--database-url`) and its replicas.
+    pub store: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,7 +70,8 @@ pub struct ScenarioReport {
     pub idp_429s: u64,
     /// Other answers the IdP did not expect (and transport failures).
     pub errors: u64,
-    /// `VmHWM` of the bridge process at the end of the scenario.
+    /// `VmHWM` of the bridge process at the end of the scenario (with several replicas, the
+    /// largest replica's).
     pub bridge_peak_rss_bytes: Option<u64>,
     pub checks: Vec<Check>,
 }
@@ -235,6 +238,7 @@ pub fn header(machine: &Machine, settings: &RunSettings) -> String {
             settings.bridge_not_default.join(", ")
         );
     }
+    let _ = writeln!(text, "store: {}", settings.store);
     text
 }
 
@@ -361,6 +365,7 @@ mod tests {
                 falcon_latency_ms: 30,
                 falcon_rate_limit_per_minute: 6000,
                 bridge_not_default: vec!["BRIDGE_MAX_DELETIONS_PER_HOUR=1000000".into()],
+                store: "SQLite, a file in a temporary directory".into(),
             },
             scenarios: vec![sample()],
         };

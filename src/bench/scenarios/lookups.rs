@@ -95,13 +95,14 @@ pub async fn lookups(args: &BenchArgs) -> Result<ScenarioReport, BenchError> {
         Check::at_least("SCIM requests per second", rps, "req/s", 5000.0),
         Check::below("p99 latency", p99, "ms", 10.0),
     ];
+    let store = env.store_line();
     let rss = env.finish().await?;
     Ok(report(
         4,
         "look-ups",
         format!(
             "GET /Users?filter=userName eq (over {} users) and GET /Groups/{{id}}?excludedAttributes=members \
-             (over {} groups), alternating, concurrency {c}, {:.0} s",
+             (over {} groups), alternating, concurrency {c}, {:.0} s; {store}",
             people.len(),
             groups.len(),
             args.duration().as_secs_f64()

@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use super::BenchArgs;
 use super::BenchError;
 use super::driver::{Idp, Sample, Tally, run_concurrently, user_name_filter};
-use super::harness::{BridgeProcess, GROUPS, start_sim};
+use super::harness::{BenchDatabase, BridgeProcess, GROUPS, new_token, start_sim};
 use super::measure::{FalconCalls, Percentiles};
 use super::report::{Check, ScenarioReport};
 use falcon::sim::RunningSim;
@@ -35,11 +35,16 @@ use falcon::sim::RunningSim;
 /// Domain of the users the IdP pushes.
 const PUSH_DOMAIN: &str = "push.example.com";
 
-/// A simulator, the bridge on it, and an IdP client for the bridge.
+/// A simulator, the bridge on it (several replicas of it, with `--replicas`), and an IdP
+/// client for the bridge. With `--database-url`, the bridge stores on a fresh PostgreSQL
+/// database, dropped when the scenario finishes.
 struct Env {
     sim: RunningSim,
-    bridge: BridgeProcess,
+    bridges: Vec<BridgeProcess>,
     idp: Idp,
+    /// Declared after `bridges`: on an early return, the bridges are killed before the
+    /// database is dropped.
+    database: Option<BenchDatabase>,
 }
 
 impl Env {
@@ -66,20 +71,103 @@ impl Env {
         seeded: usize,
         connections: usize,
     ) -> Result<Self, BenchError> {
+        let exe = args.bridge_exe()?;
+        let database = match &args.database_url {
+            Some(server) => Some(BenchDatabase::create(server).await?),
+            None => None,
+        };
         let sim = start_sim(args.latency(), rate_limit, seeded).await?;
-        let mut bridge = BridgeProcess::spawn(&sim, &args.bridge_exe()?)?;
-        bridge.wait_ready().await?;
-        let idp = Idp::new(&bridge.root, &bridge.token, connections)?;
-        Ok(Self { sim, bridge, idp })
+        let store = database.as_ref().map(|db| db.url.as_str());
+        let token = new_token();
+        let mut bridges = Vec::new();
+        let started = spawn_replicas(&sim, &exe, store, &token, args.replicas, &mut bridges)
+            .await
+            .and_then(|()| {
+                let roots: Vec<String> = bridges.iter().map(|b| b.root.clone()).collect();
+                Idp::round_robin(&roots, &token, connections)
+            });
+        match started {
+            Ok(idp) => Ok(Self {
+                sim,
+                bridges,
+                idp,
+                database,
+            }),
+            Err(e) => {
+                for bridge in bridges {
+                    let _ = bridge.stop().await;
+                }
+                sim.shutdown().await;
+                if let Some(db) = database {
+                    db.remove().await;
+                }
+                Err(e)
+            }
+        }
     }
 
-    /// Stops both; returns the bridge's peak RSS.
-    async fn finish(self) -> Result<Option<u64>, BenchError> {
-        let rss = self.bridge.peak_rss();
-        self.bridge.stop().await?;
-        self.sim.shutdown().await;
-        Ok(rss)
+    /// The store and the replicas, for a scenario's set-up line.
+    fn store_line(&self) -> String {
+        let answered = self.idp.answered_per_replica();
+        match (&self.database, self.bridges.len()) {
+            (None, _) => "store: SQLite".into(),
+            (Some(_), 1) => "store: PostgreSQL, 1 replica".into(),
+            (Some(_), n) => format!(
+                "store: PostgreSQL, {n} replicas behind round-robin (answers per replica: {}); \
+                 peak RSS: the largest replica's",
+                answered
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            ),
+        }
     }
+
+    /// Stops the bridges and the simulator, then drops the database; returns the bridge's peak
+    /// RSS (the largest replica's).
+    async fn finish(self) -> Result<Option<u64>, BenchError> {
+        let Self {
+            sim,
+            bridges,
+            idp: _,
+            database,
+        } = self;
+        let rss = bridges.iter().filter_map(BridgeProcess::peak_rss).max();
+        let mut stopped = Ok(());
+        for bridge in bridges {
+            let result = bridge.stop().await;
+            if stopped.is_ok() {
+                stopped = result;
+            }
+        }
+        sim.shutdown().await;
+        if let Some(db) = database {
+            db.remove().await;
+        }
+        stopped.map(|()| rss)
+    }
+}
+
+/// Starts `replicas` bridges on `sim` (into `bridges`, so that the caller can stop them if
+/// this fails), all storing on `store` and accepting `token`, and waits until every one is
+/// ready. They start together, so that they migrate and load the directory side by side as a
+/// deployment's replicas do.
+async fn spawn_replicas(
+    sim: &RunningSim,
+    exe: &std::path::Path,
+    store: Option<&str>,
+    token: &str,
+    replicas: u16,
+    bridges: &mut Vec<BridgeProcess>,
+) -> Result<(), BenchError> {
+    for _ in 0..replicas.max(1) {
+        bridges.push(BridgeProcess::spawn_with(sim, exe, store, token)?);
+    }
+    for bridge in bridges.iter_mut() {
+        bridge.wait_ready().await?;
+    }
+    Ok(())
 }
 
 /// What every scenario reports, from its parts.

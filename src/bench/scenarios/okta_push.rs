@@ -64,10 +64,11 @@ pub async fn okta_push(args: &BenchArgs) -> Result<ScenarioReport, BenchError> {
         ),
         no_429(&tally),
     ];
+    let store = env.store_line();
     let rss = env.finish().await?;
     let setup = format!(
         "{n} users (GET ?filter=userName eq, then POST /Users), then {groups} groups x {size} \
-         members (POST /Groups); IdP concurrency {}\n\
+         members (POST /Groups); IdP concurrency {}; {store}\n\
          users took {:.3} s (Falcon alone: {:.3} s), groups {:.3} s (Falcon alone: {:.3} s)\n\
          floor: {:.2} s at the measured {:.1} ms a Falcon call ({:.2} s at a flat {} ms); \
          the rate limit alone: {:.0} s",
