@@ -7,8 +7,9 @@
 //! answers on either replica right after a write on the other (no sleeps in between), an Okta
 //! lifecycle split across both, concurrent changes on both that lose nothing, the deletion
 //! guard's limit shared by both, an outage of PostgreSQL under both, a rolling restart during
-//! an Okta push that loses no request, and a burst of creates on both at once after which each
-//! replica finds every user (the change log read while the other replica's writes commit).
+//! an Okta push that loses no request, a burst of creates on both at once after which each
+//! replica finds every user (the change log read while the other replica's writes commit), and
+//! a group push that failed on one replica answered as a first success when retried on the other.
 //! Falcon's side is read from the simulator.
 //!
 //! Helpers come first ([`Replica`]: one process and its log; [`Pair`]: the two, the database
@@ -1205,4 +1206,45 @@ async fn users_created_concurrently_on_both_replicas_are_all_found_on_both() {
         lines.join("\n"),
         pair.evidence()
     );
+}
+
+#[tokio::test]
+async fn a_group_push_that_failed_on_one_replica_is_finished_by_its_retry_on_the_other() {
+    let Some(pair) = Pair::start(&[]).await else {
+        return;
+    };
+    const A: usize = 0;
+    const B: usize = 1;
+    let login = "retried@example.com";
+    let member = pair.create_user(A, login).await;
+    // Falcon refuses the grants: the group is stored, the POST answered 503.
+    pair.sim.sim.inject_fault(
+        routes::USER_ROLE_ACTIONS,
+        Some("POST"),
+        falcon::sim::Fault::Status(503),
+        50,
+    );
+    let mut push = okta_group();
+    push["externalId"] = json!("okta-grp-retried");
+    push["members"] = json!([{"value": member}]);
+    let failed = pair
+        .call(A, Method::POST, "/Groups", Some(push.clone()))
+        .await;
+    assert_eq!(failed.status, 503, "{failed:?}\n{}", pair.evidence());
+    pair.sim.sim.clear_faults();
+
+    // Okta's retry lands on the other replica: the first success, not a 409.
+    let created = pair
+        .expect(B, Method::POST, "/Groups", Some(push.clone()), 201)
+        .await;
+    assert_eq!(created["members"][0]["value"], member.as_str(), "{created}");
+    assert_eq!(
+        pair.falcon_roles(login),
+        Some(SOC_ROLES.map(String::from).to_vec())
+    );
+    // Answered now: the same POST again, on either replica, is the duplicate it is.
+    for i in [A, B] {
+        pair.expect(i, Method::POST, "/Groups", Some(push.clone()), 409)
+            .await;
+    }
 }

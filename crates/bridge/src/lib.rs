@@ -61,11 +61,6 @@ pub struct Bridge<T: Target> {
     guard: DeletionGuard,
     pretended: Pretended,
     description: Description,
-    /// Groups a `POST /Groups` stored and then failed to finish (a grant refused, the target
-    /// throttling): the IdP's retry of that POST is answered as its first success would have
-    /// been, not with a 409. Kept in memory: after a restart, the start-up sync grants what
-    /// such a group's members are owed, and a retry gets the 409.
-    unanswered_groups: std::sync::Mutex<std::collections::HashSet<ids::GroupId>>,
     /// This process among the replicas sharing the store: the holder of the leases it takes.
     replica: String,
     /// How far this replica has applied the other replicas' writes (`replicas.rs`).
@@ -100,7 +95,6 @@ impl<T: Target> Bridge<T> {
             locks: KeyedLocks::default(),
             policy,
             pretended: Pretended::default(),
-            unanswered_groups: Default::default(),
             replica: uuid::Uuid::new_v4().to_string(),
             changes_seen: tokio::sync::Mutex::new(changes_seen),
         });

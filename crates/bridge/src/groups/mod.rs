@@ -11,7 +11,7 @@ mod index;
 mod mapping;
 mod native;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
 use scim::backend::{GroupBackend, GroupListRequest, Page, RequestContext};
@@ -523,8 +523,12 @@ impl<T: Target> Bridge<T> {
     async fn create_group_caused(&self, group: GroupWrite) -> Result<GroupResource, BridgeError> {
         let _name_lock = self.lock(&LockKey::group_name(&group.display_name)).await?;
         let existing = self.read_groups().by_name(&group.display_name).cloned();
+        let retried = match &existing {
+            Some(existing) => self.is_retry_of_failed_create(existing, &group).await?,
+            None => false,
+        };
         let id = match existing {
-            Some(existing) if self.is_retry_of_failed_create(&existing, &group) => {
+            Some(existing) if retried => {
                 tracing::info!(group = %group.display_name, id = %existing.id, "the IdP retries a group creation that failed; finishing it");
                 existing.id
             }
@@ -553,20 +557,26 @@ impl<T: Target> Bridge<T> {
                 Ok(state) => state,
                 Err(e) => {
                     // Stored, answered with a failure: the IdP's retry must not meet a 409.
-                    self.unanswered_groups().insert(id);
+                    self.store.set_unanswered(id.as_str(), true).await?;
                     return Err(e);
                 }
             }
         };
-        self.unanswered_groups().remove(&id);
+        if retried {
+            self.store.set_unanswered(id.as_str(), false).await?;
+        }
         Ok(self.resource_of(&state, true))
     }
 
     /// Whether `group` is the IdP's retry of a POST that stored `existing` and then failed:
     /// the same displayName (found by it) and the same externalId.
-    fn is_retry_of_failed_create(&self, existing: &GroupState, group: &GroupWrite) -> bool {
-        existing.row.external_id == group.external_id
-            && self.unanswered_groups().contains(&existing.id)
+    async fn is_retry_of_failed_create(
+        &self,
+        existing: &GroupState,
+        group: &GroupWrite,
+    ) -> Result<bool, BridgeError> {
+        Ok(existing.row.external_id == group.external_id
+            && self.store.is_unanswered(existing.id.as_str()).await?)
     }
 
     /// Stores a new group with the entitlements its name maps to.
@@ -607,12 +617,6 @@ impl<T: Target> Bridge<T> {
                 .await?;
         }
         Ok(id)
-    }
-
-    fn unanswered_groups(&self) -> std::sync::MutexGuard<'_, HashSet<GroupId>> {
-        self.unanswered_groups
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
     }
 
     async fn delete_group_caused(

@@ -53,6 +53,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("last_modified", Kind::Text),
         ],
     ),
+    ("unanswered_groups", &[("group_id", Kind::Text)]),
     (
         "memberships",
         &[("group_id", Kind::Text), ("user_id", Kind::Text)],

@@ -106,6 +106,30 @@ impl Store {
         Ok(members)
     }
 
+    /// Records whether the group's `POST /Groups` was answered with a failure after the group
+    /// was stored (its retry is then not a conflict).
+    pub async fn set_unanswered(&self, group_id: &str, unanswered: bool) -> Result<(), StoreError> {
+        let sql = if unanswered {
+            "INSERT INTO unanswered_groups (group_id) VALUES ($1) ON CONFLICT(group_id) DO NOTHING"
+        } else {
+            "DELETE FROM unanswered_groups WHERE group_id = $1"
+        };
+        sqlx::query(sql)
+            .bind(group_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn is_unanswered(&self, group_id: &str) -> Result<bool, StoreError> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT group_id FROM unanswered_groups WHERE group_id = $1")
+                .bind(group_id)
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(found.is_some())
+    }
+
     pub async fn members(&self, group_id: &str) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT user_id FROM memberships WHERE group_id = $1 ORDER BY user_id",
@@ -338,6 +362,30 @@ pub(super) mod tests {
 
     fn ids(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_group_is_kept_until_answered_or_deleted_in_memory() {
+        an_unanswered_group_is_kept_until_answered_or_deleted().await;
+    }
+
+    pub(crate) async fn an_unanswered_group_is_kept_until_answered_or_deleted() {
+        let store = crate::store::testing::store().await;
+        for id in ["g", "h"] {
+            store.save_group(&group(id, id, &[])).await.unwrap();
+        }
+        assert!(!store.is_unanswered("g").await.unwrap());
+        store.set_unanswered("g", true).await.unwrap();
+        store.set_unanswered("g", true).await.unwrap();
+        store.set_unanswered("h", true).await.unwrap();
+        assert!(store.is_unanswered("g").await.unwrap());
+        store.set_unanswered("g", false).await.unwrap();
+        assert!(!store.is_unanswered("g").await.unwrap());
+        store.delete_group("h").await.unwrap();
+        assert!(
+            !store.is_unanswered("h").await.unwrap(),
+            "gone with its group"
+        );
     }
 
     #[tokio::test]

@@ -327,6 +327,7 @@ mod tests {
             users::saves_reads_updates_and_deletes,
             users::user_names_are_unique_case_insensitively,
             groups::membership_changes_report_who_changed,
+            groups::an_unanswered_group_is_kept_until_answered_or_deleted,
             groups::desired_roles_are_the_union_of_the_groups,
             groups::roles_of_reads_desired_and_applied_together,
             groups::applied_roles_round_trip_and_survive_user_saves,

@@ -1,0 +1,8 @@
+-- Mirrors migrations/0009_unanswered_groups.sql, the SQLite migration of the same number. Change
+-- the two together; tests/schema_parity.rs compares what they build.
+-- Groups a `POST /Groups` stored and then failed to finish (a grant refused, the target
+-- throttling): the IdP's retry of that POST, on whichever replica and after a restart, is
+-- answered as its first success would have been, not with a 409.
+CREATE TABLE unanswered_groups (
+    group_id TEXT PRIMARY KEY NOT NULL REFERENCES groups(id) ON DELETE CASCADE
+);
