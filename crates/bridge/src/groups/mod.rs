@@ -486,14 +486,16 @@ impl<T: Target> GroupBackend for Bridge<T> {
         ctx: &RequestContext,
     ) -> Result<GroupResource, BridgeError> {
         let id = group_id(id)?;
-        self.adopt_native_group(&id).await?;
         let changes = vec![
             GroupChange::Rename(group.display_name),
             GroupChange::SetExternalId(group.external_id),
             GroupChange::ReplaceMembers(group.members),
         ];
         let state = self
-            .on_request(ctx, self.change_group(&id, changes, &ctx.preconditions))
+            .on_request(ctx, async {
+                self.adopt_native_group(&id).await?;
+                self.change_group(&id, changes, &ctx.preconditions).await
+            })
             .await?;
         Ok(self.resource_of(&state, true))
     }
@@ -505,17 +507,21 @@ impl<T: Target> GroupBackend for Bridge<T> {
         ctx: &RequestContext,
     ) -> Result<(), BridgeError> {
         let id = group_id(id)?;
-        self.adopt_native_group(&id).await?;
-        self.on_request(ctx, self.change_group(&id, changes, &ctx.preconditions))
-            .await
-            .map(|_| ())
+        self.on_request(ctx, async {
+            self.adopt_native_group(&id).await?;
+            self.change_group(&id, changes, &ctx.preconditions).await
+        })
+        .await
+        .map(|_| ())
     }
 
     async fn delete_group(&self, id: &str, ctx: &RequestContext) -> Result<(), BridgeError> {
         let id = group_id(id)?;
-        self.adopt_native_group(&id).await?;
-        self.on_request(ctx, self.delete_group_caused(&id, &ctx.preconditions))
-            .await
+        self.on_request(ctx, async {
+            self.adopt_native_group(&id).await?;
+            self.delete_group_caused(&id, &ctx.preconditions).await
+        })
+        .await
     }
 }
 

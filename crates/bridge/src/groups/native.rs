@@ -226,7 +226,9 @@ impl<T: Target> Bridge<T> {
 
     /// Makes the unmanaged target group `id` a SCIM group of the bridge, under the same id,
     /// before the IdP's first change to it. Nothing to do for a group the bridge has, or an id
-    /// that is no target group (the change then answers 404).
+    /// that is no target group (the change then answers 404). Runs inside the change's
+    /// request (after the store answered), under the group's lock, so that two replicas asked
+    /// about the same group adopt it once.
     pub(super) async fn adopt_native_group(&self, id: &GroupId) -> Result<(), BridgeError> {
         if self.read_groups().get(id).is_some() {
             return Ok(());
@@ -238,6 +240,11 @@ impl<T: Target> Bridge<T> {
         else {
             return Ok(());
         };
+        let _lock = self.lock(&LockKey::Group(id.clone())).await?;
+        if self.store.group(id.as_str()).await?.is_some() {
+            // Another replica adopted it meanwhile.
+            return self.reload_group(id.as_str()).await;
+        }
         // Read before anything is stored: a failure leaves the group unmanaged, as it was.
         let members = self
             .target_group_members(&group.id, &group.display_name)
