@@ -240,7 +240,7 @@ impl<T: Target> Bridge<T> {
         else {
             return Ok(());
         };
-        let _lock = self.lock(&LockKey::Group(id.clone())).await?;
+        let lock = self.lock(&LockKey::Group(id.clone())).await?;
         if self.store.group(id.as_str()).await?.is_some() {
             // Another replica adopted it meanwhile.
             return self.reload_group(id.as_str()).await;
@@ -265,6 +265,8 @@ impl<T: Target> Bridge<T> {
             members: BTreeSet::new(),
         });
         tracing::info!(group = %group.display_name, id = %id, "adopting the {} group the IdP links to", self.naming().product);
+        // Stored: the members are recorded under the lock they take themselves.
+        drop(lock);
         self.record_native_members(id, &group.id, &members).await
     }
 
