@@ -124,6 +124,40 @@ pub struct Store {
     batch: Batcher,
     /// PostgreSQL: the session that holds this replica's locks across replicas.
     replica_locks: Option<Arc<LockSession>>,
+    /// The tenant whose store this is, when the bridge serves several: prefixes the names of
+    /// the locks across replicas, which share the database's lock space with the other tenants.
+    tenant: Option<String>,
+}
+
+/// The PostgreSQL schema of a tenant's tables: tenant names are `[a-z0-9-]`, so mapping `-` to
+/// `_` is one-to-one and needs no quoting.
+pub fn tenant_schema(tenant: &str) -> String {
+    format!("tenant_{}", tenant.replace('-', "_"))
+}
+
+/// The SQLite file of a tenant's store beside the configured one:
+/// `sqlite:///data/falcon-scim-bridge.db` becomes `sqlite:///data/falcon-scim-bridge.acme.db`
+/// for the tenant `acme`. In memory, every store is its own database already.
+pub fn tenant_sqlite_url(url: &str, tenant: &str) -> String {
+    if url.contains(":memory:") {
+        return url.to_owned();
+    }
+    let (path, query) = match url.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (url, None),
+    };
+    let name_starts = path.rfind('/').map_or(0, |i| i + 1);
+    let tenanted = match path[name_starts..].rfind('.') {
+        Some(dot) if dot > 0 => {
+            let dot = name_starts + dot;
+            format!("{}.{tenant}{}", &path[..dot], &path[dot..])
+        }
+        _ => format!("{path}.{tenant}"),
+    };
+    match query {
+        Some(query) => format!("{tenanted}?{query}"),
+        None => tenanted,
+    }
 }
 
 /// How long [`Store::ping`] waits for an answer.
@@ -141,6 +175,25 @@ impl Store {
 
     /// [`Store::open`] with `pool` connections to PostgreSQL (SQLite ignores it).
     pub async fn open_with(url: &str, pool: u32) -> Result<Self, StoreError> {
+        Self::open_for(url, pool, None).await
+    }
+
+    /// The store of one tenant of several. Its rows are apart from every other tenant's: on
+    /// SQLite in a file of its own ([`tenant_sqlite_url`]), on PostgreSQL in a schema of its own
+    /// ([`tenant_schema`]) that every connection of its pool is confined to, with its own
+    /// migrations and change log. `None`: the store of a bridge without tenants, unchanged.
+    pub async fn open_for(url: &str, pool: u32, tenant: Option<&str>) -> Result<Self, StoreError> {
+        let mut store = match (Engine::of(url), tenant) {
+            (Some(Engine::Sqlite), Some(tenant)) => {
+                Self::open_at(&tenant_sqlite_url(url, tenant), pool, None).await?
+            }
+            (_, tenant) => Self::open_at(url, pool, tenant.map(tenant_schema)).await?,
+        };
+        store.tenant = tenant.map(str::to_owned);
+        Ok(store)
+    }
+
+    async fn open_at(url: &str, pool: u32, schema: Option<String>) -> Result<Self, StoreError> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(install_default_drivers);
         let open_err = |source| StoreError::Open {
@@ -149,12 +202,19 @@ impl Store {
         };
         let engine = Engine::of(url).ok_or_else(|| StoreError::Engine(redacted(url)))?;
         if engine == Engine::Postgres {
-            let pool = AnyPoolOptions::new()
+            let mut options = AnyPoolOptions::new()
                 .max_connections(pool.max(1))
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(url)
-                .await
-                .map_err(open_err)?;
+                .acquire_timeout(Duration::from_secs(5));
+            if let Some(schema) = schema {
+                create_schema(url, &schema).await.map_err(open_err)?;
+                // Unqualified names (tables, the change log's trigger function, sqlx's own
+                // migrations table) then resolve in the tenant's schema only.
+                options = options.after_connect(move |conn, _| {
+                    let set = format!("SET search_path TO {schema}");
+                    Box::pin(async move { conn.execute(set.as_str()).await.map(|_| ()) })
+                });
+            }
+            let pool = options.connect(url).await.map_err(open_err)?;
             // sqlx holds an advisory lock while it migrates: replicas starting together wait.
             sqlx::migrate!("./migrations-postgres").run(&pool).await?;
             return Ok(Self {
@@ -163,6 +223,7 @@ impl Store {
                 writer: pool.clone(),
                 reader: pool,
                 replica_locks: Some(LockSession::new(url)),
+                tenant: None,
             });
         }
         if url.contains(":memory:") {
@@ -181,6 +242,7 @@ impl Store {
                 writer: pool.clone(),
                 reader: pool,
                 replica_locks: None,
+                tenant: None,
             });
         }
         let url = creating(url);
@@ -193,6 +255,7 @@ impl Store {
             writer,
             reader,
             replica_locks: None,
+            tenant: None,
         })
     }
 
@@ -203,10 +266,14 @@ impl Store {
         name: &str,
         bound: Duration,
     ) -> Result<Option<ReplicaLock>, StoreError> {
-        match &self.replica_locks {
-            Some(session) => session.take(name, bound).await.map(Some),
-            None => Ok(None),
+        let Some(session) = &self.replica_locks else {
+            return Ok(None);
+        };
+        match &self.tenant {
+            Some(tenant) => session.take(&format!("{tenant}/{name}"), bound).await,
+            None => session.take(name, bound).await,
         }
+        .map(Some)
     }
 
     pub fn engine(&self) -> Engine {
@@ -233,6 +300,23 @@ impl Store {
                 .await;
         }
         self.writer.close().await;
+    }
+}
+
+/// Creates the schema of a tenant unless it exists. Replicas starting together may race to
+/// create it: the loser's duplicate is no error.
+async fn create_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    let created = conn
+        .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+        .await;
+    let _ = conn.close().await;
+    match created {
+        Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("23505" | "42P06")) => {
+            Ok(())
+        }
+        other => other.map(|_| ()),
     }
 }
 
@@ -340,6 +424,8 @@ mod tests {
             changes::every_write_is_in_the_change_log,
         );
         let url = server.fresh_database().await.expect("a fresh database");
+        users::tests::tenants_see_only_their_own_rows(&url).await;
+        let url = server.fresh_database().await.expect("a fresh database");
         let store = Store::open(&url).await.unwrap();
         assert_eq!(store.engine(), Engine::Postgres);
         store.ping().await.unwrap();
@@ -369,6 +455,23 @@ mod tests {
         }
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_tenant_store_is_named_after_the_tenant() {
+        assert_eq!(
+            tenant_sqlite_url("sqlite:///data/falcon-scim-bridge.db", "acme"),
+            "sqlite:///data/falcon-scim-bridge.acme.db"
+        );
+        assert_eq!(
+            tenant_sqlite_url("sqlite://store.v2/bridge?mode=rwc", "a-1"),
+            "sqlite://store.v2/bridge.a-1?mode=rwc"
+        );
+        assert_eq!(
+            tenant_sqlite_url("sqlite::memory:", "acme"),
+            "sqlite::memory:"
+        );
+        assert_eq!(tenant_schema("globex-eu"), "tenant_globex_eu");
     }
 
     #[test]

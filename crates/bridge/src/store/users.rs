@@ -185,6 +185,60 @@ pub(super) mod tests {
         );
     }
 
+    /// Two tenants' stores on one database (PostgreSQL: two schemas) or beside one another
+    /// (SQLite: two files) hold the same id and login apart; the change log too.
+    pub(crate) async fn tenants_see_only_their_own_rows(url: &str) {
+        let acme = Store::open_for(url, 2, Some("acme")).await.unwrap();
+        let globex = Store::open_for(url, 2, Some("globex-eu")).await.unwrap();
+        let mut theirs = row("a", "pat@example.com");
+        theirs.account_id = Some("globex-account".into());
+        acme.save_user(&row("a", "pat@example.com")).await.unwrap();
+        globex.save_user(&theirs).await.unwrap();
+        assert!(acme.delete_user("a").await.unwrap());
+        assert!(acme.user("a").await.unwrap().is_none());
+        let kept = globex
+            .user("a")
+            .await
+            .unwrap()
+            .expect("the other tenant's row");
+        assert_eq!(kept.account_id.as_deref(), Some("globex-account"));
+        assert_eq!(globex.all_users().await.unwrap().len(), 1);
+        assert!(acme.all_users().await.unwrap().is_empty());
+        if acme.engine() == crate::store::Engine::Postgres {
+            // Each schema has its own change log: acme's saw a save and a delete, globex's one.
+            assert_eq!(acme.changes_since(0, &[]).await.unwrap().len(), 2);
+            assert_eq!(globex.changes_since(0, &[]).await.unwrap().len(), 1);
+            // One lock name in two tenants is two locks.
+            let held = acme
+                .lock_across_replicas("user:a", std::time::Duration::ZERO)
+                .await
+                .unwrap();
+            assert!(held.is_some());
+            let other = globex
+                .lock_across_replicas("user:a", std::time::Duration::ZERO)
+                .await;
+            assert!(matches!(other, Ok(Some(_))), "{other:?}");
+        }
+        // Opening again migrates nothing twice and finds the rows.
+        acme.close().await;
+        let again = Store::open_for(url, 2, Some("globex-eu")).await.unwrap();
+        assert!(again.user("a").await.unwrap().is_some());
+        globex.close().await;
+        again.close().await;
+    }
+
+    #[tokio::test]
+    async fn tenants_see_only_their_own_rows_in_files() {
+        let dir = std::env::temp_dir().join(format!("fsb-tenants-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("falcon-scim-bridge.db").display());
+        tenants_see_only_their_own_rows(&url).await;
+        assert!(dir.join("falcon-scim-bridge.acme.db").exists());
+        assert!(dir.join("falcon-scim-bridge.globex-eu.db").exists());
+        assert!(!dir.join("falcon-scim-bridge.db").exists());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[tokio::test]
     async fn a_file_store_survives_reopening() {
         let dir = std::env::temp_dir().join(format!("fsb-store-{}", uuid::Uuid::new_v4()));
