@@ -16,3 +16,4 @@ mod throttle;
 pub use client::{ClientConfig, FalconClient};
 pub use error::{Failure, FalconError};
 pub use region::Region;
+pub use throttle::RateBudget;

@@ -1,8 +1,14 @@
-//! One rate-limit budget shared by every caller of the Falcon client.
+//! One rate-limit budget shared by every caller that draws on the same Falcon window.
 //!
 //! Falcon's limit is per customer (CID), so all our concurrent requests draw on one sliding
 //! window. After a 429 every caller waits until `X-RateLimit-RetryAfter`, not only the one that
 //! was refused; and when `X-RateLimit-Remaining` runs low we slow down before Falcon refuses.
+//!
+//! The window is that of the API client's home CID, also when the client acts in a Flight
+//! Control child through `member_cid`: a parent API client serving several children is charged
+//! once, in its own CID. So the [`crate::FalconClient`]s built from one parent API client (one
+//! per child, each with its own token) must share one budget
+//! ([`crate::FalconClient::with_shared_budget`]); a client built alone gets its own.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -11,6 +17,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const LOW_REMAINING: u64 = 10;
 const VERY_LOW_REMAINING: u64 = 5;
 
+/// The pacing state of one Falcon rate-limit window: when callers may go again after a 429,
+/// and the last limit and remaining count Falcon reported.
+///
+/// One budget per parent API client (more exactly, per home CID): every [`crate::FalconClient`]
+/// acting for that client, in its own CID or in any child through `member_cid`, should hold the
+/// same `Arc<RateBudget>`, so that a 429 seen by one makes all of them wait.
+/// `RateBudget::default()` starts with nothing known and no wait.
 #[derive(Debug, Default)]
 pub struct RateBudget {
     state: Mutex<State>,
@@ -39,7 +52,7 @@ impl RateBudget {
     }
 
     /// Records the rate-limit headers of a reply.
-    pub fn observe(&self, limit: Option<u64>, remaining: Option<u64>) {
+    pub(crate) fn observe(&self, limit: Option<u64>, remaining: Option<u64>) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if limit.is_some() {
             state.limit = limit;
@@ -50,7 +63,7 @@ impl RateBudget {
     }
 
     /// Blocks every caller until `until` (after a 429).
-    pub fn block_until(&self, until: Instant) {
+    pub(crate) fn block_until(&self, until: Instant) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.blocked_until.is_none_or(|b| b < until) {
             state.blocked_until = Some(until);

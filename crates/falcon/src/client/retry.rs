@@ -98,7 +98,8 @@ impl FalconClient {
     }
 
     /// After a 429: every caller waits until Falcon's retry time (the limit is per CID, not per
-    /// caller); this call gives up if that time is past its bound. The wait itself happens in
+    /// caller), including the callers of every other client sharing this budget; this call gives
+    /// up if that time is past its bound. The wait itself happens in
     /// [`Self::wait_for_rate_budget`] before the next attempt.
     pub(super) fn after_rate_limit(
         &self,

@@ -1,9 +1,11 @@
 //! API clients, access tokens and scopes.
 //!
-//! A token is bound at issue time to its client's scopes and to the CID it acts in (the
-//! client's own CID, or the `member_cid` it asked for). Tokens expire for real after the
-//! configured lifetime, and revocation is immediate, so a client's refresh logic is exercised
-//! against the same failures it meets in production.
+//! A token is bound at issue time to its client's scopes, to the CID it acts in (the client's
+//! own CID, or the `member_cid` it asked for), and to the CID its calls are charged to: always
+//! the client's own (home) CID, so a parent API client acting in several children draws on one
+//! rate-limit window, its own. Tokens expire for real after the configured lifetime, and
+//! revocation is immediate, so a client's refresh logic is exercised against the same failures
+//! it meets in production.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -41,8 +43,11 @@ impl TokenError {
 pub(crate) struct Caller {
     pub token: String,
     pub client_id: String,
-    /// The CID the token acts in.
+    /// The CID the token acts in: whose users and roles it sees and changes.
     pub cid: String,
+    /// The CID whose rate-limit window the token's calls are charged to: the home CID of the
+    /// API client that minted it, even when `cid` is a `member_cid` child.
+    pub billed_cid: String,
     pub scopes: Scopes,
 }
 
@@ -81,7 +86,7 @@ impl AuthRegistry {
         }
     }
 
-    /// Mints a token for `client` acting in `cid`.
+    /// Mints a token for `client` acting in `cid`, charged to the client's own CID.
     pub(crate) fn issue(
         &mut self,
         client: &ApiClientSpec,
@@ -97,6 +102,7 @@ impl AuthRegistry {
             token: token.clone(),
             client_id: client.client_id.clone(),
             cid: cid.to_owned(),
+            billed_cid: client.cid.clone(),
             scopes: client.scopes,
         };
         self.sessions.insert(
@@ -196,5 +202,20 @@ mod tests {
         );
         registry.revoke(&token, &spec.client_id);
         assert!(registry.authenticate(&token, now).is_none());
+    }
+
+    #[test]
+    fn a_member_cid_token_acts_in_the_child_and_is_billed_to_the_clients_cid() {
+        let mut registry = AuthRegistry::default();
+        let spec = client(Scopes::READ_WRITE);
+        registry.add_client(spec.clone());
+        let now = Instant::now();
+        let child = random_hex32();
+        let token = registry.issue(&spec, &child, Duration::from_secs(10), now);
+        let caller = registry.authenticate(&token, now);
+        assert_eq!(
+            caller.map(|c| (c.cid, c.billed_cid)),
+            Some((child, spec.cid))
+        );
     }
 }

@@ -24,7 +24,8 @@ pub enum ErrorsStyle {
 pub struct SimConfig {
     /// Lifetime of an access token; Falcon issues 1799 s.
     pub token_lifetime: Duration,
-    /// Requests per CID within the sliding 60 s window; Falcon's default is 6000.
+    /// Requests per CID within the sliding 60 s window; Falcon's default is 6000. A call counts
+    /// against the home CID of the API client that made it.
     pub rate_limit_per_minute: u32,
     /// How far CombinedUserRolesV2 lags behind grant/revoke calls (Falcon is eventually
     /// consistent; Terraform has seen more than 30 s).
@@ -85,7 +86,8 @@ pub struct ApiClientSpec {
     pub client_id: String,
     /// 40 characters.
     pub client_secret: String,
-    /// The CID the client belongs to (32 lowercase hex, no checksum suffix).
+    /// The CID the client belongs to (32 lowercase hex, no checksum suffix). Its calls are
+    /// charged to this CID's rate-limit window, whatever `member_cid` its token acts in.
     pub cid: String,
     pub scopes: Scopes,
     /// `X-Cs-Region` value sent on token replies, e.g. `us-1`.

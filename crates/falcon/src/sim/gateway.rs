@@ -3,8 +3,9 @@
 //!
 //! In order: count the call; for the token endpoint charge the per-IP token bucket; for
 //! `/user-management` add the configured latency, authenticate the bearer token (charging the
-//! per-IP unauthenticated bucket on failure), charge the CID's sliding window, apply any armed
-//! fault, and check the scope. Finally render the handler's [`Reply`] with trace id and
+//! per-IP unauthenticated bucket on failure), charge the sliding window of the API client's home
+//! CID (not of a `member_cid` child the token acts in), apply any armed fault, and check the
+//! scope. Finally render the handler's [`Reply`] with trace id and
 //! rate-limit headers. Unknown and deprecated routes answer 404 after being counted, so a test
 //! can prove the client never calls them.
 
@@ -212,7 +213,8 @@ async fn api_gate(
             remaining,
         ));
     };
-    let (limit, remaining) = admit(sim, Bucket::Cid(caller.cid.clone()), GATEWAY)?;
+    // Charged to the minting client's own CID; the handlers still act in `caller.cid`.
+    let (limit, remaining) = admit(sim, Bucket::Cid(caller.billed_cid.clone()), GATEWAY)?;
     sim.inner.calls.record_token(&caller.token);
     apply_fault(sim, call, limit, GATEWAY).await?;
     if call.peer_dropped() {
@@ -297,6 +299,9 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::TokenResponse;
+    use crate::sim::ids::{random_hex32, random_secret};
+    use crate::sim::{ApiClientSpec, Scopes, SimConfig};
     use axum::http::HeaderValue;
 
     #[test]
@@ -335,5 +340,124 @@ mod tests {
         assert_eq!(bearer(&with("Bearer ")), None);
         assert_eq!(bearer(&with("Bearerabc")), None);
         assert_eq!(bearer(&HeaderMap::new()), None);
+    }
+
+    /// A token for `client`, acting in `member_cid` when given.
+    async fn mint(
+        http: &reqwest::Client,
+        base_url: &str,
+        client: &ApiClientSpec,
+        member_cid: Option<&str>,
+    ) -> String {
+        let mut form = vec![
+            ("client_id", client.client_id.as_str()),
+            ("client_secret", client.client_secret.as_str()),
+        ];
+        if let Some(member) = member_cid {
+            form.push(("member_cid", member));
+        }
+        let reply = http
+            .post(format!("{base_url}{}", routes::TOKEN))
+            .form(&form)
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(reply.status(), StatusCode::CREATED);
+        let token: TokenResponse = reply.json().await.expect("token body");
+        token.access_token
+    }
+
+    /// queryUserV1 with `token`: the status, the rate-limit headers and the uuids listed.
+    async fn query_users(
+        http: &reqwest::Client,
+        base_url: &str,
+        token: &str,
+    ) -> (StatusCode, Option<u32>, Option<u32>, Vec<String>) {
+        let reply = http
+            .get(format!("{base_url}{}", routes::QUERY_USERS))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("query request");
+        let number = |name: &str| {
+            reply
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u32>().ok())
+        };
+        let (limit, remaining) = (number(headers::RATE_LIMIT), number(headers::RATE_REMAINING));
+        let status = reply.status();
+        let body: serde_json::Value = reply.json().await.expect("query body");
+        let ids = body["resources"]
+            .as_array()
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| id.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (status, limit, remaining, ids)
+    }
+
+    #[tokio::test]
+    async fn a_parent_client_acting_in_children_is_charged_to_its_own_cid() {
+        let sim = Simulator::new(SimConfig {
+            rate_limit_per_minute: 5,
+            ..SimConfig::default()
+        });
+        let parent = sim.default_client();
+        let children = sim.child_cids();
+        assert_eq!(children.len(), 2);
+        let home_user = sim.seed_user("home@corp.example", "Home", "User");
+        let other = ApiClientSpec {
+            client_id: random_hex32(),
+            client_secret: random_secret(),
+            cid: random_hex32(),
+            scopes: Scopes::READ_ONLY,
+            region: "us-1".into(),
+        };
+        sim.add_client(other.clone());
+        let running = sim.spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let (http, url) = (reqwest::Client::new(), running.base_url.as_str());
+
+        let at_home = mint(&http, url, &parent, None).await;
+        let in_first = mint(&http, url, &parent, Some(&children[0])).await;
+        let in_second = mint(&http, url, &parent, Some(&children[1])).await;
+        let elsewhere = mint(&http, url, &other, None).await;
+
+        // Five calls spread over the home CID and both children count down one window...
+        let spread = [&at_home, &in_first, &in_second, &in_first, &in_second];
+        for (left, token) in (0..5).rev().zip(spread) {
+            let (status, limit, remaining, ids) = query_users(&http, url, token).await;
+            assert_eq!(
+                (status, limit, remaining),
+                (StatusCode::OK, Some(5), Some(left))
+            );
+            // ...while each token still sees only the CID it acts in.
+            let expected = if token == &at_home {
+                vec![home_user.uuid.clone()]
+            } else {
+                Vec::new()
+            };
+            assert_eq!(ids, expected);
+        }
+        // ...so the sixth is refused whichever CID it acts in.
+        for token in [&in_first, &in_second, &at_home] {
+            let (status, limit, remaining, _) = query_users(&http, url, token).await;
+            assert_eq!(
+                (status, limit, remaining),
+                (StatusCode::TOO_MANY_REQUESTS, Some(5), Some(0))
+            );
+        }
+        assert_eq!(running.sim.throttled_count(), 3);
+
+        // Another API client, homed in another CID, has a window of its own.
+        let (status, limit, remaining, _) = query_users(&http, url, &elsewhere).await;
+        assert_eq!(
+            (status, limit, remaining),
+            (StatusCode::OK, Some(5), Some(4))
+        );
+        running.shutdown().await;
     }
 }

@@ -16,6 +16,9 @@
 //! * `uid` is unique and FQL-matched case-insensitively, all other fields case-sensitively;
 //! * unknown or malformed client id: 400; a `member_cid` that is not the client's CID or a
 //!   child of it: 403; tokens also accept HTTP Basic credentials;
+//! * a token minted with `member_cid` acts in that child but is charged to the rate-limit
+//!   window of the API client's own CID, so a parent client serving several children shares
+//!   one budget across them (Falcon documents the per-CID limit, not which CID pays);
 //! * deprecated routes (`/users/...`, `/user-roles/...`, combined user-roles v1) are absent:
 //!   404, but counted;
 //! * 429 bodies say `API rate limit exceeded.`; `X-RateLimit-RetryAfter` is epoch seconds.

@@ -2,6 +2,9 @@
 //!
 //! One window per bucket: each CID shares one across all its API clients and endpoints, and
 //! per source IP there is one for unauthenticated requests and one for the token endpoint.
+//! An API client's calls are charged to its own (home) CID even when its token acts in a
+//! Flight Control child through `member_cid`: a parent client working in several children
+//! spends one budget, and the children's windows are left to their own API clients.
 //! A window remembers the instant of every admitted request, so "remaining" and "retry after"
 //! are exact rather than approximated by fixed one-minute buckets.
 
@@ -66,6 +69,7 @@ impl SlidingWindow {
 /// Which window a request is charged to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Bucket {
+    /// Authenticated calls, by the home CID of the API client that minted the token.
     Cid(String),
     Unauthenticated(Option<IpAddr>),
     TokenEndpoint(Option<IpAddr>),
