@@ -49,7 +49,12 @@ impl From<BridgeError> for AdminError {
 pub async fn reconcile(settings: &CoreSettings, apply: bool) -> Result<Report, AdminError> {
     crate::startup::earlier_store_beside(&settings.database_url)
         .map_err(|e| AdminError::Start(Box::new(e)))?;
-    let store = Store::open_with(&settings.database_url, settings.database_pool).await?;
+    let store = Store::open_for(
+        &settings.database_url,
+        settings.database_pool,
+        settings.tenant.as_ref().map(|t| t.as_str()),
+    )
+    .await?;
     let target = ConfiguredTarget::new(&settings.target)?;
     let mapping = GroupMapping::new(&settings.group_roles, settings.refuse_unmapped_groups)?;
     let bridge = Bridge::start(target, store.clone(), settings.policy.clone(), mapping).await?;
@@ -102,8 +107,13 @@ pub fn render_copied(copied: &[(&str, usize)], to: &str) -> String {
     out
 }
 
-pub async fn audit(database_url: &str, query: &AuditQuery) -> Result<Vec<AuditRecord>, AdminError> {
-    let store = Store::open(database_url).await?;
+/// The audit log of the store at `database_url`, or of `tenant`'s store beside it.
+pub async fn audit(
+    database_url: &str,
+    tenant: Option<&str>,
+    query: &AuditQuery,
+) -> Result<Vec<AuditRecord>, AdminError> {
+    let store = Store::open_for(database_url, bridge::store::DEFAULT_POSTGRES_POOL, tenant).await?;
     let records = store.audit(query).await?;
     store.close().await;
     Ok(records)

@@ -121,7 +121,10 @@ pub async fn run(settings: &CoreSettings, serve: &ServeReadiness) -> Report {
             "SCIM endpoint",
             format!(
                 "{} credential(s), {} on {}",
-                s.credential_specs().len(),
+                s.tenants
+                    .iter()
+                    .find(|t| t.core.tenant == settings.tenant)
+                    .map_or(0, |t| t.credentials.len()),
                 if s.security.tls.is_some() {
                     "HTTPS"
                 } else {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use bridge::roles::{DirectRoles, RoleAllowlist};
 use bridge::store::Engine;
 use bridge::{DeprovisionMode, PendingUsers, Policy};
-use secrecy::SecretString;
+use scim::auth::CredentialSpec;
 
 // Inbound security (credentials, scopes, limits, TLS) lives in `config/security/`; the target's
 // settings in `config/target.rs`; reading secrets from variables and files, shared by both, in
@@ -20,8 +20,10 @@ use secrecy::SecretString;
 mod secrets;
 pub mod security;
 mod target;
+mod tenants;
 
 pub use target::{AllthenticateSettings, TargetKind, TargetSettings};
+pub use tenants::{TenantFile, TenantName, TenantSettings};
 
 /// `serve`'s settings as the command line and environment give them (see `main.rs`). `check`
 /// and `reconcile` take the same flags and variables but read only the core part
@@ -189,6 +191,10 @@ pub struct FileConfig {
     /// IdP value -> role id or display name, for values that cannot equal a role id.
     #[serde(default)]
     pub role_aliases: BTreeMap<String, String>,
+    /// Several tenants, each with its target, credentials and policy (see `config/tenants.rs`);
+    /// none: one tenant configured by the variables, served at `/scim/v2`.
+    #[serde(default)]
+    pub tenants: Vec<TenantFile>,
 }
 
 /// `assignable_roles`: `"*"`, one name, or a list of names.
@@ -246,6 +252,9 @@ where
 /// mapping and the reconciler's share of the target's rate limit.
 #[derive(Debug, Clone)]
 pub struct CoreSettings {
+    /// The tenant of a bridge serving several; `None` for the one tenant of a configuration
+    /// without `[[tenants]]`.
+    pub tenant: Option<TenantName>,
     pub target: TargetSettings,
     pub database_url: String,
     /// Connections to PostgreSQL (SQLite ignores it).
@@ -257,23 +266,17 @@ pub struct CoreSettings {
     pub reconcile: ReconcileSchedule,
 }
 
-/// `serve`'s settings: the core's, and the SCIM endpoint's (credentials, address, limits, TLS).
+/// `serve`'s settings: each tenant's (its core's and its credentials), and the SCIM endpoint's
+/// (address, limits, TLS).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub target: TargetSettings,
-    /// `(name, token)` pairs; names appear in logs, tokens never do.
-    pub bearer_tokens: Vec<(String, SecretString)>,
+    /// One without a name (a configuration without `[[tenants]]`, served at `/scim/v2`), or
+    /// the `[[tenants]]` of the file, each at `/t/{name}/scim/v2`.
+    pub tenants: Vec<TenantSettings>,
     pub listen: SocketAddr,
-    pub database_url: String,
-    pub database_pool: u32,
     pub public_url: Option<String>,
     pub directory_refresh: Duration,
-    pub policy: Policy,
-    /// Group display name -> the target's role ids, from the TOML file.
-    pub group_roles: BTreeMap<String, Vec<String>>,
-    pub refuse_unmapped_groups: bool,
-    pub reconcile: ReconcileSchedule,
-    /// Declared credentials, limits and TLS (see `config/security/`).
+    /// Limits and TLS (see `config/security/`).
     pub security: security::SecuritySettings,
 }
 
@@ -318,9 +321,56 @@ fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
 }
 
 impl CoreSettings {
-    /// The core's settings alone: no SCIM credential, address or limit is read.
+    /// The core's settings alone: no SCIM credential, address or limit is read. With
+    /// `[[tenants]]` this is an error naming them: see [`CoreSettings::for_tenant`].
     pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
-        Self::from_parts(args, &file_config(args)?)
+        Self::for_tenant(args, None)
+    }
+
+    /// [`CoreSettings::from_args`], or with `[[tenants]]` those of `tenant`, which must then be
+    /// given.
+    pub fn for_tenant(args: &ServeArgs, tenant: Option<&str>) -> Result<Self, ConfigError> {
+        let mut all = Self::all_from_args(args)?;
+        match tenant {
+            None if all.len() == 1 && all[0].tenant.is_none() => Ok(all.remove(0)),
+            None => Err(invalid(
+                CONFIG,
+                format!(
+                    "name the tenant with --tenant: {}",
+                    tenant_names(&all).join(", ")
+                ),
+            )),
+            Some(name) => {
+                let names = tenant_names(&all);
+                all.into_iter()
+                    .find(|c| c.tenant.as_ref().is_some_and(|t| t.as_str() == name))
+                    .ok_or_else(|| {
+                        invalid(
+                            CONFIG,
+                            format!(
+                                "no tenant is named '{name}' (there are: {})",
+                                if names.is_empty() {
+                                    "none".to_owned()
+                                } else {
+                                    names.join(", ")
+                                }
+                            ),
+                        )
+                    })
+            }
+        }
+    }
+
+    /// Every tenant's core settings: one without a name when there are no `[[tenants]]`.
+    pub fn all_from_args(args: &ServeArgs) -> Result<Vec<Self>, ConfigError> {
+        let file = file_config(args)?;
+        if file.tenants.is_empty() {
+            return Ok(vec![Self::from_parts(args, &file)?]);
+        }
+        Ok(tenants::tenants(args, &file)?
+            .into_iter()
+            .map(|t| t.core)
+            .collect())
     }
 
     fn from_parts(args: &ServeArgs, file: &FileConfig) -> Result<Self, ConfigError> {
@@ -366,6 +416,7 @@ impl CoreSettings {
                 / 100,
         };
         Ok(CoreSettings {
+            tenant: None,
             target,
             database_url: args.bridge_database_url.clone(),
             database_pool: args.bridge_database_pool_size,
@@ -389,22 +440,23 @@ impl CoreSettings {
 impl Settings {
     pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
         let file = file_config(args)?;
-        let CoreSettings {
-            target,
-            database_url,
-            database_pool,
-            policy,
-            group_roles,
-            refuse_unmapped_groups,
-            reconcile,
-        } = CoreSettings::from_parts(args, &file)?;
-        let bearer_tokens = security::bearer_tokens(args.scim_bearer_tokens.clone(), &file)?;
+        let tenants = if file.tenants.is_empty() {
+            let core = CoreSettings::from_parts(args, &file)?;
+            let bearer_tokens = security::bearer_tokens(args.scim_bearer_tokens.clone(), &file)?;
+            let declared = security::declared_credentials(&file, &bearer_tokens)?;
+            let credentials = bearer_tokens
+                .into_iter()
+                .map(|(name, token)| CredentialSpec::static_token(name, token))
+                .chain(declared)
+                .collect();
+            vec![TenantSettings { core, credentials }]
+        } else {
+            tenants::tenants(args, &file)?
+        };
         let security = security::SecuritySettings {
-            credentials: security::declared_credentials(&file, &bearer_tokens)?,
             limits: security::limits(&args.security)?,
             tls: security::tls(&args.security)?,
         };
-
         let listen = args.bridge_listen.parse().map_err(|_| {
             invalid(
                 "BRIDGE_LISTEN",
@@ -422,23 +474,22 @@ impl Settings {
             ));
         }
         Ok(Settings {
-            target,
-            bearer_tokens,
+            tenants,
             listen,
-            database_url,
-            database_pool,
             public_url: args
                 .bridge_public_url
                 .clone()
                 .map(|u| u.trim_end_matches('/').to_owned()),
             directory_refresh: Duration::from_secs(args.bridge_directory_refresh_secs),
-            policy,
-            group_roles,
-            refuse_unmapped_groups,
-            reconcile,
             security,
         })
     }
+}
+
+fn tenant_names(all: &[CoreSettings]) -> Vec<String> {
+    all.iter()
+        .filter_map(|c| c.tenant.as_ref().map(ToString::to_string))
+        .collect()
 }
 
 /// What `check` says about the settings only `serve` needs (it needs none of them itself).
@@ -523,19 +574,19 @@ pub(crate) mod tests {
     #[test]
     fn good_settings_load() {
         let s = Settings::from_args(&args()).unwrap();
-        let TargetSettings::Falcon(cfg) = &s.target else {
-            panic!("{:?}", s.target);
+        let TargetSettings::Falcon(cfg) = &s.tenants[0].core.target else {
+            panic!("{:?}", s.tenants[0].core.target);
         };
         assert_eq!(cfg.base_url, "https://api.crowdstrike.com");
         assert_eq!(cfg.expected_region, Some(falcon::Region::Us1));
-        assert_eq!(s.bearer_tokens[0].0, "token-1");
-        assert_eq!(s.policy.pending, PendingUsers::Await);
+        assert_eq!(s.tenants[0].credentials[0].name, "token-1");
+        assert_eq!(s.tenants[0].core.policy.pending, PendingUsers::Await);
         let refuse = Settings::from_args(&ServeArgs {
             bridge_pending_users: PendingArg::Refuse,
             ..args()
         })
         .unwrap();
-        assert_eq!(refuse.policy.pending, PendingUsers::Refuse);
+        assert_eq!(refuse.tenants[0].core.policy.pending, PendingUsers::Refuse);
     }
 
     #[test]
@@ -736,12 +787,12 @@ pub(crate) mod tests {
             ..args()
         })
         .unwrap();
-        assert_eq!(s.bearer_tokens[0].0, "okta");
+        assert_eq!(s.tenants[0].credentials[0].name, "okta");
         assert_eq!(
-            s.group_roles["SOC Tier 1"],
+            s.tenants[0].core.group_roles["SOC Tier 1"],
             ["falcon_analyst", "event_viewer"]
         );
-        assert!(!s.refuse_unmapped_groups);
+        assert!(!s.tenants[0].core.refuse_unmapped_groups);
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "token_nmes = [\"okta\"]\n").unwrap();
         let err = Settings::from_args(&ServeArgs {

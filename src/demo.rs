@@ -13,12 +13,13 @@ mod lumapps;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use crate::config::{Settings, TargetSettings};
+use crate::config::{CoreSettings, Settings, TargetSettings, TenantSettings};
 use crate::server::SCIM_PREFIX;
 use crate::startup::{Application, StartupError};
 use bridge::Policy;
 use falcon::ClientConfig;
 use falcon::sim::{RunningSim, SimConfig, Simulator};
+use scim::auth::CredentialSpec;
 use scim::backend::{GroupBackend, ListRequest, RequestContext, UserBackend};
 use scim::group::GroupWrite;
 use secrecy::SecretString;
@@ -177,14 +178,11 @@ async fn assemble<S>(
     sim: S,
 ) -> Result<Demo<S>, StartupError> {
     let token = token.unwrap_or_else(random_token);
-    let settings = Settings {
+    let core = CoreSettings {
+        tenant: None,
         target,
-        bearer_tokens: vec![("demo".to_owned(), SecretString::from(token.clone()))],
-        listen,
         database_url: "sqlite::memory:".to_owned(),
         database_pool: 1,
-        public_url: None,
-        directory_refresh: Duration::from_secs(60),
         policy: Policy::default(),
         // A group without roles is a group of the target's own (LumApps' feeds): it maps to
         // nothing, being the target group of its name.
@@ -200,6 +198,18 @@ async fn assemble<S>(
             .collect(),
         refuse_unmapped_groups: false,
         reconcile: Default::default(),
+    };
+    let settings = Settings {
+        tenants: vec![TenantSettings {
+            core,
+            credentials: vec![CredentialSpec::static_token(
+                "demo",
+                SecretString::from(token.clone()),
+            )],
+        }],
+        listen,
+        public_url: None,
+        directory_refresh: Duration::from_secs(60),
         security: Default::default(),
     };
     let app = Application::build(settings).await?;

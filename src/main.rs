@@ -33,7 +33,13 @@ enum Command {
     /// Verify the configuration and access to the target (token, region, scopes, roles, group
     /// mapping) without changing anything; exit 1 when a line is [FAIL] ([warn] lines do not
     /// fail it). Needs access to the target and the group mapping, not the SCIM credentials.
-    Check(ServeArgs),
+    Check {
+        /// Check only this tenant of `[[tenants]]` (default: every tenant, one verdict each).
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        settings: ServeArgs,
+    },
     /// Compare the store (groups, memberships, deprovisioned users) with the target's users and
     /// roles and print the drift per user; exit 0 only when there is none (after --apply: when
     /// every drift was repaired). Needs access to the target, the store and the group mapping,
@@ -45,6 +51,9 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// The tenant of `[[tenants]]` to reconcile (required when there are tenants).
+        #[arg(long)]
+        tenant: Option<String>,
         #[command(flatten)]
         settings: ServeArgs,
     },
@@ -69,6 +78,9 @@ enum Command {
             default_value = "sqlite://falcon-scim-bridge.db"
         )]
         database_url: String,
+        /// The tenant whose audit log to print (its store beside BRIDGE_DATABASE_URL's).
+        #[arg(long)]
+        tenant: Option<String>,
         /// The target the writes went to, for the table's wording.
         #[arg(
             long,
@@ -165,19 +177,56 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             app.run_until_stopped(shutdown_signal()).await?;
         }
-        Command::Check(args) => {
-            let settings = CoreSettings::from_args(&args)?;
+        Command::Check {
+            tenant: Some(tenant),
+            settings: args,
+        } => {
+            let settings = CoreSettings::for_tenant(&args, Some(&tenant))?;
             let serve = ServeReadiness::of(&args);
             let report = falcon_scim_bridge::check::run(&settings, &serve).await;
             print!("{}", report.render());
             anyhow::ensure!(report.passed(), "check failed");
         }
+        Command::Check {
+            tenant: None,
+            settings: args,
+        } => {
+            let serve = ServeReadiness::of(&args);
+            let mut failed = Vec::new();
+            let all = CoreSettings::all_from_args(&args)?;
+            for settings in &all {
+                let report = falcon_scim_bridge::check::run(settings, &serve).await;
+                match &settings.tenant {
+                    Some(tenant) => {
+                        let verdict = if report.passed() { "passed" } else { "FAILED" };
+                        println!("== tenant {tenant}: {verdict}");
+                        print!("{}", report.render());
+                        println!();
+                        if !report.passed() {
+                            failed.push(tenant.to_string());
+                        }
+                    }
+                    None => {
+                        print!("{}", report.render());
+                        if !report.passed() {
+                            failed.push(String::new());
+                        }
+                    }
+                }
+            }
+            match failed.as_slice() {
+                [] => {}
+                [single] if single.is_empty() => anyhow::bail!("check failed"),
+                tenants => anyhow::bail!("check failed for tenant(s) {}", tenants.join(", ")),
+            }
+        }
         Command::Reconcile {
             apply,
             json,
+            tenant,
             settings,
         } => {
-            let settings = CoreSettings::from_args(&settings)?;
+            let settings = CoreSettings::for_tenant(&settings, tenant.as_deref())?;
             let report = falcon_scim_bridge::admin::reconcile(&settings, apply).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -200,6 +249,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             limit,
             json,
             database_url,
+            tenant,
             target,
         } => {
             let since = since
@@ -210,7 +260,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 login: user,
                 limit,
             };
-            let records = falcon_scim_bridge::admin::audit(&database_url, &query).await?;
+            let records =
+                falcon_scim_bridge::admin::audit(&database_url, tenant.as_deref(), &query).await?;
             if json {
                 print!("{}", falcon_scim_bridge::admin::render_audit_json(&records));
             } else {

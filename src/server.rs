@@ -1,5 +1,6 @@
-//! The HTTP application: the SCIM router under its prefix, health endpoints at the root, the
-//! tower layers every request passes (request id, tracing), and graceful shutdown.
+//! The HTTP application: each tenant's SCIM router under its path, health endpoints at the
+//! root, the tower layers every request passes (request id, tracing, the tenant's label), and
+//! graceful shutdown.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -15,30 +16,83 @@ use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::config::TenantName;
 use crate::target::ConfiguredTarget;
 use crate::telemetry::metrics as names;
+use crate::telemetry::tenant_label;
 use bridge::store::Store;
+use scim::auth::Credentials;
 use target_api::{Auth, Target};
+use tracing::Instrument;
 
 pub const SCIM_PREFIX: &str = "/scim/v2";
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// What `/readyz` looks at. Probes cost no call to the target: they read its token cache
-/// ([`Target::credentials_accepted_at`]).
+/// What `/readyz` looks at for one tenant. Probes cost no call to the target: they read its
+/// token cache ([`Target::credentials_accepted_at`]).
 #[derive(Clone)]
 pub struct Readiness {
+    /// `None`: the one tenant of a bridge without tenants.
+    pub tenant: Option<TenantName>,
     pub store: Store,
     pub target: ConfiguredTarget,
     /// A token older than this (or none) means access to the target is not proven.
     pub max_token_age: Duration,
 }
 
-pub fn app(scim: Router, readiness: Readiness) -> Router {
+/// A tenant as `/readyz` and `/metrics` see it.
+#[derive(Clone)]
+pub enum TenantState {
+    Started(Readiness),
+    /// It did not start (its configuration contradicts its target); its endpoint answers 503.
+    Failed {
+        tenant: TenantName,
+        problem: String,
+    },
+}
+
+/// One tenant's SCIM routes and where they are mounted.
+pub struct Mount {
+    pub path: String,
+    pub routes: Router,
+    /// The `tenant` label of what its requests record; `None` without tenants.
+    pub tenant: Option<Arc<str>>,
+}
+
+/// How often the `bridge_tenant_ready` gauge is brought up to date.
+const TENANT_READINESS_EVERY: Duration = Duration::from_secs(15);
+
+/// The whole HTTP application: each tenant's SCIM routes at its path, the probes and
+/// `/metrics` at the root. With `several` tenants, a path under `/t/` of no tenant answers the
+/// 401 a wrong token gets, so that paths reveal no tenant, and `/readyz` stays ready while any
+/// tenant is not (each tenant's readiness is in its body and in `/metrics`).
+pub fn app(mounts: Vec<Mount>, several: bool, tenants: Vec<TenantState>) -> Router {
     names::install();
-    Router::new()
-        .nest(SCIM_PREFIX, scim.layer(middleware::from_fn(measure)))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(Arc::new(readiness)))
+    let mut app = Router::new();
+    for mount in mounts {
+        let mut routes = mount.routes.layer(middleware::from_fn(measure));
+        if let Some(tenant) = mount.tenant {
+            routes = routes.layer(middleware::from_fn(
+                move |request: Request<Body>, next: Next| {
+                    let tenant = tenant.clone();
+                    let span = tracing::info_span!("tenant", tenant = %tenant);
+                    tenant_label::scoped(Some(tenant), next.run(request)).instrument(span)
+                },
+            ));
+        }
+        app = app.nest(&mount.path, routes);
+    }
+    if several {
+        let nobody = Arc::new(Credentials::new(Vec::new()));
+        app = app.nest(
+            "/t/{tenant}",
+            scim::unavailable(nobody, "no such tenant".to_owned()),
+        );
+        spawn_tenant_readiness(tenants.clone());
+    }
+    let readiness = Arc::new(Probes { several, tenants });
+    app.route("/healthz", get(healthz))
+        .route("/readyz", get(readyz).with_state(readiness))
         .route("/metrics", get(render_metrics))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -89,7 +143,79 @@ async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-async fn readyz(State(r): State<Arc<Readiness>>) -> impl IntoResponse {
+struct Probes {
+    several: bool,
+    tenants: Vec<TenantState>,
+}
+
+async fn readyz(State(probes): State<Arc<Probes>>) -> impl IntoResponse {
+    if !probes.several {
+        let problems = match probes.tenants.first() {
+            Some(TenantState::Started(r)) => problems_of(r).await,
+            _ => Vec::new(),
+        };
+        return if problems.is_empty() {
+            (StatusCode::OK, Json(json!({"status": "ready"})))
+        } else {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "not ready", "problems": problems})),
+            )
+        };
+    }
+    // The configuration is valid (the process started): one tenant's target or store must not
+    // take the others out of the load balancer.
+    let mut tenants = serde_json::Map::new();
+    for (name, problems) in tenant_problems(&probes.tenants).await {
+        let state = if problems.is_empty() {
+            json!({"status": "ready"})
+        } else {
+            json!({"status": "not ready", "problems": problems})
+        };
+        tenants.insert(name, state);
+    }
+    (
+        StatusCode::OK,
+        Json(json!({"status": "ready", "tenants": tenants})),
+    )
+}
+
+/// Each tenant's name and what keeps it from being ready.
+async fn tenant_problems(tenants: &[TenantState]) -> Vec<(String, Vec<serde_json::Value>)> {
+    let mut all = Vec::new();
+    for state in tenants {
+        match state {
+            TenantState::Started(r) => {
+                let name = r
+                    .tenant
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                all.push((name, problems_of(r).await));
+            }
+            TenantState::Failed { tenant, problem } => all.push((
+                tenant.to_string(),
+                vec![json!({"component": "configuration", "problem": problem})],
+            )),
+        }
+    }
+    all
+}
+
+/// Sets `bridge_tenant_ready{tenant}` to 1 or 0 every few seconds.
+fn spawn_tenant_readiness(tenants: Vec<TenantState>) {
+    tokio::spawn(async move {
+        loop {
+            for (name, problems) in tenant_problems(&tenants).await {
+                let ready = if problems.is_empty() { 1.0 } else { 0.0 };
+                metrics::gauge!(names::TENANT_READY, "tenant" => name).set(ready);
+            }
+            tokio::time::sleep(TENANT_READINESS_EVERY).await;
+        }
+    });
+}
+
+async fn problems_of(r: &Readiness) -> Vec<serde_json::Value> {
     let mut problems = Vec::new();
     if let Err(e) = r.store.ping().await {
         problems.push(json!({"component": "store", "problem": e.to_string()}));
@@ -122,14 +248,7 @@ async fn readyz(State(r): State<Arc<Readiness>>) -> impl IntoResponse {
             },
         })),
     }
-    if problems.is_empty() {
-        (StatusCode::OK, Json(json!({"status": "ready"})))
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not ready", "problems": problems})),
-        )
-    }
+    problems
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what orchestrators send).

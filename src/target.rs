@@ -5,13 +5,14 @@
 //! `/readyz`, `check`, `reconcile` and `demo` are then written once for every target; a new
 //! target is a new variant here and in [`TargetSettings`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use allthenticate::{AllthenticateClient, AllthenticateError, AllthenticateTarget, Rank};
 use bridge::roles::{DirectRoles, RoleAllowlist};
-use falcon::{FalconClient, FalconError};
+use falcon::{FalconClient, FalconError, RateBudget};
 use incydr::{IncydrClient, IncydrError, IncydrTarget};
 use lumapps::{LumAppsClient, LumAppsError, LumAppsTarget};
 use target_api::{
@@ -69,6 +70,23 @@ impl ConfiguredTarget {
         })
     }
 
+    /// [`ConfiguredTarget::new`], but a Falcon client draws on the rate budget of its API
+    /// client in `budgets`: Falcon charges a parent client acting in several child CIDs (Flight
+    /// Control) to one budget, so tenants under one parent must pace themselves together. Each
+    /// keeps its own token (a token is bound to its `member_cid`).
+    pub fn sharing(
+        settings: &TargetSettings,
+        budgets: &FalconBudgets,
+    ) -> Result<Self, TargetSetupError> {
+        match settings {
+            TargetSettings::Falcon(cfg) => Ok(ConfiguredTarget::Falcon(
+                FalconClient::with_shared_budget(cfg.clone(), budgets.of(cfg))
+                    .map_err(TargetSetupError::Falcon)?,
+            )),
+            other => Self::new(other),
+        }
+    }
+
     pub fn kind(&self) -> TargetKind {
         match self {
             ConfiguredTarget::Falcon(_) => TargetKind::Falcon,
@@ -76,6 +94,23 @@ impl ConfiguredTarget {
             ConfiguredTarget::Lumapps(_) => TargetKind::Lumapps,
             ConfiguredTarget::Allthenticate(_) => TargetKind::Allthenticate,
         }
+    }
+}
+
+/// The rate budgets of the Falcon API clients the tenants use, one per client (its base URL
+/// and id).
+#[derive(Debug, Default)]
+pub struct FalconBudgets {
+    budgets: Mutex<HashMap<(String, String), Arc<RateBudget>>>,
+}
+
+impl FalconBudgets {
+    fn of(&self, cfg: &falcon::ClientConfig) -> Arc<RateBudget> {
+        let mut budgets = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
+        budgets
+            .entry((cfg.base_url.clone(), cfg.client_id.clone()))
+            .or_default()
+            .clone()
     }
 }
 

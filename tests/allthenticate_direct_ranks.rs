@@ -28,7 +28,7 @@ const ENTRA_ROLE_TYPE: &str = "WindowsAzureActiveDirectoryRole";
 /// behind `allow_super_rank`).
 fn open(sim: &RunningSim) -> Settings {
     let mut settings = ranked(sim);
-    settings.policy.direct_roles = DirectRoles {
+    settings.tenants[0].core.policy.direct_roles = DirectRoles {
         allowlist: RoleAllowlist::Listed(vec!["REGULAR".into(), "ADMIN".into()]),
         aliases: BTreeMap::new(),
     };

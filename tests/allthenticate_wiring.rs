@@ -256,7 +256,7 @@ async fn a_super_mapping_stops_the_start_unless_allowed() {
     })
     .await;
     let mut refused = settings(&sim);
-    refused.group_roles = [
+    refused.tenants[0].core.group_roles = [
         ("Allthenticate Admins".to_owned(), vec!["ADMIN".to_owned()]),
         ("Allthenticate Owners".to_owned(), vec!["SUPER".to_owned()]),
     ]

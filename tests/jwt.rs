@@ -20,7 +20,7 @@ async fn app_with(credentials: Vec<CredentialSpec>) -> TestApp {
     spawn_app_custom(
         SimConfig::default(),
         |_| {},
-        move |s| s.security.credentials.extend(credentials),
+        move |s| s.tenants[0].credentials.extend(credentials),
     )
     .await
 }

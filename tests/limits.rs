@@ -21,7 +21,7 @@ async fn app_with(limits: Limits) -> TestApp {
         |_| {},
         move |s| {
             s.security.limits = limits;
-            s.security.credentials.push(CredentialSpec::static_token(
+            s.tenants[0].credentials.push(CredentialSpec::static_token(
                 "other",
                 SecretString::from(OTHER_TOKEN),
             ));

@@ -40,9 +40,10 @@ async fn a_groups_mapping_neither_stops_the_start_nor_changes_a_group_push() {
     .await;
     let mut config = settings(&sim);
     // Names no feed: were the mapping checked against the feeds, the start would stop.
-    config.group_roles = [("Security Team".to_owned(), vec!["no-such-feed".to_owned()])]
-        .into_iter()
-        .collect();
+    config.tenants[0].core.group_roles =
+        [("Security Team".to_owned(), vec!["no-such-feed".to_owned()])]
+            .into_iter()
+            .collect();
     let app = serve(config).await;
     let (status, ann) = app.post_user("ann@corp.example", "Ann", "Lee").await;
     assert_eq!(status, 201, "{ann}");

@@ -103,7 +103,7 @@ async fn a_user_push_retried_after_its_direct_roles_failed_is_answered_as_a_firs
     let app = common::spawn_app_custom(
         falcon::sim::SimConfig::default(),
         |_| {},
-        |s| s.policy.direct_roles = open,
+        |s| s.tenants[0].core.policy.direct_roles = open,
     )
     .await;
     let mut body = user("roles@example.com");

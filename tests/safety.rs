@@ -29,7 +29,7 @@ async fn app_with(adjust: impl FnOnce(&mut falcon_scim_bridge::config::Settings)
                 SOC_ROLES.iter().map(|r| r.to_string()).collect(),
             );
             groups.insert("Admins".to_owned(), vec!["falcon_administrator".to_owned()]);
-            settings.group_roles = groups;
+            settings.tenants[0].core.group_roles = groups;
             adjust(settings);
         },
     )
@@ -298,7 +298,7 @@ async fn a_slow_or_unreachable_falcon_is_a_503_and_the_retry_adopts_what_was_mad
 
 #[tokio::test]
 async fn the_deletion_guard_allows_exactly_its_limit_under_concurrency() {
-    let app = app_with(|s| s.policy.max_deletions_per_hour = 10).await;
+    let app = app_with(|s| s.tenants[0].core.policy.max_deletions_per_hour = 10).await;
     let mut ids = Vec::new();
     for i in 0..50 {
         ids.push(create_user(&app, &format!("leaver{i:02}@example.com")).await);
@@ -352,7 +352,7 @@ async fn the_deletion_guard_allows_exactly_its_limit_under_concurrency() {
 
 #[tokio::test]
 async fn dry_run_answers_like_the_real_thing_and_sends_no_write() {
-    let app = app_with(|s| s.policy.dry_run = true).await;
+    let app = app_with(|s| s.tenants[0].core.policy.dry_run = true).await;
     app.sim
         .sim
         .seed_user("native@example.com", "Native", "User");

@@ -45,8 +45,10 @@ async fn spawn(policy: Policy) -> TestApp {
         SimConfig::default(),
         |_| {},
         |s| {
-            s.policy = policy;
-            s.group_roles
+            s.tenants[0].core.policy = policy;
+            s.tenants[0]
+                .core
+                .group_roles
                 .insert(ANALYSTS.into(), vec!["falcon_analyst".into()]);
         },
     )

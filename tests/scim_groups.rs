@@ -17,13 +17,15 @@ async fn app() -> TestApp {
         SimConfig::default(),
         |_| {},
         |s| {
-            s.group_roles
+            s.tenants[0]
+                .core
+                .group_roles
                 .insert(ADMINS.into(), vec!["falcon_administrator".into()]);
-            s.group_roles.insert(
+            s.tenants[0].core.group_roles.insert(
                 SOC.into(),
                 vec!["falcon_analyst".into(), "event_viewer".into()],
             );
-            s.group_roles.insert(
+            s.tenants[0].core.group_roles.insert(
                 RESPONDERS.into(),
                 vec!["remote_responder_one".into(), "event_viewer".into()],
             );
@@ -334,7 +336,7 @@ async fn unmapped_groups_can_be_refused() {
     let app = spawn_app_custom(
         SimConfig::default(),
         |_| {},
-        |s| s.refuse_unmapped_groups = true,
+        |s| s.tenants[0].core.refuse_unmapped_groups = true,
     )
     .await;
     let body = json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Marketing"});

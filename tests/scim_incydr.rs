@@ -125,7 +125,7 @@ async fn a_user_incydr_does_not_have_yet_is_pending_until_it_appears_then_gets_i
 async fn refuse_makes_an_unknown_user_a_400_that_says_how_to_get_it_into_incydr() {
     let sim = start_sim(|_| {}).await;
     let mut config = settings(&sim, SECRET, &[]);
-    config.policy.pending = bridge::PendingUsers::Refuse;
+    config.tenants[0].core.policy.pending = bridge::PendingUsers::Refuse;
     let app = serve(config).await;
     let (status, refused) = app.post_user("dana@corp.example", "Dana", "Ng").await;
     assert_eq!(status, 400, "{refused}");

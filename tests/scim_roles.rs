@@ -35,7 +35,12 @@ async fn get(app: &TestApp, path: &str) -> (u16, Value) {
 #[tokio::test]
 async fn okta_discovers_the_roles_the_configuration_opens() {
     let policy = opening(&["falcon_analyst", "Event Viewer"]);
-    let app = spawn_app_custom(SimConfig::default(), |_| {}, |s| s.policy = policy).await;
+    let app = spawn_app_custom(
+        SimConfig::default(),
+        |_| {},
+        |s| s.tenants[0].core.policy = policy,
+    )
+    .await;
 
     // 1. /ResourceTypes names the Role type, its endpoint and Okta's schema.
     let (status, types) = get(&app, "/ResourceTypes").await;
@@ -162,7 +167,7 @@ async fn nothing_is_open_to_direct_assignment_by_default() {
 async fn a_role_falcon_does_not_have_stops_the_start_with_the_closest() {
     let sim = spawn_sim(SimConfig::default()).await;
     let mut settings = falcon_settings(&sim);
-    settings.policy = opening(&["falcon_analyts"]);
+    settings.tenants[0].core.policy = opening(&["falcon_analyts"]);
     let err = falcon_scim_bridge::startup::Application::build(settings)
         .await
         .err()

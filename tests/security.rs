@@ -39,7 +39,7 @@ async fn a_read_only_credential_reads_and_is_refused_writes_with_403() {
         SimConfig::default(),
         |_| {},
         |s| {
-            s.security.credentials.push(CredentialSpec {
+            s.tenants[0].credentials.push(CredentialSpec {
                 scope: Scope::ReadOnly,
                 ..CredentialSpec::static_token("auditor", SecretString::from(READ_ONLY_TOKEN))
             })

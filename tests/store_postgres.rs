@@ -109,12 +109,13 @@ async fn a_user_lifecycle_on_postgres_survives_a_restart() {
     let url = server.fresh_database().await.unwrap();
     let sim = spawn_sim(SimConfig::default()).await;
     let mut settings = falcon_settings(&sim);
-    settings.database_url = url.clone();
-    settings.database_pool = 4;
-    settings
+    settings.tenants[0].core.database_url = url.clone();
+    settings.tenants[0].core.database_pool = 4;
+    settings.tenants[0]
+        .core
         .group_roles
         .insert("Analysts".into(), vec!["falcon_analyst".into()]);
-    settings.policy.direct_roles = DirectRoles {
+    settings.tenants[0].core.policy.direct_roles = DirectRoles {
         allowlist: RoleAllowlist::Listed(vec!["event_viewer".into()]),
         aliases: Default::default(),
     };
@@ -208,8 +209,8 @@ async fn an_outage_of_postgres_refuses_changes_before_any_falcon_call_and_heals(
     };
     let sim = spawn_sim(SimConfig::default()).await;
     let mut settings = falcon_settings(&sim);
-    settings.database_url = server.fresh_database().await.unwrap();
-    settings.database_pool = 2;
+    settings.tenants[0].core.database_url = server.fresh_database().await.unwrap();
+    settings.tenants[0].core.database_pool = 2;
     let app = serve(settings).await;
     let user =
         |login: &str| json!({"userName": login, "name": {"givenName": "Out", "familyName": "Age"}});
@@ -284,17 +285,18 @@ async fn migrate_store_copies_a_sqlite_store_into_postgres() {
     let postgres = server.fresh_database().await.unwrap();
     let sim = spawn_sim(SimConfig::default()).await;
     let mut settings = falcon_settings(&sim);
-    settings
+    settings.tenants[0]
+        .core
         .group_roles
         .insert("Analysts".into(), vec!["falcon_analyst".into()]);
-    settings.policy.direct_roles = DirectRoles {
+    settings.tenants[0].core.policy.direct_roles = DirectRoles {
         allowlist: RoleAllowlist::Listed(vec!["event_viewer".into()]),
         aliases: Default::default(),
     };
 
     // A store with a bit of everything: users, a tombstone, a group, memberships, direct roles,
     // applied roles, audit rows and the deletion guard's ledger.
-    settings.database_url = sqlite.clone();
+    settings.tenants[0].core.database_url = sqlite.clone();
     let before = serve(settings.clone()).await;
     let mut ids = Vec::new();
     for login in ["one@example.com", "two@example.com"] {
@@ -347,7 +349,7 @@ async fn migrate_store_copies_a_sqlite_store_into_postgres() {
     assert!(out.contains("users") && out.contains("2 rows"), "{out}");
 
     // The bridge on PostgreSQL carries on where the SQLite one stopped.
-    settings.database_url = postgres.clone();
+    settings.tenants[0].core.database_url = postgres.clone();
     let after = serve(settings).await;
     let (status, one) = after
         .call(reqwest::Method::GET, &format!("/Users/{}", ids[0]), None)
@@ -397,7 +399,7 @@ async fn of_two_replicas_one_leads_the_scheduled_reconciliation() {
     };
     let sim = spawn_sim(SimConfig::default()).await;
     let mut settings = falcon_settings(&sim);
-    settings.database_url = server.fresh_database().await.unwrap();
+    settings.tenants[0].core.database_url = server.fresh_database().await.unwrap();
     let (a, b) = (serve(settings.clone()).await, serve(settings).await);
     let hour = std::time::Duration::from_secs(3600);
     assert!(a.bridge.lead_reconciliation(hour).await.unwrap());

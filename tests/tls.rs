@@ -107,27 +107,9 @@ async fn scim_over_https_then_a_graceful_stop() {
 async fn unusable_certificate_files_stop_the_start_naming_the_variable() {
     let sim = common::spawn_sim(SimConfig::default()).await;
     let settings_for = |files: TlsFiles| {
-        let falcon = common::client_config(&sim, &sim.sim.default_client());
-        falcon_scim_bridge::config::Settings {
-            target: falcon_scim_bridge::config::TargetSettings::Falcon(falcon),
-            bearer_tokens: vec![(
-                "okta".into(),
-                secrecy::SecretString::from(common::TEST_TOKEN),
-            )],
-            listen: "127.0.0.1:0".parse().unwrap(),
-            database_url: "sqlite::memory:".into(),
-            database_pool: 1,
-            public_url: None,
-            directory_refresh: std::time::Duration::from_secs(3600),
-            policy: Default::default(),
-            group_roles: Default::default(),
-            refuse_unmapped_groups: false,
-            reconcile: Default::default(),
-            security: falcon_scim_bridge::config::security::SecuritySettings {
-                tls: Some(files),
-                ..Default::default()
-            },
-        }
+        let mut settings = common::falcon_settings(&sim);
+        settings.security.tls = Some(files);
+        settings
     };
     let cases = [
         (

@@ -9,10 +9,15 @@ use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use super::tenant_label::TenantLabelled;
+
 /// SCIM requests, by `route` (the matched pattern, never the id) and `status`.
 pub const SCIM_REQUESTS: &str = "scim_requests_total";
 /// SCIM request latency in seconds, by `route` and `status`.
 pub const SCIM_REQUEST_SECONDS: &str = "scim_request_duration_seconds";
+/// 1 while a tenant of several is ready (store reachable, target credentials accepted), by
+/// `tenant`; a bridge without tenants has `/readyz` instead.
+pub const TENANT_READY: &str = "bridge_tenant_ready";
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -54,14 +59,13 @@ pub fn handle() -> PrometheusHandle {
                     LATENCY_BUCKETS,
                 )
                 .expect("the bucket list is not empty");
-            match builder.install_recorder() {
-                Ok(handle) => {
-                    spawn_upkeep(handle.clone());
-                    handle
-                }
-                // Another recorder is installed (an embedding program's): render ours anyway.
-                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            // Another recorder installed (an embedding program's): render ours anyway.
+            if metrics::set_global_recorder(TenantLabelled(recorder)).is_ok() {
+                spawn_upkeep(handle.clone());
             }
+            handle
         })
         .clone()
 }

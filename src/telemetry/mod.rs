@@ -1,9 +1,11 @@
 //! Logs and metrics. Logging goes to stderr, so that what a subcommand prints on stdout (a
 //! report, JSON) stays parseable: JSON lines when stderr is not a terminal (containers, log
 //! shippers), readable text on a terminal; `BRIDGE_LOG_FORMAT=json|text` overrides; `RUST_LOG`
-//! filters (default `info`). Metrics: see [`metrics`].
+//! filters (default `info`). Metrics: see [`metrics`]; the `tenant` label of a bridge serving
+//! several tenants: see [`tenant_label`].
 
 pub mod metrics;
+pub mod tenant_label;
 
 use std::io::IsTerminal;
 

@@ -50,7 +50,10 @@ pub fn args(sim: &RunningSim) -> ServeArgs {
 /// variables pointing at `sim`.
 pub fn settings(sim: &RunningSim) -> Settings {
     let settings = Settings::from_args(&args(sim)).expect("valid Allthenticate settings");
-    assert!(matches!(settings.target, TargetSettings::Allthenticate(_)));
+    assert!(matches!(
+        settings.tenants[0].core.target,
+        TargetSettings::Allthenticate(_)
+    ));
     settings
 }
 
@@ -58,7 +61,7 @@ pub fn settings(sim: &RunningSim) -> Settings {
 pub fn allthenticate_of(
     settings: &mut Settings,
 ) -> &mut falcon_scim_bridge::config::AllthenticateSettings {
-    match &mut settings.target {
+    match &mut settings.tenants[0].core.target {
         TargetSettings::Allthenticate(cfg) => cfg,
         other => panic!("not Allthenticate: {other:?}"),
     }
@@ -77,7 +80,7 @@ pub const STAFF: &str = "Allthenticate Staff";
 /// [`settings`] for `sim` with `[groups]` mapping [`ADMINS`] and [`STAFF`] to their ranks.
 pub fn ranked(sim: &RunningSim) -> Settings {
     let mut settings = settings(sim);
-    settings.group_roles = std::collections::BTreeMap::from([
+    settings.tenants[0].core.group_roles = std::collections::BTreeMap::from([
         (ADMINS.to_owned(), vec!["ADMIN".to_owned()]),
         (STAFF.to_owned(), vec!["REGULAR".to_owned()]),
     ]);

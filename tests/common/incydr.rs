@@ -34,8 +34,11 @@ pub fn settings(sim: &RunningSim, secret: &str, groups: &[(&str, &str)]) -> Sett
         ..serve_args(TargetKind::Incydr, TOKEN)
     };
     let mut settings = Settings::from_args(&args).expect("valid Incydr settings");
-    assert!(matches!(settings.target, TargetSettings::Incydr(_)));
-    settings.group_roles = groups
+    assert!(matches!(
+        settings.tenants[0].core.target,
+        TargetSettings::Incydr(_)
+    ));
+    settings.tenants[0].core.group_roles = groups
         .iter()
         .map(|(group, role)| ((*group).to_owned(), vec![(*role).to_owned()]))
         .collect::<BTreeMap<_, _>>();
@@ -44,7 +47,7 @@ pub fn settings(sim: &RunningSim, secret: &str, groups: &[(&str, &str)]) -> Sett
 
 /// The Incydr client's settings inside `settings`, for a test to shorten its bounds.
 pub fn incydr_of(settings: &mut Settings) -> &mut incydr::ClientConfig {
-    match &mut settings.target {
+    match &mut settings.tenants[0].core.target {
         TargetSettings::Incydr(cfg) => cfg,
         other => panic!("not Incydr: {other:?}"),
     }

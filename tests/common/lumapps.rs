@@ -34,13 +34,16 @@ pub fn settings(sim: &RunningSim) -> Settings {
         ..serve_args(TargetKind::Lumapps, TOKEN)
     };
     let settings = Settings::from_args(&args).expect("valid LumApps settings");
-    assert!(matches!(settings.target, TargetSettings::Lumapps(_)));
+    assert!(matches!(
+        settings.tenants[0].core.target,
+        TargetSettings::Lumapps(_)
+    ));
     settings
 }
 
 /// The LumApps client's settings inside `settings`, for a test to shorten its bounds.
 pub fn lumapps_of(settings: &mut Settings) -> &mut lumapps::ClientConfig {
-    match &mut settings.target {
+    match &mut settings.tenants[0].core.target {
         TargetSettings::Lumapps(cfg) => cfg,
         other => panic!("not LumApps: {other:?}"),
     }

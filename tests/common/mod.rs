@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use falcon::sim::{ApiClientSpec, RunningSim, SimConfig, Simulator};
 use falcon::{ClientConfig, FalconClient};
-use falcon_scim_bridge::config::{Settings, TargetSettings};
+use falcon_scim_bridge::config::{CoreSettings, Settings, TargetSettings, TenantSettings};
+use scim::auth::CredentialSpec;
 use secrecy::SecretString;
 
 pub async fn spawn_sim(config: SimConfig) -> RunningSim {
@@ -100,25 +101,33 @@ pub async fn spawn_app_custom(
 pub fn falcon_settings(sim: &RunningSim) -> Settings {
     let mut falcon = client_config(sim, &sim.sim.default_client());
     falcon.max_rate_limit_wait = Duration::from_secs(2);
-    falcon_scim_bridge::config::Settings {
-        target: TargetSettings::Falcon(falcon),
-        bearer_tokens: vec![("okta".into(), SecretString::from(TEST_TOKEN))],
+    Settings {
+        tenants: vec![TenantSettings {
+            core: CoreSettings {
+                tenant: None,
+                target: TargetSettings::Falcon(falcon),
+                database_url: "sqlite::memory:".into(),
+                database_pool: 1,
+                policy: bridge::Policy::default(),
+                group_roles: Default::default(),
+                refuse_unmapped_groups: false,
+                reconcile: Default::default(),
+            },
+            credentials: vec![CredentialSpec::static_token(
+                "okta",
+                SecretString::from(TEST_TOKEN),
+            )],
+        }],
         listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: "sqlite::memory:".into(),
-        database_pool: 1,
         public_url: None,
         directory_refresh: Duration::from_secs(3600),
-        policy: bridge::Policy::default(),
-        group_roles: Default::default(),
-        refuse_unmapped_groups: false,
-        reconcile: Default::default(),
         security: Default::default(),
     }
 }
 
 /// The Falcon client settings of `settings`, which [`spawn_app_custom`] made.
 pub fn falcon_of(settings: &mut Settings) -> &mut ClientConfig {
-    match &mut settings.target {
+    match &mut settings.tenants[0].core.target {
         TargetSettings::Falcon(cfg) => cfg,
         other => panic!("not Falcon: {other:?}"),
     }

@@ -11,6 +11,7 @@ use bridge::Bridge;
 use falcon_scim_bridge::config::{ServeArgs, Settings};
 use falcon_scim_bridge::startup::Application;
 use falcon_scim_bridge::target::{ConfiguredTarget, TargetKind};
+use scim::auth::CredentialKind;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -45,11 +46,14 @@ pub struct Running {
 
 /// Starts the bridge with `settings`; its requests carry the first SCIM token they configure.
 pub async fn serve(settings: Settings) -> Running {
-    let (_, token) = settings
-        .bearer_tokens
-        .first()
+    let token = settings.tenants[0]
+        .credentials
+        .iter()
+        .find_map(|c| match &c.kind {
+            CredentialKind::StaticToken(token) => Some(token.expose_secret().to_owned()),
+            CredentialKind::Jwt(_) => None,
+        })
         .expect("the settings have a SCIM token");
-    let token = token.expose_secret().to_owned();
     let app = Application::build(settings)
         .await
         .expect("the bridge starts");

@@ -110,6 +110,24 @@ where
         .layer(middleware::from_fn_with_state(timeout, limits::timeout))
 }
 
+/// A SCIM endpoint with nothing behind it: requests are authenticated as [`router`]'s are,
+/// then answered 503 with `detail`. With no credentials every request is a 401 exactly like a
+/// wrong token's, which is what a path of no tenant answers: a caller learns nothing of which
+/// tenants exist.
+pub fn unavailable(credentials: Arc<Credentials>, detail: String) -> Router {
+    let answer = move || {
+        let detail = detail.clone();
+        async move { ScimError::unavailable(detail, Some(30)) }
+    };
+    Router::new()
+        .fallback(answer.clone())
+        .route("/", axum::routing::any(answer))
+        .layer(middleware::from_fn_with_state(
+            credentials,
+            auth::require_bearer,
+        ))
+}
+
 /// Searching by POST is optional (RFC 7644 §3.4.3); GET with `filter` does the same.
 async fn search_not_supported() -> impl IntoResponse {
     ScimError::not_implemented("POST .search is not supported; use GET with ?filter=")

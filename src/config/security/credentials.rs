@@ -32,7 +32,7 @@ use serde::Deserialize;
 
 use super::jwt::{JwtFile, jwt_spec};
 use crate::config::secrets::{read_env_secret, read_file_secret, secret_value};
-use crate::config::{CONFIG, ConfigError, FileConfig, Settings, invalid};
+use crate::config::{CONFIG, ConfigError, FileConfig, invalid};
 use scim::auth::{CredentialKind, CredentialSpec, Scope, weakness};
 use secrecy::SecretString;
 
@@ -194,23 +194,12 @@ pub(in crate::config) fn declared_credentials(
     Ok(specs)
 }
 
-impl Settings {
-    /// Every inbound credential: the `SCIM_BEARER_TOKENS` ones (read-write), then the declared.
-    pub fn credential_specs(&self) -> Vec<CredentialSpec> {
-        self.bearer_tokens
-            .iter()
-            .map(|(name, token)| CredentialSpec::static_token(name.clone(), token.clone()))
-            .chain(self.security.credentials.iter().cloned())
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ServeArgs;
     use crate::config::security::tests::{temp_dir, write};
     use crate::config::tests::args;
+    use crate::config::{ServeArgs, Settings};
     use secrecy::ExposeSecret;
 
     #[test]
@@ -230,7 +219,7 @@ mod tests {
             ..args()
         })
         .unwrap();
-        let specs = s.credential_specs();
+        let specs = &s.tenants[0].credentials;
         assert_eq!(specs.len(), 2);
         assert_eq!(specs[0].name, "token-1");
         assert_eq!(specs[0].scope, Scope::ReadWrite);
@@ -262,8 +251,12 @@ mod tests {
             ..args()
         })
         .unwrap();
-        assert!(s.bearer_tokens.is_empty());
-        assert_eq!(s.credential_specs().len(), 1);
+        let names: Vec<&str> = s.tenants[0]
+            .credentials
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(names, ["okta"]);
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -221,7 +221,7 @@ mod tests {
             ..args()
         })
         .unwrap();
-        let specs = s.credential_specs();
+        let specs = &s.tenants[0].credentials;
         let CredentialKind::Jwt(entra) = &specs[1].kind else {
             panic!("entra is a JWT credential")
         };

@@ -17,7 +17,6 @@ mod tls;
 use std::path::PathBuf;
 
 use crate::tls::TlsFiles;
-use scim::auth::CredentialSpec;
 use scim::limits::Limits;
 
 pub use credentials::CredentialFile;
@@ -29,11 +28,10 @@ pub use jwt::{
 pub(super) use limits::limits;
 pub(super) use tls::tls;
 
-/// The security settings that `Settings` carries besides `bearer_tokens`.
+/// The security settings of the SCIM endpoint that all tenants share (each tenant's
+/// credentials are its own: `TenantSettings::credentials`).
 #[derive(Debug, Clone, Default)]
 pub struct SecuritySettings {
-    /// Credentials declared in the TOML file (`[[credentials]]`).
-    pub credentials: Vec<CredentialSpec>,
     /// Request limits of the SCIM endpoint.
     pub limits: Limits,
     /// Serve HTTPS with these files (`BRIDGE_TLS_CERT`, `BRIDGE_TLS_KEY`); plain HTTP if unset.
