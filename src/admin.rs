@@ -120,10 +120,18 @@ pub async fn audit(
 }
 
 /// One JSON object per line.
-pub fn render_audit_json(records: &[AuditRecord]) -> String {
+/// One JSON object per line; a tenant's rows name it (`"tenant"`), so that the logs of several
+/// tenants can be shipped to one place.
+pub fn render_audit_json(records: &[AuditRecord], tenant: Option<&str>) -> String {
     records
         .iter()
-        .filter_map(|r| serde_json::to_string(r).ok())
+        .filter_map(|r| {
+            let mut row = serde_json::to_value(r).ok()?;
+            if let (Some(tenant), Some(fields)) = (tenant, row.as_object_mut()) {
+                fields.insert("tenant".to_owned(), tenant.into());
+            }
+            serde_json::to_string(&row).ok()
+        })
         .map(|line| line + "\n")
         .collect()
 }
@@ -219,7 +227,15 @@ mod tests {
         let incydr = render_audit_table(std::slice::from_ref(&record), TargetKind::Incydr.naming());
         assert!(incydr.ends_with("1 Incydr writes\n"), "{incydr}");
         let json: serde_json::Value =
-            serde_json::from_str(render_audit_json(&[record]).trim()).unwrap();
+            serde_json::from_str(render_audit_json(std::slice::from_ref(&record), None).trim())
+                .unwrap();
         assert_eq!(json["operation"], "grant");
+        assert!(json.get("tenant").is_none());
+        let tenant: serde_json::Value = serde_json::from_str(
+            render_audit_json(std::slice::from_ref(&record), Some("acme")).trim(),
+        )
+        .unwrap();
+        assert_eq!(tenant["tenant"], "acme");
+        assert_eq!(tenant["login"], "a@example.com");
     }
 }

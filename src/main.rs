@@ -263,7 +263,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let records =
                 falcon_scim_bridge::admin::audit(&database_url, tenant.as_deref(), &query).await?;
             if json {
-                print!("{}", falcon_scim_bridge::admin::render_audit_json(&records));
+                print!(
+                    "{}",
+                    falcon_scim_bridge::admin::render_audit_json(&records, tenant.as_deref())
+                );
             } else {
                 print!(
                     "{}",

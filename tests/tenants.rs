@@ -79,19 +79,14 @@ fn config(
     )
 }
 
-/// Starts the simulators and the bridge; `acme` is added to acme's table.
-async fn world(acme: &str) -> World {
-    let falcon = common::spawn_sim(falcon::sim::SimConfig::default()).await;
-    let allthenticate = common::allthenticate::start_sim(|_| {}).await;
-    let dir = std::env::temp_dir().join(format!("fsb-tenants-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("bridge.toml");
-    std::fs::write(&file, config(&falcon, &allthenticate.base_url, &dir, acme)).unwrap();
-    let args = ServeArgs {
-        bridge_config: Some(file),
+/// `serve`'s variables beside the file `config`: a loopback port, the store at `database_url`,
+/// no background reconciliation; nothing of a single tenant.
+fn serve_args(config: PathBuf, database_url: &str) -> ServeArgs {
+    ServeArgs {
+        bridge_config: Some(config),
         bridge_listen: "127.0.0.1:0".into(),
-        bridge_database_url: "sqlite::memory:".into(),
-        bridge_database_pool_size: 1,
+        bridge_database_url: database_url.into(),
+        bridge_database_pool_size: 2,
         bridge_directory_refresh_secs: 3600,
         bridge_deprovision: "delete".into(),
         bridge_max_deletions_per_hour: 25,
@@ -99,7 +94,23 @@ async fn world(acme: &str) -> World {
         bridge_reconcile_rate_percent: 10,
         falcon_cloud: "us-1".into(),
         ..ServeArgs::default()
-    };
+    }
+}
+
+/// Starts the simulators and the bridge on an in-memory store; `acme` is added to acme's table.
+async fn world(acme: &str) -> World {
+    world_on("sqlite::memory:", acme).await
+}
+
+/// [`world`] with the store at `database_url`.
+async fn world_on(database_url: &str, acme: &str) -> World {
+    let falcon = common::spawn_sim(falcon::sim::SimConfig::default()).await;
+    let allthenticate = common::allthenticate::start_sim(|_| {}).await;
+    let dir = std::env::temp_dir().join(format!("fsb-tenants-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bridge.toml");
+    std::fs::write(&file, config(&falcon, &allthenticate.base_url, &dir, acme)).unwrap();
+    let args = serve_args(file, database_url);
     let settings = Settings::from_args(&args).expect("the tenants' configuration is valid");
     let app = Box::pin(Application::build(settings))
         .await
@@ -485,18 +496,7 @@ async fn a_tenant_that_cannot_start_answers_503_to_its_own_idp_only() {
     );
     let file = dir.join("bridge.toml");
     std::fs::write(&file, toml).unwrap();
-    let settings = Settings::from_args(&ServeArgs {
-        bridge_config: Some(file),
-        bridge_listen: "127.0.0.1:0".into(),
-        bridge_database_url: "sqlite::memory:".into(),
-        bridge_directory_refresh_secs: 3600,
-        bridge_deprovision: "delete".into(),
-        bridge_max_deletions_per_hour: 25,
-        bridge_reconcile_rate_percent: 10,
-        falcon_cloud: "us-1".into(),
-        ..ServeArgs::default()
-    })
-    .unwrap();
+    let settings = Settings::from_args(&serve_args(file, "sqlite::memory:")).unwrap();
     let app = Box::pin(Application::build(settings))
         .await
         .expect("the others start");
@@ -594,4 +594,106 @@ async fn the_deletion_guard_counts_each_tenant_apart() {
         .copied()
         .unwrap_or(0);
     assert_eq!(deletes, 2);
+}
+
+#[tokio::test]
+async fn on_postgresql_each_tenant_lives_in_a_schema_of_its_own() {
+    let Some(server) = pg_harness::ThrowawayPostgres::for_test().await else {
+        return;
+    };
+    let url = server.fresh_database().await.expect("a fresh database");
+    let w = world_on(&url, "").await;
+    let acme = w.post_user("acme", okta_user("pat@shared.example")).await;
+    let initech = w
+        .post_user("initech", okta_user("pat@shared.example"))
+        .await;
+    w.post_user("globex", okta_user("lee@globex.example")).await;
+    assert_eq!(
+        w.find("acme", "pat@shared.example").await["Resources"][0]["id"],
+        acme.as_str()
+    );
+    assert_eq!(
+        w.find("initech", "pat@shared.example").await["Resources"][0]["id"],
+        initech.as_str()
+    );
+    // Each schema holds its tenant's rows only; the database's default schema holds none.
+    for (tenant, logins) in [
+        (Some("acme"), vec!["pat@shared.example"]),
+        (Some("globex"), vec!["lee@globex.example"]),
+        (Some("initech"), vec!["pat@shared.example"]),
+        (None, vec![]),
+    ] {
+        let store = bridge::store::Store::open_for(&url, 1, tenant)
+            .await
+            .unwrap();
+        let rows: Vec<String> = store
+            .all_users()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.user_name)
+            .collect();
+        assert_eq!(rows, logins, "{tenant:?}");
+        store.close().await;
+    }
+}
+
+/// The binary's `check`, `reconcile` and `audit` with `[[tenants]]`: one verdict per tenant, and
+/// `--tenant` to pick one.
+#[tokio::test]
+async fn check_gives_one_verdict_per_tenant_and_the_admin_commands_take_tenant() {
+    let falcon = common::spawn_sim(falcon::sim::SimConfig::default()).await;
+    let allthenticate = common::allthenticate::start_sim(|_| {}).await;
+    let dir = std::env::temp_dir().join(format!("fsb-tenants-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = config(&falcon, &allthenticate.base_url, &dir, "").replacen(
+        "\"SOC\" = [\"falcon_analyst\"]",
+        "\"SOC\" = [\"no_such_role\"]",
+        1,
+    );
+    let file = dir.join("bridge.toml");
+    std::fs::write(&file, toml).unwrap();
+    let store = format!("sqlite://{}", dir.join("store.db").display());
+    let run = |args: &[&str]| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));
+        cmd.args(args)
+            .env_clear()
+            .env("BRIDGE_CONFIG", &file)
+            .env("BRIDGE_DATABASE_URL", &store)
+            .env("RUST_LOG", "error");
+        async move {
+            let out = cmd.output().await.expect("the binary runs");
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (out.status.code(), text)
+        }
+    };
+    let (code, text) = run(&["check"]).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("== tenant acme: FAILED"), "{text}");
+    assert!(text.contains("no_such_role"), "{text}");
+    assert!(text.contains("== tenant globex: passed"), "{text}");
+    assert!(text.contains("== tenant initech: passed"), "{text}");
+    assert!(text.contains("check failed for tenant(s) acme"), "{text}");
+    let (code, text) = run(&["check", "--tenant", "globex"]).await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("acme"), "one tenant only: {text}");
+    let (code, text) = run(&["reconcile"]).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("name the tenant with --tenant: acme, globex, initech"),
+        "{text}"
+    );
+    let (code, text) = run(&["reconcile", "--tenant", "globex"]).await;
+    assert_eq!(code, Some(0), "no drift in an empty tenant: {text}");
+    assert!(
+        dir.join("store.globex.db").exists(),
+        "globex's store is its own file"
+    );
+    let (code, text) = run(&["audit", "--tenant", "globex", "--json"]).await;
+    assert_eq!(code, Some(0), "{text}");
+    let _ = std::fs::remove_dir_all(dir);
 }
