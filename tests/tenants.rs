@@ -79,6 +79,40 @@ fn config(
     )
 }
 
+/// The simulators, and the tenants' configuration (`acme` added to acme's table, `edit` applied
+/// to the whole) with its secrets in a directory of its own.
+struct Setup {
+    falcon: FalconSim,
+    allthenticate: allthenticate::sim::RunningSim,
+    dir: PathBuf,
+    file: PathBuf,
+}
+
+async fn setup(acme: &str, edit: impl FnOnce(String) -> String) -> Setup {
+    let falcon = common::spawn_sim(falcon::sim::SimConfig::default()).await;
+    let allthenticate = common::allthenticate::start_sim(|_| {}).await;
+    let dir = std::env::temp_dir().join(format!("fsb-tenants-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bridge.toml");
+    let toml = edit(config(&falcon, &allthenticate.base_url, &dir, acme));
+    std::fs::write(&file, toml).unwrap();
+    Setup {
+        falcon,
+        allthenticate,
+        dir,
+        file,
+    }
+}
+
+/// Acme's mapping names a role its CID does not have.
+fn unknown_role(toml: String) -> String {
+    toml.replacen(
+        "\"SOC\" = [\"falcon_analyst\"]",
+        "\"SOC\" = [\"no_such_role\"]",
+        1,
+    )
+}
+
 /// `serve`'s variables beside the file `config`: a loopback port, the store at `database_url`,
 /// no background reconciliation; nothing of a single tenant.
 fn serve_args(config: PathBuf, database_url: &str) -> ServeArgs {
@@ -104,12 +138,12 @@ async fn world(acme: &str) -> World {
 
 /// [`world`] with the store at `database_url`.
 async fn world_on(database_url: &str, acme: &str) -> World {
-    let falcon = common::spawn_sim(falcon::sim::SimConfig::default()).await;
-    let allthenticate = common::allthenticate::start_sim(|_| {}).await;
-    let dir = std::env::temp_dir().join(format!("fsb-tenants-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("bridge.toml");
-    std::fs::write(&file, config(&falcon, &allthenticate.base_url, &dir, acme)).unwrap();
+    let Setup {
+        falcon,
+        allthenticate,
+        dir,
+        file,
+    } = setup(acme, |toml| toml).await;
     let args = serve_args(file, database_url);
     let settings = Settings::from_args(&args).expect("the tenants' configuration is valid");
     let app = Box::pin(Application::build(settings))
@@ -187,6 +221,18 @@ impl World {
         user["id"].as_str().unwrap().to_owned()
     }
 
+    /// Okta's path-less deactivation of the user `id`.
+    async fn deactivate(&self, tenant: &str, id: &str) -> (u16, Value) {
+        let ops = json!([{"op": "replace", "value": {"active": false}}]);
+        self.as_tenant(
+            tenant,
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            Some(patch(ops)),
+        )
+        .await
+    }
+
     async fn find(&self, tenant: &str, user_name: &str) -> Value {
         let filter = format!("userName eq \"{user_name}\"");
         let query = serde_urlencoded::to_string([("filter", filter.as_str())]).unwrap();
@@ -255,6 +301,11 @@ async fn okta_sequence(w: &World, tenant: &str, user_name: &str) -> String {
         )
         .await;
     assert_eq!(status, 201, "{group}");
+    let falcon_user = w.falcon.sim.user_by_uid(user_name).expect("in Falcon");
+    assert_eq!(
+        w.falcon.sim.grants_of(&falcon_user.uuid),
+        ["falcon_analyst"]
+    );
     let group_id = group["id"].as_str().unwrap().to_owned();
     let (status, body) = w
         .as_tenant(
@@ -267,16 +318,7 @@ async fn okta_sequence(w: &World, tenant: &str, user_name: &str) -> String {
         )
         .await;
     assert!(status == 200 || status == 204, "{status} {body}");
-    let (status, body) = w
-        .as_tenant(
-            tenant,
-            Method::PATCH,
-            &format!("/Users/{id}"),
-            Some(patch(
-                json!([{"op": "replace", "value": {"active": false}}]),
-            )),
-        )
-        .await;
+    let (status, body) = w.deactivate(tenant, &id).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["active"], false);
     user_name.to_owned()
@@ -485,17 +527,13 @@ async fn one_tenants_target_down_leaves_the_others_serving() {
 #[tokio::test]
 async fn a_tenant_that_cannot_start_answers_503_to_its_own_idp_only() {
     // Acme's mapping names a role its CID does not have: it cannot start, the others do.
-    let falcon = common::spawn_sim(falcon::sim::SimConfig::default()).await;
-    let allthenticate = common::allthenticate::start_sim(|_| {}).await;
-    let dir = std::env::temp_dir().join(format!("fsb-tenants-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let toml = config(&falcon, &allthenticate.base_url, &dir, "").replacen(
-        "\"SOC\" = [\"falcon_analyst\"]",
-        "\"SOC\" = [\"no_such_role\"]",
-        1,
-    );
-    let file = dir.join("bridge.toml");
-    std::fs::write(&file, toml).unwrap();
+    // The simulators must outlive the bridge: bound, not dropped.
+    let Setup {
+        dir,
+        file,
+        falcon: _falcon,
+        allthenticate: _allthenticate,
+    } = setup("", unknown_role).await;
     let settings = Settings::from_args(&serve_args(file, "sqlite::memory:")).unwrap();
     let app = Box::pin(Application::build(settings))
         .await
@@ -555,35 +593,13 @@ async fn the_deletion_guard_counts_each_tenant_apart() {
         );
     }
     let globex = w.post_user("globex", okta_user("g0@globex.example")).await;
-    let deactivate = json!([{"op": "replace", "value": {"active": false}}]);
-    let (status, _) = w
-        .as_tenant(
-            "acme",
-            Method::PATCH,
-            &format!("/Users/{}", acme[0]),
-            Some(patch(deactivate.clone())),
-        )
-        .await;
+    let (status, _) = w.deactivate("acme", &acme[0]).await;
     assert_eq!(status, 200);
-    let (status, refused) = w
-        .as_tenant(
-            "acme",
-            Method::PATCH,
-            &format!("/Users/{}", acme[1]),
-            Some(patch(deactivate.clone())),
-        )
-        .await;
+    let (status, refused) = w.deactivate("acme", &acme[1]).await;
     assert_eq!(status, 503, "acme's budget of one is spent: {refused}");
     assert!(w.falcon.sim.user_by_uid("a1@acme.example").is_some());
     // Globex's budget (the environment's 25) is its own.
-    let (status, body) = w
-        .as_tenant(
-            "globex",
-            Method::PATCH,
-            &format!("/Users/{globex}"),
-            Some(patch(deactivate)),
-        )
-        .await;
+    let (status, body) = w.deactivate("globex", &globex).await;
     assert_eq!(status, 200, "{body}");
     assert!(w.falcon.sim.user_by_uid("g0@globex.example").is_none());
     let deletes = w
@@ -642,17 +658,13 @@ async fn on_postgresql_each_tenant_lives_in_a_schema_of_its_own() {
 /// `--tenant` to pick one.
 #[tokio::test]
 async fn check_gives_one_verdict_per_tenant_and_the_admin_commands_take_tenant() {
-    let falcon = common::spawn_sim(falcon::sim::SimConfig::default()).await;
-    let allthenticate = common::allthenticate::start_sim(|_| {}).await;
-    let dir = std::env::temp_dir().join(format!("fsb-tenants-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let toml = config(&falcon, &allthenticate.base_url, &dir, "").replacen(
-        "\"SOC\" = [\"falcon_analyst\"]",
-        "\"SOC\" = [\"no_such_role\"]",
-        1,
-    );
-    let file = dir.join("bridge.toml");
-    std::fs::write(&file, toml).unwrap();
+    // The simulators must outlive the bridge: bound, not dropped.
+    let Setup {
+        dir,
+        file,
+        falcon: _falcon,
+        allthenticate: _allthenticate,
+    } = setup("", unknown_role).await;
     let store = format!("sqlite://{}", dir.join("store.db").display());
     let run = |args: &[&str]| {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));
