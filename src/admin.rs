@@ -78,16 +78,31 @@ pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Admi
     Ok(now - back)
 }
 
-/// Copies the store at `from` (migrated to today's schema first) into the empty store at `to`;
-/// returns the rows copied per table. Stop `serve` first: writes made during the copy would
-/// be left behind.
-pub async fn migrate_store(from: &str, to: &str) -> Result<Vec<(&'static str, usize)>, AdminError> {
-    if from == to {
+/// Which store at a URL: the one of a bridge without tenants, or a tenant's beside it.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreAt<'a> {
+    pub url: &'a str,
+    pub tenant: Option<&'a str>,
+}
+
+/// Copies the store `from` (migrated to today's schema first) into the empty store `to`;
+/// returns the rows copied per table. A tenant on either side moves a bridge of its own into
+/// a bridge of several tenants, or a tenant between stores. Stop `serve` first: writes made
+/// during the copy would be left behind.
+pub async fn migrate_store(
+    from: StoreAt<'_>,
+    to: StoreAt<'_>,
+) -> Result<Vec<(&'static str, usize)>, AdminError> {
+    if from.url == to.url && from.tenant == to.tenant {
         return Err(AdminError::SameStore);
     }
-    crate::startup::earlier_store_beside(from).map_err(|e| AdminError::Start(Box::new(e)))?;
-    let source = Store::open(from).await?;
-    let destination = Store::open(to).await?;
+    if from.tenant.is_none() {
+        crate::startup::earlier_store_beside(from.url)
+            .map_err(|e| AdminError::Start(Box::new(e)))?;
+    }
+    let pool = bridge::store::DEFAULT_POSTGRES_POOL;
+    let source = Store::open_for(from.url, pool, from.tenant).await?;
+    let destination = Store::open_for(to.url, pool, to.tenant).await?;
     let copied = bridge::store::copy_store(&source, &destination).await;
     source.close().await;
     destination.close().await;

@@ -118,6 +118,12 @@ enum Command {
         /// The empty store to fill: postgres://USER@HOST:5432/DB (or sqlite://FILE).
         #[arg(long)]
         to: String,
+        /// Copy this tenant's store at --from (its file or schema), not the single one.
+        #[arg(long)]
+        from_tenant: Option<String>,
+        /// Fill this tenant's store at --to: how a bridge of its own joins a bridge of several.
+        #[arg(long)]
+        to_tenant: Option<String>,
     },
     /// Exit 0 when the bridge on this machine answers /healthz, 1 otherwise (Docker HEALTHCHECK).
     Healthcheck {
@@ -312,8 +318,28 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Sim(args) => simulators::run(args)
             .await
             .context("starting the simulator")?,
-        Command::MigrateStore { from, to } => {
-            let copied = falcon_scim_bridge::admin::migrate_store(&from, &to).await?;
+        Command::MigrateStore {
+            from,
+            to,
+            from_tenant,
+            to_tenant,
+        } => {
+            use falcon_scim_bridge::admin::StoreAt;
+            for tenant in from_tenant.iter().chain(&to_tenant) {
+                falcon_scim_bridge::config::TenantName::parse(tenant)
+                    .map_err(|e| anyhow::anyhow!("--from-tenant/--to-tenant: {e}"))?;
+            }
+            let copied = falcon_scim_bridge::admin::migrate_store(
+                StoreAt {
+                    url: &from,
+                    tenant: from_tenant.as_deref(),
+                },
+                StoreAt {
+                    url: &to,
+                    tenant: to_tenant.as_deref(),
+                },
+            )
+            .await?;
             print!("{}", falcon_scim_bridge::admin::render_copied(&copied, &to));
         }
         Command::Healthcheck { listen, tls_cert } => {

@@ -348,6 +348,28 @@ async fn migrate_store_copies_a_sqlite_store_into_postgres() {
     );
     assert!(out.contains("users") && out.contains("2 rows"), "{out}");
 
+    // The same store joins a bridge of several tenants as the tenant acme: its own schema.
+    let tenant = |name: &str| {
+        std::process::Command::new(common::process::BIN)
+            .args(["migrate-store", "--from", &sqlite, "--to", &postgres])
+            .args(["--to-tenant", name])
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the binary runs")
+    };
+    let joined = tenant("acme");
+    assert!(
+        joined.status.success(),
+        "{}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
+    let acme = Store::open_for(&postgres, 1, Some("acme")).await.unwrap();
+    assert_eq!(acme.all_users().await.unwrap().len(), 2);
+    acme.close().await;
+    let refused = tenant("Acme Corp");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not a tenant name"));
+
     // The bridge on PostgreSQL carries on where the SQLite one stopped.
     settings.tenants[0].core.database_url = postgres.clone();
     let after = serve(settings).await;

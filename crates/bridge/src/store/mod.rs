@@ -50,6 +50,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store is shutting down")]
     Closed,
+    #[error("'{0}' cannot name a tenant's store: use [a-z0-9-]")]
+    Tenant(String),
     /// Another replica held the lock `name` for longer than the bridge waits.
     #[error("another replica has been working on {name} for more than {}s", waited.as_secs())]
     Contended { name: String, waited: Duration },
@@ -183,6 +185,16 @@ impl Store {
     /// ([`tenant_schema`]) that every connection of its pool is confined to, with its own
     /// migrations and change log. `None`: the store of a bridge without tenants, unchanged.
     pub async fn open_for(url: &str, pool: u32, tenant: Option<&str>) -> Result<Self, StoreError> {
+        // The name becomes part of a file name and of SQL (the schema): only what cannot
+        // escape either.
+        if let Some(bad) = tenant.filter(|t| {
+            t.is_empty()
+                || !t
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        }) {
+            return Err(StoreError::Tenant(bad.to_owned()));
+        }
         let mut store = match (Engine::of(url), tenant) {
             (Some(Engine::Sqlite), Some(tenant)) => {
                 Self::open_at(&tenant_sqlite_url(url, tenant), pool, None).await?
@@ -472,6 +484,14 @@ mod tests {
             "sqlite::memory:"
         );
         assert_eq!(tenant_schema("globex-eu"), "tenant_globex_eu");
+    }
+
+    #[tokio::test]
+    async fn a_tenant_name_that_could_escape_its_schema_or_file_is_refused() {
+        for bad in ["acme; DROP SCHEMA public", "../acme", "Acme", ""] {
+            let refused = Store::open_for("sqlite::memory:", 1, Some(bad)).await;
+            assert!(matches!(refused, Err(StoreError::Tenant(_))), "{bad}");
+        }
     }
 
     #[test]
