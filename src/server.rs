@@ -117,10 +117,14 @@ pub fn app(mounts: Vec<Mount>, several: bool, tenants: Vec<TenantState>) -> Rout
 
 /// Counts and times every SCIM request by route pattern (never the id: bounded cardinality).
 async fn measure(request: Request<Body>, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    // A tenant's routes are named as a single bridge's: its `tenant` label tells them apart.
+    let route = request.extensions().get::<MatchedPath>().map_or_else(
+        || "unmatched".to_owned(),
+        |p| match p.as_str().strip_prefix("/t/") {
+            Some(rest) => rest.find('/').map_or(rest, |i| &rest[i..]).to_owned(),
+            None => p.as_str().to_owned(),
+        },
+    );
     let method = request.method().to_string();
     let started = Instant::now();
     let response = next.run(request).await;

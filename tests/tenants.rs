@@ -406,7 +406,13 @@ async fn three_tenants_are_provisioned_concurrently_and_apart() {
         );
     }
     assert!(
-        metrics.contains("bridge_tenant_ready{tenant=\"acme\"} 1"),
+        metrics.contains(
+            "scim_requests_total{route=\"/scim/v2/Users\",method=\"POST\",status=\"201\",tenant=\"globex\"}"
+        ),
+        "a tenant's routes are named as a single bridge's: {metrics}"
+    );
+    assert!(
+        metrics.contains("bridge_tenant_ready{tenant=\"globex\"} 1"),
         "{metrics}"
     );
 }
