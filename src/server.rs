@@ -65,7 +65,8 @@ const TENANT_READINESS_EVERY: Duration = Duration::from_secs(15);
 /// The whole HTTP application: each tenant's SCIM routes at its path, the probes and
 /// `/metrics` at the root. With `several` tenants, a path under `/t/` of no tenant answers the
 /// 401 a wrong token gets, so that paths reveal no tenant, and `/readyz` stays ready while any
-/// tenant is not (each tenant's readiness is in its body and in `/metrics`).
+/// tenant is not (each tenant's readiness is in its body and, through
+/// [`watch_tenant_readiness`], in `/metrics`).
 pub fn app(mounts: Vec<Mount>, several: bool, tenants: Vec<TenantState>) -> Router {
     names::install();
     let mut app = Router::new();
@@ -88,7 +89,6 @@ pub fn app(mounts: Vec<Mount>, several: bool, tenants: Vec<TenantState>) -> Rout
             "/t/{tenant}",
             scim::unavailable(nobody, "no such tenant".to_owned()),
         );
-        spawn_tenant_readiness(tenants.clone());
     }
     let readiness = Arc::new(Probes { several, tenants });
     app.route("/healthz", get(healthz))
@@ -206,17 +206,15 @@ async fn tenant_problems(tenants: &[TenantState]) -> Vec<(String, Vec<serde_json
     all
 }
 
-/// Sets `bridge_tenant_ready{tenant}` to 1 or 0 every few seconds.
-fn spawn_tenant_readiness(tenants: Vec<TenantState>) {
-    tokio::spawn(async move {
-        loop {
-            for (name, problems) in tenant_problems(&tenants).await {
-                let ready = if problems.is_empty() { 1.0 } else { 0.0 };
-                metrics::gauge!(names::TENANT_READY, "tenant" => name).set(ready);
-            }
-            tokio::time::sleep(TENANT_READINESS_EVERY).await;
+/// Sets `bridge_tenant_ready{tenant}` to 1 or 0 every few seconds, until dropped.
+pub async fn watch_tenant_readiness(tenants: Vec<TenantState>) {
+    loop {
+        for (name, problems) in tenant_problems(&tenants).await {
+            let ready = if problems.is_empty() { 1.0 } else { 0.0 };
+            metrics::gauge!(names::TENANT_READY, "tenant" => name).set(ready);
         }
-    });
+        tokio::time::sleep(TENANT_READINESS_EVERY).await;
+    }
 }
 
 async fn problems_of(r: &Readiness) -> Vec<serde_json::Value> {

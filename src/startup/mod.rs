@@ -35,6 +35,8 @@ pub struct Application {
     app: axum::Router,
     /// The tenants that started (with tenants, one that did not answers 503 and is not here).
     tenants: Vec<Tenant>,
+    /// With several tenants, what `bridge_tenant_ready` is kept up to date from.
+    readiness: Option<Vec<TenantState>>,
     refresh_every: Duration,
 }
 
@@ -67,8 +69,8 @@ impl Application {
                     .instrument(span)
                     .await
             };
-            match started {
-                Ok(tenant) => {
+            match (started, name) {
+                (Ok(tenant), name) => {
                     let routes = scim::router(
                         tenant.bridge.clone(),
                         tenant.credentials.clone(),
@@ -90,8 +92,7 @@ impl Application {
                 // One tenant's target contradicting its configuration must not take the
                 // others down: its endpoint answers 503 until a restart with a fixed
                 // configuration. Without tenants the bridge does not start, as before.
-                Err(e) if several => {
-                    let name = name.expect("several tenants are all named");
+                (Err(e), Some(name)) if several => {
                     tracing::error!(tenant = %name, error = %e, "the tenant did not start; its SCIM endpoint answers 503");
                     let credentials = Credentials::new(tenant_settings.credentials.clone());
                     mounts.push(Mount {
@@ -110,7 +111,7 @@ impl Application {
                         problem: e.to_string(),
                     });
                 }
-                Err(e) => return Err(e),
+                (Err(e), _) => return Err(e),
             }
         }
         // Certificate problems stop the start before anything else is set up to serve.
@@ -120,6 +121,7 @@ impl Application {
             .as_ref()
             .map(tls::acceptor)
             .transpose()?;
+        let readiness = several.then(|| states.clone());
         let app = server::app(mounts, several, states);
         let listener =
             TcpListener::bind(settings.listen)
@@ -133,6 +135,7 @@ impl Application {
             tls,
             app,
             tenants,
+            readiness,
             refresh_every: settings.directory_refresh,
         })
     }
@@ -182,11 +185,14 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let jobs: Vec<_> = self
+        let mut jobs: Vec<_> = self
             .tenants
             .iter()
             .flat_map(|t| t.spawn_work(self.refresh_every))
             .collect();
+        if let Some(tenants) = self.readiness.clone() {
+            jobs.push(tokio::spawn(server::watch_tenant_readiness(tenants)));
+        }
         for tenant in &self.tenants {
             tracing::info!(addr = %self.local_addr(), tls = self.tls.is_some(), "SCIM endpoint listening on {}", self.base_url_at(&tenant.scim_path()));
         }
