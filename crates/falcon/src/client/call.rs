@@ -31,6 +31,13 @@ pub(super) struct Call {
 }
 
 impl Call {
+    /// Whether the call is charged to the CID's rate budget. The token endpoints have a
+    /// per-IP limit of their own (300 a minute), whose headers and 429s say nothing about the
+    /// CID's window: they must neither lower the budget nor pause the API calls.
+    pub(super) fn draws_on_cid_budget(&self) -> bool {
+        !self.path.starts_with("/oauth2/")
+    }
+
     pub(super) fn new(operation: &'static str, method: Method, path: &'static str) -> Self {
         Self {
             operation,

@@ -173,6 +173,8 @@ mod tests {
         for client in [&first, &second, &alone] {
             client.authenticate().await.unwrap();
         }
+        // The token endpoint's own limit (per IP) is not the CID's: nothing is learnt from it.
+        assert_eq!(first.rate_limit_snapshot(), (None, None));
 
         // What Falcon tells one client, the other knows too.
         first.query_user_ids(None).await.unwrap();
@@ -229,6 +231,34 @@ mod tests {
         assert!(is_rate_limited(first.query_user_ids(None).await));
         assert_eq!(running.sim.throttled_count(), 1);
         assert_eq!(running.sim.call_count(routes::QUERY_USERS), 4);
+        running.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_429_from_the_token_endpoint_pauses_no_api_call() {
+        let running = start(SimConfig::default()).await;
+        let children = running.sim.child_cids();
+        let first = FalconClient::new(config(&running, &children[0])).unwrap();
+        let second =
+            FalconClient::with_shared_budget(config(&running, &children[1]), first.rate_budget())
+                .unwrap();
+        second.authenticate().await.unwrap();
+        running.sim.inject_fault(
+            routes::TOKEN,
+            None,
+            Fault::RateLimit {
+                retry_after_secs: 60,
+            },
+            1,
+        );
+        assert!(matches!(
+            first.authenticate().await,
+            Err(FalconError::RateLimited { .. })
+        ));
+        // The IP's token budget ran out, not the CID's: the other client calls at once.
+        assert_eq!(second.rate_budget().delay(), Duration::ZERO);
+        second.query_user_ids(None).await.unwrap();
+        assert_eq!(second.rate_limit_snapshot(), (Some(6000), Some(5999)));
         running.shutdown().await;
     }
 }

@@ -100,19 +100,22 @@ impl FalconClient {
     /// After a 429: every caller waits until Falcon's retry time (the limit is per CID, not per
     /// caller), including the callers of every other client sharing this budget; this call gives
     /// up if that time is past its bound. The wait itself happens in
-    /// [`Self::wait_for_rate_budget`] before the next attempt.
+    /// [`Self::wait_for_rate_budget`] before the next attempt. A token endpoint's 429 (its
+    /// per-IP limit) pauses only this call: the wait is returned for it to sleep alone.
     pub(super) fn after_rate_limit(
         &self,
         call: &Call,
         headers: &HeaderMap,
         trace_id: Option<String>,
         retries: &Retries,
-    ) -> Result<(), FalconError> {
+    ) -> Result<Option<Duration>, FalconError> {
         let wait = throttle::retry_after(
             header(headers, headers::RATE_RETRY_AFTER),
             SystemTime::now(),
         );
-        self.inner.budget.block_until(Instant::now() + wait);
+        if call.draws_on_cid_budget() {
+            self.inner.budget.block_until(Instant::now() + wait);
+        }
         tracing::warn!(
             target: LOG_TARGET,
             operation = call.operation,
@@ -126,7 +129,7 @@ impl FalconClient {
                 trace_id,
             });
         }
-        Ok(())
+        Ok((!call.draws_on_cid_budget()).then_some(wait))
     }
 
     /// After a 5xx: the pause before sending the call again, or `None` when it may not go again

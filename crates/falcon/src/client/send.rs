@@ -48,7 +48,11 @@ impl FalconClient {
             };
             let trace_id = self.observe(call, &received, attempt.started);
             if received.status == StatusCode::TOO_MANY_REQUESTS {
-                self.after_rate_limit(call, &received.headers, trace_id, &retries)?;
+                if let Some(alone) =
+                    self.after_rate_limit(call, &received.headers, trace_id, &retries)?
+                {
+                    tokio::time::sleep(alone).await;
+                }
                 continue;
             }
             if received.status.is_server_error()
@@ -121,10 +125,12 @@ impl FalconClient {
     /// the trace id for whoever is capturing them. Returns the trace id.
     fn observe(&self, call: &Call, received: &Received, started: Instant) -> Option<String> {
         let headers = &received.headers;
-        self.inner.budget.observe(
-            header_u64(headers, headers::RATE_LIMIT),
-            header_u64(headers, headers::RATE_REMAINING),
-        );
+        if call.draws_on_cid_budget() {
+            self.inner.budget.observe(
+                header_u64(headers, headers::RATE_LIMIT),
+                header_u64(headers, headers::RATE_REMAINING),
+            );
+        }
         let trace_id = header(headers, headers::TRACE_ID).map(str::to_owned);
         if let Some(trace) = &trace_id {
             target_api::trace::report(trace);
