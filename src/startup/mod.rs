@@ -14,10 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
-use crate::config::{Settings, TenantName};
+use crate::config::{Settings, TenantName, TenantSettings};
 use crate::server::{self, Mount, Readiness, TenantState};
 use crate::target::{ConfiguredTarget, FalconBudgets};
+use crate::telemetry::tenant_label;
 use crate::tls::{self, TlsListener};
 use bridge::Bridge;
 use scim::{self, ScimSettings, auth::Credentials};
@@ -62,13 +64,10 @@ impl Application {
             };
             let label = name.as_ref().map(|n| Arc::<str>::from(n.as_str()));
             let span = tenant::span_of(name.as_ref());
-            let started = {
-                use tracing::Instrument;
-                let start = Tenant::start(tenant_settings, &budgets);
-                crate::telemetry::tenant_label::scoped(label.clone(), Box::pin(start))
-                    .instrument(span)
-                    .await
-            };
+            let start = Tenant::start(tenant_settings, &budgets);
+            let started = tenant_label::scoped(label.clone(), Box::pin(start))
+                .instrument(span)
+                .await;
             match (started, name) {
                 (Ok(tenant), name) => {
                     let routes = scim::router(
@@ -89,28 +88,13 @@ impl Application {
                     }));
                     tenants.push(tenant);
                 }
-                // One tenant's target contradicting its configuration must not take the
-                // others down: its endpoint answers 503 until a restart with a fixed
-                // configuration. Without tenants the bridge does not start, as before.
                 (Err(e), Some(name)) if several => {
-                    tracing::error!(tenant = %name, error = %e, "the tenant did not start; its SCIM endpoint answers 503");
-                    let credentials = Credentials::new(tenant_settings.credentials.clone());
-                    mounts.push(Mount {
-                        path,
-                        routes: scim::unavailable(
-                            Arc::new(credentials),
-                            format!(
-                                "the tenant '{name}' did not start; the bridge's log and \
-                                 `falcon-scim-bridge check --tenant {name}` say why"
-                            ),
-                        ),
-                        tenant: label,
-                    });
-                    states.push(TenantState::Failed {
-                        tenant: name,
-                        problem: e.to_string(),
-                    });
+                    let (mount, state) =
+                        did_not_start(name, tenant_settings, path, label, &e).await;
+                    mounts.push(mount);
+                    states.push(state);
                 }
+                // Without tenants a failure stops the start, as it always did.
                 (Err(e), _) => return Err(e),
             }
         }
@@ -212,6 +196,35 @@ impl Application {
         tracing::info!("stopped");
         served
     }
+}
+
+/// One tenant's configuration contradicting its target must not take the others down: it is
+/// mounted to answer 503 to its own IdP (others get the usual 401) until a restart with a fixed
+/// configuration, and reported not ready.
+async fn did_not_start(
+    name: TenantName,
+    settings: &TenantSettings,
+    path: String,
+    label: Option<Arc<str>>,
+    error: &StartupError,
+) -> (Mount, TenantState) {
+    tracing::error!(tenant = %name, %error, "the tenant did not start; its SCIM endpoint answers 503");
+    let credentials = Credentials::new(settings.credentials.clone());
+    credentials.load_key_sets().await;
+    let detail = format!(
+        "the tenant '{name}' did not start; the bridge's log and \
+         `falcon-scim-bridge check --tenant {name}` say why"
+    );
+    let mount = Mount {
+        path,
+        routes: scim::unavailable(Arc::new(credentials), detail),
+        tenant: label,
+    };
+    let state = TenantState::Failed {
+        tenant: name,
+        problem: error.to_string(),
+    };
+    (mount, state)
 }
 
 /// Serves `app` on `listener` until `shutdown`; requests in flight then get SHUTDOWN_GRACE to
