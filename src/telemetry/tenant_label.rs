@@ -34,11 +34,11 @@ pub fn current() -> Option<Arc<str>> {
 #[derive(Debug)]
 pub struct TenantLabelled<R>(pub R);
 
-fn labelled(key: &Key) -> Key {
-    match current() {
-        Some(tenant) => key.with_extra_labels(vec![Label::new("tenant", tenant.to_string())]),
-        None => key.clone(),
-    }
+/// `key` with the scope's tenant, or `None` outside any scope (no copy of the key then: this
+/// runs on every metric recorded).
+fn labelled(key: &Key) -> Option<Key> {
+    let tenant = current()?;
+    Some(key.with_extra_labels(vec![Label::new("tenant", tenant.to_string())]))
 }
 
 impl<R: Recorder> Recorder for TenantLabelled<R> {
@@ -55,15 +55,24 @@ impl<R: Recorder> Recorder for TenantLabelled<R> {
     }
 
     fn register_counter(&self, key: &Key, metadata: &Metadata<'_>) -> Counter {
-        self.0.register_counter(&labelled(key), metadata)
+        match labelled(key) {
+            Some(key) => self.0.register_counter(&key, metadata),
+            None => self.0.register_counter(key, metadata),
+        }
     }
 
     fn register_gauge(&self, key: &Key, metadata: &Metadata<'_>) -> Gauge {
-        self.0.register_gauge(&labelled(key), metadata)
+        match labelled(key) {
+            Some(key) => self.0.register_gauge(&key, metadata),
+            None => self.0.register_gauge(key, metadata),
+        }
     }
 
     fn register_histogram(&self, key: &Key, metadata: &Metadata<'_>) -> Histogram {
-        self.0.register_histogram(&labelled(key), metadata)
+        match labelled(key) {
+            Some(key) => self.0.register_histogram(&key, metadata),
+            None => self.0.register_histogram(key, metadata),
+        }
     }
 }
 
