@@ -696,6 +696,27 @@ async fn check_gives_one_verdict_per_tenant_and_the_admin_commands_take_tenant()
     assert!(text.contains("== tenant globex: passed"), "{text}");
     assert!(text.contains("== tenant initech: passed"), "{text}");
     assert!(text.contains("check failed for tenant(s) acme"), "{text}");
+    // A single tenant's secret file beside [[tenants]] is refused, not silently unused.
+    let (code, text) = {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));
+        let out = cmd
+            .arg("check")
+            .env_clear()
+            .env("BRIDGE_CONFIG", &file)
+            .env("SCIM_BEARER_TOKENS_FILE", dir.join("acme"))
+            .output()
+            .await
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("SCIM_BEARER_TOKENS: SCIM_BEARER_TOKENS_FILE is set, but BRIDGE_CONFIG declares [[tenants]]"),
+        "{text}"
+    );
     let (code, text) = run(&["check", "--tenant", "globex"]).await;
     assert_eq!(code, Some(0), "{text}");
     assert!(!text.contains("acme"), "one tenant only: {text}");

@@ -227,6 +227,26 @@ fn single_tenant_settings_unused(args: &ServeArgs, file: &FileConfig) -> Result<
              credentials: move it into a tenant's table, or unset it",
         ));
     }
+    // A secret's `NAME_FILE` would be as silently unused as the variable itself.
+    let files = [
+        "SCIM_BEARER_TOKENS",
+        "FALCON_CLIENT_SECRET",
+        "INCYDR_CLIENT_SECRET",
+        "LUMAPPS_CLIENT_SECRET",
+        "ALLTHENTICATE_API_KEY",
+    ];
+    if let Some(var) = files
+        .iter()
+        .find(|var| std::env::var_os(format!("{var}_FILE")).is_some())
+    {
+        return Err(invalid(
+            var,
+            format!(
+                "{var}_FILE is set, but BRIDGE_CONFIG declares [[tenants]], each with its own \
+                 secrets (…_file keys in its tables): unset it"
+            ),
+        ));
+    }
     let sections = [
         ("[[credentials]]", !file.credentials.is_empty()),
         ("token_names", !file.token_names.is_empty()),
@@ -698,6 +718,18 @@ mod tests {
         assert_eq!(names, ["acme", "globex", "initech"]);
         assert!(file.tenants[1].credentials[0].jwt.is_some());
         assert!(file.tenants[2].allthenticate.is_some());
+    }
+
+    /// The tenants overlay's file (deploy/kubernetes/overlays/tenants) is what the bridge reads.
+    #[test]
+    fn the_tenants_overlays_file_is_a_valid_file() {
+        let text = include_str!("../../deploy/kubernetes/overlays/tenants/config.toml");
+        let file: FileConfig = toml::from_str(text).unwrap();
+        assert_eq!(file.tenants.len(), 3);
+        assert!(file.groups.is_empty() && file.credentials.is_empty());
+        for tenant in &file.tenants {
+            assert!(TenantName::parse(&tenant.name).is_ok(), "{}", tenant.name);
+        }
     }
 
     #[test]
