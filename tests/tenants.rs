@@ -473,22 +473,29 @@ async fn a_credential_opens_its_own_tenant_only_and_paths_reveal_no_tenant() {
     assert_eq!(status, 404);
 }
 
-#[tokio::test]
-async fn look_alike_user_names_in_two_tenants_stay_separate() {
-    let w = world("").await;
-    let falcon_id = w.post_user("acme", okta_user("pat@shared.example")).await;
-    let other_id = w
+/// The same login created in acme (Falcon) and initech (Allthenticate): two users, each found
+/// in its own tenant whatever the case. Their ids, acme's first.
+async fn look_alikes(w: &World) -> (String, String) {
+    let acme = w.post_user("acme", okta_user("pat@shared.example")).await;
+    let initech = w
         .post_user("initech", okta_user("pat@shared.example"))
         .await;
-    assert_ne!(falcon_id, other_id);
+    assert_ne!(acme, initech);
     assert_eq!(
         w.find("acme", "PAT@shared.example").await["Resources"][0]["id"],
-        falcon_id.as_str()
+        acme.as_str()
     );
     assert_eq!(
         w.find("initech", "pat@shared.example").await["Resources"][0]["id"],
-        other_id.as_str()
+        initech.as_str()
     );
+    (acme, initech)
+}
+
+#[tokio::test]
+async fn look_alike_user_names_in_two_tenants_stay_separate() {
+    let w = world("").await;
+    let (falcon_id, other_id) = look_alikes(&w).await;
     // Deleting acme's leaves initech's untouched.
     let (status, _) = w
         .as_tenant("acme", Method::DELETE, &format!("/Users/{falcon_id}"), None)
@@ -625,19 +632,8 @@ async fn on_postgresql_each_tenant_lives_in_a_schema_of_its_own() {
     };
     let url = server.fresh_database().await.expect("a fresh database");
     let w = world_on(&url, "").await;
-    let acme = w.post_user("acme", okta_user("pat@shared.example")).await;
-    let initech = w
-        .post_user("initech", okta_user("pat@shared.example"))
-        .await;
+    look_alikes(&w).await;
     w.post_user("globex", okta_user("lee@globex.example")).await;
-    assert_eq!(
-        w.find("acme", "pat@shared.example").await["Resources"][0]["id"],
-        acme.as_str()
-    );
-    assert_eq!(
-        w.find("initech", "pat@shared.example").await["Resources"][0]["id"],
-        initech.as_str()
-    );
     // Each schema holds its tenant's rows only; the database's default schema holds none.
     for (tenant, logins) in [
         (Some("acme"), vec!["pat@shared.example"]),
@@ -672,13 +668,16 @@ async fn check_gives_one_verdict_per_tenant_and_the_admin_commands_take_tenant()
         allthenticate: _allthenticate,
     } = setup("", unknown_role).await;
     let store = format!("sqlite://{}", dir.join("store.db").display());
-    let run = |args: &[&str]| {
+    let run_with = |args: &[&str], extra: &[(&str, PathBuf)]| {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));
         cmd.args(args)
             .env_clear()
             .env("BRIDGE_CONFIG", &file)
             .env("BRIDGE_DATABASE_URL", &store)
             .env("RUST_LOG", "error");
+        for (key, value) in extra {
+            cmd.env(key, value);
+        }
         async move {
             let out = cmd.output().await.expect("the binary runs");
             let text = format!(
@@ -689,6 +688,7 @@ async fn check_gives_one_verdict_per_tenant_and_the_admin_commands_take_tenant()
             (out.status.code(), text)
         }
     };
+    let run = |args: &[&str]| run_with(args, &[]);
     let (code, text) = run(&["check"]).await;
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("== tenant acme: FAILED"), "{text}");
@@ -697,21 +697,7 @@ async fn check_gives_one_verdict_per_tenant_and_the_admin_commands_take_tenant()
     assert!(text.contains("== tenant initech: passed"), "{text}");
     assert!(text.contains("check failed for tenant(s) acme"), "{text}");
     // A single tenant's secret file beside [[tenants]] is refused, not silently unused.
-    let (code, text) = {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_falcon-scim-bridge"));
-        let out = cmd
-            .arg("check")
-            .env_clear()
-            .env("BRIDGE_CONFIG", &file)
-            .env("SCIM_BEARER_TOKENS_FILE", dir.join("acme"))
-            .output()
-            .await
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let (code, text) = run_with(&["check"], &[("SCIM_BEARER_TOKENS_FILE", dir.join("acme"))]).await;
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("SCIM_BEARER_TOKENS: SCIM_BEARER_TOKENS_FILE is set, but BRIDGE_CONFIG declares [[tenants]]"),

@@ -155,6 +155,16 @@ mod tests {
         cfg
     }
 
+    /// Two clients of the simulator's parent client, in its two children, on one budget.
+    fn sharing(running: &RunningSim) -> (FalconClient, FalconClient) {
+        let children = running.sim.child_cids();
+        let first = FalconClient::new(config(running, &children[0])).unwrap();
+        let second =
+            FalconClient::with_shared_budget(config(running, &children[1]), first.rate_budget())
+                .unwrap();
+        (first, second)
+    }
+
     fn is_rate_limited(result: Result<Vec<String>, FalconError>) -> bool {
         matches!(result, Err(FalconError::RateLimited { .. }))
     }
@@ -162,12 +172,8 @@ mod tests {
     #[tokio::test]
     async fn a_429_seen_by_one_client_pauses_every_client_sharing_its_budget() {
         let running = start(SimConfig::default()).await;
-        let children = running.sim.child_cids();
-        let first = FalconClient::new(config(&running, &children[0])).unwrap();
-        let second =
-            FalconClient::with_shared_budget(config(&running, &children[1]), first.rate_budget())
-                .unwrap();
-        let alone = FalconClient::new(config(&running, &children[1])).unwrap();
+        let (first, second) = sharing(&running);
+        let alone = FalconClient::new(config(&running, &running.sim.child_cids()[1])).unwrap();
         assert!(Arc::ptr_eq(&first.rate_budget(), &second.rate_budget()));
         assert!(!Arc::ptr_eq(&first.rate_budget(), &alone.rate_budget()));
         for client in [&first, &second, &alone] {
@@ -211,11 +217,7 @@ mod tests {
             ..SimConfig::default()
         })
         .await;
-        let children = running.sim.child_cids();
-        let first = FalconClient::new(config(&running, &children[0])).unwrap();
-        let second =
-            FalconClient::with_shared_budget(config(&running, &children[1]), first.rate_budget())
-                .unwrap();
+        let (first, second) = sharing(&running);
         first.authenticate().await.unwrap();
         second.authenticate().await.unwrap();
 
@@ -237,11 +239,7 @@ mod tests {
     #[tokio::test]
     async fn a_429_from_the_token_endpoint_pauses_no_api_call() {
         let running = start(SimConfig::default()).await;
-        let children = running.sim.child_cids();
-        let first = FalconClient::new(config(&running, &children[0])).unwrap();
-        let second =
-            FalconClient::with_shared_budget(config(&running, &children[1]), first.rate_budget())
-                .unwrap();
+        let (first, second) = sharing(&running);
         second.authenticate().await.unwrap();
         running.sim.inject_fault(
             routes::TOKEN,
