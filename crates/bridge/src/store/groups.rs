@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 use target_api::EntitlementId;
 
-use super::{Engine, Store, StoreError};
+use super::{Store, StoreError, json_list};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRow {
@@ -28,7 +28,7 @@ fn time(row: &AnyRow, col: &str) -> Result<DateTime<Utc>, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("{col} '{text}': {e}")))
 }
 
-fn roles_from(text: &str) -> Result<Vec<EntitlementId>, StoreError> {
+pub(super) fn roles_from(text: &str) -> Result<Vec<EntitlementId>, StoreError> {
     let corrupt =
         |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("role list '{text}': {e}"));
     let ids: Vec<String> = serde_json::from_str(text).map_err(|e| corrupt(&e))?;
@@ -167,19 +167,29 @@ impl Store {
             after.remove(id);
         }
         after.extend(add.iter().cloned());
-        for id in before.difference(&after) {
-            sqlx::query("DELETE FROM memberships WHERE group_id = $1 AND user_id = $2")
-                .bind(group_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        // One statement each way, whatever the number of members: a 200-member push stored
+        // row by row held the writer for 200 round trips before its first grant.
+        let gone: Vec<&String> = before.difference(&after).collect();
+        if !gone.is_empty() {
+            sqlx::query(&format!(
+                "DELETE FROM memberships WHERE group_id = $1 AND user_id IN ({})",
+                self.engine.listed(2)
+            ))
+            .bind(group_id)
+            .bind(json_list(&gone))
+            .execute(&mut *tx)
+            .await?;
         }
-        for id in after.difference(&before) {
-            sqlx::query("INSERT INTO memberships (group_id, user_id) VALUES ($1, $2)")
-                .bind(group_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        let new: Vec<&String> = after.difference(&before).collect();
+        if !new.is_empty() {
+            sqlx::query(&format!(
+                "INSERT INTO memberships (group_id, user_id) SELECT $1, l.id FROM ({}) AS l",
+                self.engine.listed(2)
+            ))
+            .bind(group_id)
+            .bind(json_list(&new))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(before.symmetric_difference(&after).cloned().collect())
@@ -191,17 +201,12 @@ impl Store {
         &self,
         user_ids: &[&str],
     ) -> Result<BTreeMap<String, Vec<(String, String)>>, StoreError> {
-        let ids = serde_json::to_string(user_ids)
-            .map_err(|e| StoreError::Corrupt(format!("user ids: {e}")))?;
-        let listed = match self.engine {
-            Engine::Sqlite => "SELECT value FROM json_each($1)",
-            Engine::Postgres => "SELECT json_array_elements_text($1::json)",
-        };
         let rows = sqlx::query(&format!(
             "SELECT m.user_id, g.id, g.display_name FROM groups g JOIN memberships m ON m.group_id = g.id
-             WHERE m.user_id IN ({listed}) ORDER BY m.user_id, g.display_name_lc",
+             WHERE m.user_id IN ({}) ORDER BY m.user_id, g.display_name_lc",
+            self.engine.listed(1)
         ))
-        .bind(ids)
+        .bind(json_list(user_ids))
         .fetch_all(&self.reader)
         .await?;
         let mut groups: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
@@ -258,39 +263,6 @@ impl Store {
     ) -> Result<BTreeSet<EntitlementId>, StoreError> {
         Ok(self.roles_of(user_id).await?.1)
     }
-
-    /// `(desired, applied)` for the user in one read: what a role sync compares.
-    pub async fn roles_of(
-        &self,
-        user_id: &str,
-    ) -> Result<(BTreeSet<EntitlementId>, BTreeSet<EntitlementId>), StoreError> {
-        let lists = match self.engine {
-            Engine::Sqlite => "json_group_array(g.roles)",
-            Engine::Postgres => "json_agg(g.roles)::text",
-        };
-        let row: Option<(String, Option<String>)> = sqlx::query_as(&format!(
-            "SELECT applied_roles, (SELECT {lists} FROM groups g \
-             JOIN memberships m ON m.group_id = g.id WHERE m.user_id = u.id) \
-             FROM users u WHERE u.id = $1",
-        ))
-        .bind(user_id)
-        .fetch_optional(&self.reader)
-        .await?;
-        let Some((applied, desired)) = row else {
-            return Ok((BTreeSet::new(), BTreeSet::new()));
-        };
-        // `desired` is a JSON array of each group's role list (itself JSON text).
-        let lists: Vec<String> = match desired {
-            Some(text) => serde_json::from_str(&text)
-                .map_err(|e| StoreError::Corrupt(format!("role lists '{text}': {e}")))?,
-            None => Vec::new(),
-        };
-        let mut wanted = BTreeSet::new();
-        for list in lists {
-            wanted.extend(roles_from(&list)?);
-        }
-        Ok((wanted, roles_from(&applied)?.into_iter().collect()))
-    }
 }
 
 /// `roles` is already encoded as the column stores it.
@@ -312,7 +284,7 @@ pub(super) mod tests {
     use super::*;
     use crate::store::UserRow;
 
-    async fn store_with_users(ids: &[&str]) -> Store {
+    pub(in crate::store) async fn store_with_users(ids: &[&str]) -> Store {
         let store = crate::store::testing::store().await;
         for id in ids {
             let now = Utc::now();
@@ -339,7 +311,7 @@ pub(super) mod tests {
         store
     }
 
-    fn group(id: &str, name: &str, roles: &[&str]) -> GroupRow {
+    pub(in crate::store) fn group(id: &str, name: &str, roles: &[&str]) -> GroupRow {
         let now = Utc::now();
         GroupRow {
             id: id.into(),
@@ -354,7 +326,7 @@ pub(super) mod tests {
         }
     }
 
-    fn ents(list: &[&str]) -> BTreeSet<EntitlementId> {
+    pub(in crate::store) fn ents(list: &[&str]) -> BTreeSet<EntitlementId> {
         list.iter()
             .map(|r| EntitlementId::parse(r).unwrap())
             .collect()

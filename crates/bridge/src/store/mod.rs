@@ -15,6 +15,7 @@ mod ledger;
 mod queued;
 mod replica_locks;
 mod retired;
+mod role_reads;
 mod users;
 
 use std::sync::{Arc, Once};
@@ -31,6 +32,7 @@ pub use groups::GroupRow;
 pub use ledger::Admission;
 use replica_locks::LockSession;
 pub use replica_locks::ReplicaLock;
+use role_reads::RoleReads;
 pub use users::UserRow;
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +112,22 @@ impl Engine {
             Engine::Postgres => "BEGIN",
         }
     }
+
+    /// A subquery whose column `id` lists the strings of the JSON array bound as parameter
+    /// `$n`: many ids in one parameter, so that a statement's text (and its cached
+    /// preparation) does not depend on how many there are.
+    fn listed(self, n: u8) -> String {
+        match self {
+            Engine::Sqlite => format!("SELECT value AS id FROM json_each(${n})"),
+            Engine::Postgres => format!("SELECT json_array_elements_text(${n}::json) AS id"),
+        }
+    }
+}
+
+/// `ids` as the JSON array [`Engine::listed`] reads.
+fn json_list(ids: &[impl AsRef<str>]) -> String {
+    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+    serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +142,8 @@ pub struct Store {
     reader: AnyPool,
     /// Audit rows and applied roles, committed in batches on `writer`.
     batch: Batcher,
+    /// Role syncs' reads, answered in batches from `reader`.
+    role_reads: RoleReads,
     /// PostgreSQL: the session that holds this replica's locks across replicas.
     replica_locks: Option<Arc<LockSession>>,
     /// The tenant whose store this is, when the bridge serves several: prefixes the names of
@@ -232,6 +252,7 @@ impl Store {
             return Ok(Self {
                 engine,
                 batch: Batcher::start(pool.clone(), engine),
+                role_reads: RoleReads::start(pool.clone(), engine),
                 writer: pool.clone(),
                 reader: pool,
                 replica_locks: Some(LockSession::new(url)),
@@ -251,6 +272,7 @@ impl Store {
             return Ok(Self {
                 engine,
                 batch: Batcher::start(pool.clone(), engine),
+                role_reads: RoleReads::start(pool.clone(), engine),
                 writer: pool.clone(),
                 reader: pool,
                 replica_locks: None,
@@ -264,6 +286,7 @@ impl Store {
         Ok(Self {
             engine,
             batch: Batcher::start(writer.clone(), engine),
+            role_reads: RoleReads::start(reader.clone(), engine),
             writer,
             reader,
             replica_locks: None,
@@ -427,6 +450,8 @@ mod tests {
             groups::desired_roles_are_the_union_of_the_groups,
             groups::roles_of_reads_desired_and_applied_together,
             groups::applied_roles_round_trip_and_survive_user_saves,
+            role_reads::reads_made_at_once_get_each_their_own_user,
+            role_reads::a_row_that_cannot_be_read_fails_only_its_reader,
             ledger::the_ledger_counts_a_window_and_forgets_cancelled_reservations,
             ledger::intents_are_replaced_and_cleared,
             retired::retiring_forgets_the_user_and_remembers_the_account,
